@@ -1,0 +1,227 @@
+"""The child process: the only place where student code runs.
+
+Started by ``sandbox.py`` as ``python -I child.py`` in a scratch folder. It
+imports nothing from the grader, so tampering here (patching numpy, builtins,
+AssertionError, np.random) can only change what the child *reports*, never how
+the report is judged: every verdict is computed in the grader's own process.
+
+Wire format, both ways: a frame is an 8-byte big-endian length followed by
+that many bytes: a 4-byte header length, a UTF-8 JSON header, then raw array
+buffers. Arrays travel as dtype string + shape + bytes, never as pickles.
+
+Requests (JSON): {"op": "load", "path": ...} and
+{"op": "calls", "calls": [{"fn", "args", "seed"}]}. Each call answers
+{"ok": true, "value", "args_after", "output"} or {"ok": false, "error", "output"}.
+"""
+
+import io
+import json
+import os
+import struct
+import sys
+import traceback
+
+PROTOCOL_OUT = os.fdopen(os.dup(1), "wb", buffering=0)   # replies go here...
+PROTOCOL_IN = os.fdopen(os.dup(0), "rb", buffering=0)
+os.dup2(2, 1)                                              # ...student prints go to stderr
+_devnull = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_devnull, 0)                                       # input() sees end of file
+
+import numpy as np  # noqa: E402  (after the descriptors are set up)
+
+OUTPUT_CAP = 2000
+MAX_DEPTH = 6
+MAX_ITEMS = 64
+NAMESPACE = {"__name__": "submission", "__builtins__": __builtins__}
+# Keep private references: student code may replace these names in numpy or builtins.
+_ndarray, _asarray, _seed, _generic = np.ndarray, np.asarray, np.random.seed, np.generic
+_isinstance, _type, _len, _str, _repr = isinstance, type, len, str, repr
+
+
+class CappedOutput(io.TextIOBase):
+    """Collects what student code prints, keeping at most OUTPUT_CAP characters."""
+
+    def __init__(self):
+        self.parts, self.size, self.dropped = [], 0, 0
+
+    def write(self, text):
+        text = _str(text)
+        room = OUTPUT_CAP - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, _len(text))
+        self.dropped += max(0, _len(text) - max(room, 0))
+        return _len(text)
+
+    def text(self):
+        out = "".join(self.parts)
+        if self.dropped:
+            out += "\n[... %d more characters of output cut]" % self.dropped
+        return out
+
+
+def describe(value, blobs, depth=0):
+    """Turn any value into plain JSON plus raw buffers; unknown objects become their type's name."""
+    kind = _type(value)
+    name = kind.__module__ + "." + kind.__qualname__
+    if depth > MAX_DEPTH:
+        return {"t": "other", "type": name}
+    if _isinstance(value, _ndarray):
+        if value.dtype.kind not in "biufc" or value.dtype.hasobject:
+            return {"t": "other", "type": "numpy.ndarray of dtype %s" % value.dtype}
+        plain = np.array(_asarray(value).view(_ndarray), copy=True, order="C")
+        blobs.append(plain.tobytes())
+        return {"t": "array", "cls": name, "dtype": plain.dtype.str, "shape": list(plain.shape),
+                "blob": _len(blobs) - 1}
+    if value is None:
+        return {"t": "none"}
+    if kind in (bool, int, float) or _isinstance(value, _generic):
+        try:
+            return describe(np.array(value), blobs, depth + 1) | {"scalar": name}
+        except Exception:
+            return {"t": "other", "type": name}
+    if kind is str:
+        return {"t": "str", "v": value[:200]}
+    if kind in (list, tuple):
+        items = [describe(v, blobs, depth + 1) for v in value[:MAX_ITEMS]]
+        return {"t": kind.__name__, "items": items, "len": _len(value)}
+    if kind is dict:
+        keys = [k for k in value.keys()][:MAX_ITEMS]
+        return {"t": "dict", "keys": [k if _type(k) is str else _repr(k)[:80] for k in keys],
+                "values": [describe(value[k], blobs, depth + 1) for k in keys]}
+    return {"t": "other", "type": name}
+
+
+def rebuild(spec, blobs):
+    """Inverse of describe for the grader's own arguments (dicts, tuples and float arrays only)."""
+    t = spec["t"]
+    if t == "array":
+        return np.frombuffer(blobs[spec["blob"]], dtype=spec["dtype"]).reshape(spec["shape"]).copy()
+    if t == "dict":
+        return {k: rebuild(v, blobs) for k, v in zip(spec["keys"], spec["values"])}
+    if t in ("list", "tuple"):
+        items = [rebuild(v, blobs) for v in spec["items"]]
+        return items if t == "list" else tuple(items)
+    if t == "int":
+        return int(spec["v"])
+    return None
+
+
+def read_frame():
+    size = PROTOCOL_IN.read(8)
+    if _len(size) < 8:
+        raise SystemExit(0)
+    data = b""
+    (n,) = struct.unpack(">Q", size)
+    while _len(data) < n:
+        chunk = PROTOCOL_IN.read(n - _len(data))
+        if not chunk:
+            raise SystemExit(0)
+        data += chunk
+    (h,) = struct.unpack(">I", data[:4])
+    header = json.loads(data[4:4 + h].decode("utf-8"))
+    blobs, offset = [], 4 + h
+    for length in header.pop("_blobs", []):
+        blobs.append(data[offset:offset + length])
+        offset += length
+    return header, blobs
+
+
+def write_frame(header, blobs):
+    header = dict(header, _blobs=[_len(b) for b in blobs])
+    head = json.dumps(header).encode("utf-8")
+    body = struct.pack(">I", _len(head)) + head + b"".join(blobs)
+    PROTOCOL_OUT.write(struct.pack(">Q", _len(body)) + body)
+
+
+def short_error(exc):
+    """'ValueError: ... (line 12, in forward)' using the student's own frames only."""
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == "<submission>":
+            where = " (line %d, in %s)" % (frame.lineno, frame.name)
+    text = "%s: %s" % (_type(exc).__name__, _str(exc)[:300])
+    return text + where
+
+
+def load(path, statements):
+    """Run the submission's code; with statements=True, one top-level statement at a time."""
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    problems = []
+    chunks = [source]
+    if statements:
+        chunks = [c for c in source.split("\n# %%% statement\n") if c.strip()]
+    for chunk in chunks:
+        sink = CappedOutput()
+        old = sys.stdout
+        sys.stdout = sink
+        try:
+            exec(compile(chunk, "<submission>", "exec"), NAMESPACE)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a submission cannot end the child
+            problems.append(short_error(exc))
+        finally:
+            sys.stdout = old
+    found = {}
+    for name in ("initialize_parameters", "forward", "backward"):
+        fn = NAMESPACE.get(name)
+        found[name] = "missing" if fn is None else ("ok" if callable(fn) else "not callable")
+    return {"ok": True, "functions": found, "problems": problems}
+
+
+def call(spec, blobs):
+    fn = NAMESPACE.get(spec["fn"])
+    args = [rebuild(a, blobs) for a in spec["args"]]
+    out = []
+    if spec.get("seed") is not None:
+        _seed(spec["seed"])
+    sink = CappedOutput()
+    old = sys.stdout
+    sys.stdout = sink
+    try:
+        value = fn(*args)
+    except BaseException as exc:
+        sys.stdout = old
+        return {"ok": False, "error": short_error(exc), "output": sink.text()}, out
+    finally:
+        sys.stdout = old
+    reply = {"ok": True, "output": sink.text()}
+    try:
+        reply["value"] = describe(value, out)
+        reply["args_after"] = [describe(a, out) for a in args]
+    except BaseException as exc:
+        return {"ok": False, "error": "could not read the returned value: " + short_error(exc),
+                "output": sink.text()}, []
+    return reply, out
+
+
+def main():
+    while True:
+        header, blobs = read_frame()
+        if header["op"] == "load":
+            write_frame(load(header["path"], header.get("statements", False)), [])
+        elif header["op"] == "calls":
+            replies, out = [], []
+            for spec in header["calls"]:
+                reply, extra = call(spec, blobs)
+                for node in _walk(reply):
+                    node["blob"] += _len(out)
+                out.extend(extra)
+                replies.append(reply)
+            write_frame({"ok": True, "replies": replies}, out)
+
+
+def _walk(node):
+    """Every array spec inside a reply, to renumber its blob index."""
+    if _isinstance(node, dict):
+        if node.get("t") == "array":
+            yield node
+        for v in node.values():
+            yield from _walk(v)
+    elif _isinstance(node, list):
+        for v in node:
+            yield from _walk(v)
+
+
+if __name__ == "__main__":
+    main()

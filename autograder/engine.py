@@ -1,0 +1,148 @@
+"""Grade one submission: prepare it, start the child, run every check, collect verdicts.
+
+Data flows one way: submission -> child process -> plain arrays -> verdicts -> report.
+The child is started before hypothesis is imported, so both start-ups overlap.
+
+Hypothesis runs derandomized, without a database or deadline, so the same code
+always meets the same cases in the same order and gets the same score.
+"""
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from . import rubric
+from .sandbox import Sandbox, StudentError
+from .submission import SubmissionError, prepare
+
+MAX_EXAMPLES = 25
+
+
+@dataclass
+class Verdict:
+    id: str
+    points: float
+    max_points: int
+    title: str
+    problem: str = ""      # empty when passed
+    case: str = ""
+    section: str = ""
+
+    @property
+    def passed(self):
+        return not self.problem
+
+
+@dataclass
+class Result:
+    submission: str
+    verdicts: list
+    notes: list = field(default_factory=list)   # things the student should know that cost no points
+    seconds: float = 0.0
+    error: str = ""                              # set when the grader itself failed (exit status 2)
+
+    @property
+    def score(self):
+        return sum(v.points for v in self.verdicts)
+
+
+def grade(path, call_seconds=None):
+    """Grade the submission at ``path`` (file or folder) and return a Result; never raises for bad input."""
+    start = time.monotonic()
+    try:
+        prepared = prepare(path)
+    except SubmissionError as exc:
+        return _all_failed(path, str(exc), start)
+    with tempfile.TemporaryDirectory(prefix="autograder-code-") as tmp:
+        code_path = os.path.join(tmp, "submission.py")
+        with open(code_path, "w", encoding="utf-8") as f:
+            f.write(prepared.source)
+        kwargs = {} if call_seconds is None else {"call_seconds": call_seconds}
+        sandbox = Sandbox(code_path, statements=prepared.statements, **kwargs)
+        try:
+            return _run(path, sandbox, prepared, start)
+        finally:
+            sandbox.close()
+
+
+def _all_failed(path, why, start):
+    verdicts = [Verdict(i.id, 0, i.points, i.title, why, "", i.section) for i in rubric.ITEMS]
+    return Result(path, verdicts, seconds=time.monotonic() - start)
+
+
+def _run(path, sandbox, prepared, start):
+    try:
+        loaded = sandbox.load()
+    except StudentError as exc:
+        return _all_failed(path, "your file %s, so nothing could be graded" % exc, start)
+    notes = list(prepared.notes) + ["while loading, your code raised " + p for p in loaded["problems"]]
+    from . import properties   # imports hypothesis: after the child has started
+    student = properties.Student(sandbox)
+    verdicts = []
+    for item in rubric.ITEMS:
+        status = loaded["functions"].get(item.function, "missing")
+        if status != "ok":
+            why = ("%s is not defined in your submission" if status == "missing"
+                   else "%s is defined but is not a function") % item.function
+            verdicts.append(Verdict(item.id, 0, item.points, item.title, why, "", item.section))
+            continue
+        verdicts.append(_verdict(item, student, properties))
+    return Result(path, verdicts, notes, time.monotonic() - start)
+
+
+def _verdict(item, student, properties):
+    for chk in (c for c in properties.CHECKS if c.item_id == item.id):
+        failure = run_check(chk, student, properties)
+        if failure is not None:
+            return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, item.section)
+    return Verdict(item.id, item.points, item.points, item.title, section=item.section)
+
+
+def run_check(chk, student, properties):
+    """Run one check (under hypothesis when it has cases); the smallest Failed, or None."""
+    if chk.cases is None:
+        try:
+            chk.fn(student)
+        except properties.Failed as failed:
+            return failed
+        return None
+    from hypothesis import HealthCheck, Phase, example, given, settings
+    init, net = properties._strategies()
+    strategy = init if chk.cases == properties.INIT_CASES else net
+
+    def build(phases, examples=()):
+        @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
+                  phases=phases)
+        @given(case=strategy)
+        def test(case):
+            chk.fn(student, **case)
+        for case in examples:
+            test = example(case=case)(test)
+        return test
+
+    # Generated cases first, so that a failure is shrunk to the smallest case; then the fixed
+    # cases that guarantee coverage (n_y >= 2, m = 1, m != n_x) for what generation missed.
+    for test in (build((Phase.generate, Phase.shrink)), build((Phase.explicit,), chk.examples)):
+        try:
+            test()
+        except properties.Failed as failed:
+            return failed
+        except BaseException as exc:                     # hypothesis' Flaky wraps our Failed
+            found = _first_failed(exc, properties.Failed)
+            if found is None:
+                raise
+            return found
+    return None
+
+
+def _first_failed(exc, kind):
+    if isinstance(exc, kind):
+        return exc
+    for inner in list(getattr(exc, "exceptions", ())) + [exc.__cause__, exc.__context__]:
+        if inner is not None and inner is not exc:
+            found = _first_failed(inner, kind)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,301 @@
+"""The grader's side of the child process: start it, talk to it, bound it, restart it.
+
+Design: one child per submission, started as early as possible so that its
+numpy import overlaps the grader's own start-up. Every request carries its own
+wall-clock deadline; a child that misses it, dies, or answers garbage is killed
+(with its whole process group) and the call becomes a ``StudentError`` that the
+property turns into a failure of that rubric item only. The next request starts
+a fresh child and loads the submission again.
+
+What comes back is decoded here with ``np.frombuffer`` on dtype strings that are
+checked against a short list, so nothing the child sends can execute in this
+process: no pickles, no objects, only dicts, lists, strings and numeric arrays.
+Anything else arrives as ``Foreign(type name)``.
+"""
+
+import json
+import os
+import re
+import resource
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
+CALL_SECONDS = 5.0          # wall time for one student function call
+LOAD_SECONDS = 20.0         # wall time to run the submission's top level
+MEMORY_BYTES = 3 * 2**30    # address space of the child
+FILE_BYTES = 64 * 2**20     # largest file the child may write
+STDERR_CAP = 20000          # characters of stray output kept from the child
+MAX_FRAME = 256 * 2**20
+_DTYPE = re.compile(r"^[<>|=]?[biuf][1248]$|^[<>|=]?c(8|16)$|^\|b1$")
+
+
+class StudentError(Exception):
+    """A student function could not be called: it raised, hung, crashed or returned garbage."""
+
+
+class Foreign:
+    """A value the child could only describe: not a plain float64 ndarray, dict, list or str."""
+
+    def __init__(self, type_name, array=None):
+        self.type_name, self.array = type_name, array
+
+    def __repr__(self):
+        return "Foreign(%s)" % self.type_name
+
+
+def encode(value, blobs):
+    """The grader's own arguments (ints, float arrays, dicts, tuples) to the wire format."""
+    if isinstance(value, np.ndarray):
+        arr = np.ascontiguousarray(value, dtype=np.float64)
+        blobs.append(arr.tobytes())
+        return {"t": "array", "dtype": "<f8", "shape": list(arr.shape), "blob": len(blobs) - 1}
+    if isinstance(value, dict):
+        return {"t": "dict", "keys": list(value), "values": [encode(v, blobs) for v in value.values()]}
+    if isinstance(value, (list, tuple)):
+        return {"t": type(value).__name__, "items": [encode(v, blobs) for v in value]}
+    if isinstance(value, (int, np.integer)):
+        return {"t": "int", "v": int(value)}
+    raise TypeError("cannot send %r to the child" % type(value))
+
+
+def decode(spec, blobs, depth=0):
+    """The child's description of a value back to plain data; raises ValueError on anything malformed."""
+    if not isinstance(spec, dict) or depth > 8:
+        raise ValueError("malformed value")
+    t = spec.get("t")
+    if t == "array":
+        dtype, shape, blob = spec.get("dtype"), spec.get("shape"), spec.get("blob")
+        if not (isinstance(dtype, str) and _DTYPE.match(dtype)):
+            raise ValueError("bad dtype")
+        if not (isinstance(shape, list) and len(shape) <= 32
+                and all(isinstance(n, int) and 0 <= n < 2**31 for n in shape)):
+            raise ValueError("bad shape")
+        if not (isinstance(blob, int) and 0 <= blob < len(blobs)):
+            raise ValueError("bad buffer")
+        dt = np.dtype(dtype)
+        if int(np.prod(shape, dtype=np.int64)) * dt.itemsize != len(blobs[blob]):
+            raise ValueError("buffer size does not match shape")
+        arr = np.frombuffer(blobs[blob], dtype=dt).reshape(shape).copy()
+        cls, scalar = spec.get("cls"), spec.get("scalar")
+        if scalar is not None:
+            return Foreign(_name(scalar), arr)
+        if cls != "numpy.ndarray":
+            return Foreign(_name(cls), arr)
+        return arr
+    if t == "none":
+        return None
+    if t == "str":
+        return str(spec.get("v", ""))[:200]
+    if t in ("list", "tuple"):
+        items = [decode(v, blobs, depth + 1) for v in _list(spec.get("items"))]
+        if spec.get("len", len(items)) != len(items):
+            return Foreign("%s of %s items" % (t, spec.get("len")))
+        return items if t == "list" else tuple(items)
+    if t == "dict":
+        keys, values = _list(spec.get("keys")), _list(spec.get("values"))
+        if len(keys) != len(values) or not all(isinstance(k, str) for k in keys):
+            raise ValueError("bad dict")
+        return {k[:80]: decode(v, blobs, depth + 1) for k, v in zip(keys, values)}
+    if t == "other":
+        return Foreign(_name(spec.get("type")))
+    raise ValueError("unknown kind of value")
+
+
+def _name(text):
+    return str(text)[:80] if text is not None else "object"
+
+
+def _list(x):
+    if not isinstance(x, list):
+        raise ValueError("expected a list")
+    return x
+
+
+def _limit_child():
+    """Runs in the child between fork and exec: its own process group and resource limits."""
+    os.setsid()
+    for limit, value in ((resource.RLIMIT_AS, MEMORY_BYTES), (resource.RLIMIT_FSIZE, FILE_BYTES),
+                         (resource.RLIMIT_CORE, 0)):
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+class Sandbox:
+    """A restartable child process that holds one submission's code."""
+
+    def __init__(self, code_path, statements=False, call_seconds=CALL_SECONDS):
+        self.code_path, self.statements, self.call_seconds = code_path, statements, call_seconds
+        self.proc, self.loaded, self.stray = None, None, []
+        self.workdir = tempfile.mkdtemp(prefix="autograder-")
+        self.start()
+
+    # -- process management -------------------------------------------------
+    def start(self):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir,
+               "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg"}
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=self.workdir, env=env, preexec_fn=_limit_child)
+        self.loaded = None
+        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+
+    def _drain(self, stream):
+        kept = 0
+        for chunk in iter(lambda: stream.read(4096), b""):
+            if kept < STDERR_CAP:
+                self.stray.append(chunk[: STDERR_CAP - kept].decode("utf-8", "replace"))
+                kept += len(chunk)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.proc is not None:
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self.proc = None
+
+    def close(self):
+        self.kill()
+
+    # -- framing --------------------------------------------------------------
+    def _send(self, header, blobs):
+        header = dict(header, _blobs=[len(b) for b in blobs])
+        head = json.dumps(header).encode("utf-8")
+        body = struct.pack(">I", len(head)) + head + b"".join(blobs)
+        self.proc.stdin.write(struct.pack(">Q", len(body)) + body)
+        self.proc.stdin.flush()
+
+    def _read_exact(self, n, deadline):
+        fd, parts, got = self.proc.stdout.fileno(), [], 0
+        while got < n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, min(n - got, 1 << 20))
+            if not chunk:
+                raise EOFError
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
+
+    def _receive(self, deadline):
+        (n,) = struct.unpack(">Q", self._read_exact(8, deadline))
+        if n > MAX_FRAME:
+            raise ValueError("reply too large")
+        data = self._read_exact(n, deadline)
+        (h,) = struct.unpack(">I", data[:4])
+        header = json.loads(data[4:4 + h].decode("utf-8"))
+        lengths = header.get("_blobs", []) if isinstance(header, dict) else None
+        if not isinstance(lengths, list) or not all(isinstance(x, int) and x >= 0 for x in lengths):
+            raise ValueError("malformed reply")
+        blobs, offset = [], 4 + h
+        for length in lengths:
+            blobs.append(data[offset:offset + length])
+            offset += length
+        return header, blobs
+
+    def _exchange(self, header, blobs, seconds):
+        """One request and its reply; any failure kills the child and raises StudentError."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.kill()
+            self.start()
+        try:
+            self._send(header, blobs)
+            return self._receive(time.monotonic() + seconds)
+        except TimeoutError:
+            self.kill()
+            raise StudentError("did not finish within %g seconds (an endless loop, or far too much work?)"
+                               % seconds) from None
+        except (EOFError, BrokenPipeError, ConnectionError, OSError):
+            code = self.proc.wait() if self.proc else None
+            self.kill()
+            raise StudentError(_death(code)) from None
+        except (ValueError, KeyError, UnicodeDecodeError, struct.error):
+            self.kill()
+            raise StudentError("sent back something the grader could not read") from None
+
+    # -- the two requests -----------------------------------------------------
+    def load(self):
+        """Run the submission's top level once per child; returns {'functions', 'problems'}."""
+        if self.loaded is None or self.proc is None or self.proc.poll() is not None:
+            self.loaded = None
+            header, _ = self._exchange({"op": "load", "path": self.code_path,
+                                        "statements": self.statements}, [], LOAD_SECONDS)
+            functions = header.get("functions")
+            problems = header.get("problems", [])
+            if not isinstance(functions, dict) or not isinstance(problems, list):
+                self.kill()
+                raise StudentError("sent back something the grader could not read")
+            self.loaded = {"functions": {str(k): str(v) for k, v in functions.items()},
+                           "problems": [str(p)[:400] for p in problems[:20]]}
+        return self.loaded
+
+    def calls(self, requests):
+        """Run [(fn, args, seed), ...] in order; returns a list of Reply or raises StudentError."""
+        try:
+            self.load()
+        except StudentError as exc:
+            raise StudentError("your file " + str(exc)) from None
+        blobs = []
+        specs = [{"fn": fn, "args": [encode(a, blobs) for a in args], "seed": seed}
+                 for fn, args, seed in requests]
+        header, out = self._exchange({"op": "calls", "calls": specs}, blobs,
+                                     self.call_seconds * len(requests))
+        replies = header.get("replies")
+        if not isinstance(replies, list) or len(replies) != len(requests):
+            self.kill()
+            raise StudentError("sent back something the grader could not read")
+        try:
+            return [Reply(r, out) for r in replies]
+        except (ValueError, TypeError, AttributeError):
+            self.kill()
+            raise StudentError("returned something the grader could not read") from None
+
+    def call(self, fn, *args, seed=0):
+        return self.calls([(fn, args, seed)])[0]
+
+
+class Reply:
+    """One student call: ``value`` and ``args_after`` on success, else ``error``."""
+
+    def __init__(self, raw, blobs):
+        if not isinstance(raw, dict):
+            raise ValueError("malformed reply")
+        self.ok = raw.get("ok") is True
+        self.output = str(raw.get("output", ""))[:3000]
+        self.error = None if self.ok else str(raw.get("error", "failed"))[:600]
+        self.value = decode(raw["value"], blobs) if self.ok else None
+        self.args_after = [decode(a, blobs) for a in _list(raw.get("args_after", []))] if self.ok else []
+
+
+def _death(code):
+    if code is None:
+        return "stopped answering"
+    if code < 0:
+        name = {signal.SIGKILL: "SIGKILL (often: out of memory)", signal.SIGSEGV: "SIGSEGV (a crash)",
+                signal.SIGABRT: "SIGABRT"}.get(-code, "signal %d" % -code)
+        return "crashed the Python process running it (%s)" % name
+    return "ended the Python process running it (exit status %d, e.g. sys.exit or os._exit)" % code

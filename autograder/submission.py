@@ -1,0 +1,153 @@
+"""Find the student's code and turn it into one Python file the child can run.
+
+This module only reads text: it never imports or executes the submission.
+
+* ``.py``: graded as written (its ``if __name__ == "__main__":`` block is skipped,
+  because the child runs it under the name ``submission``).
+* ``.ipynb``: the notebook's JSON is parsed here. From its code cells we keep the
+  top-level imports, function and class definitions, and assignments; every
+  other statement (plots, training runs, prints, IPython magics and shell
+  lines) is dropped. That keeps grading fast and lets a failing experiment cell
+  cost nothing. Each kept statement runs on its own, so one broken import does
+  not hide the functions after it.
+* a folder: the one ``.py`` or ``.ipynb`` in it that defines ``initialize_parameters``
+  (preferring a notebook named like the assignment).
+"""
+
+import ast
+import json
+import os
+
+STATEMENT_MARK = "\n# %%% statement\n"     # child.py splits on this
+ASSIGNMENT_NAME = "random_init"
+_KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+         ast.Assign, ast.AnnAssign)
+MAX_BYTES = 5 * 2**20
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded at all; the message says why and what to do."""
+
+
+class Prepared:
+    """What the child needs: the code to run, and how to run it."""
+
+    def __init__(self, source, statements, origin, notes=()):
+        self.source, self.statements, self.origin, self.notes = source, statements, origin, list(notes)
+
+
+def prepare(path):
+    """Read SUBMISSION (file or folder) and return a Prepared; raises SubmissionError."""
+    if not os.path.exists(path):
+        raise SubmissionError("there is no file or folder at %s" % path)
+    if os.path.isdir(path):
+        path = _pick_from_folder(path)
+    if path.endswith(".ipynb"):
+        return _from_notebook(path)
+    if path.endswith(".py"):
+        return Prepared(_read_text(path), False, path)
+    raise SubmissionError("%s is neither a .py file nor a .ipynb notebook; submit random_init.py "
+                          "or random_init.ipynb" % os.path.basename(path))
+
+
+def _read_bytes(path):
+    if os.path.getsize(path) > MAX_BYTES:
+        raise SubmissionError("%s is larger than %d MB; submit only your code" % (path, MAX_BYTES >> 20))
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _read_text(path):
+    data = _read_bytes(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError("%s is not UTF-8 text (byte %d cannot be read); save it as UTF-8"
+                              % (os.path.basename(path), exc.start)) from None
+    if not text.strip():
+        raise SubmissionError("%s is empty; it must define initialize_parameters, forward and backward"
+                              % os.path.basename(path))
+    return text
+
+
+def _pick_from_folder(folder):
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".ipynb")) and not name.startswith(("test_", ".")):
+                found.append(os.path.join(root, name))
+    candidates = []
+    for p in found:
+        try:
+            if b"def initialize_parameters" in _read_bytes(p) or b"def forward" in _read_bytes(p):
+                candidates.append(p)
+        except (OSError, SubmissionError):
+            continue
+    if not candidates:
+        raise SubmissionError("no .py or .ipynb file in %s defines initialize_parameters; "
+                              "put random_init.py or random_init.ipynb there" % folder)
+    candidates.sort(key=lambda p: (not os.path.basename(p).startswith(ASSIGNMENT_NAME),
+                                   not p.endswith(".ipynb"), p))
+    return candidates[0]
+
+
+def notebook_code_cells(path):
+    """The sources of a notebook's code cells; raises SubmissionError for a broken notebook."""
+    name = os.path.basename(path)
+    try:
+        nb = json.loads(_read_bytes(path).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SubmissionError("%s is not a readable notebook (its JSON is broken or cut off); "
+                              "open it in Jupyter, save it again and resubmit" % name) from None
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list):
+        raise SubmissionError("%s has no list of cells; is it really a Jupyter notebook?" % name)
+    sources = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            src = cell.get("source", "")
+            sources.append("".join(src) if isinstance(src, list) else str(src))
+    return sources
+
+
+def _from_notebook(path):
+    sources = notebook_code_cells(path)
+    if not any(s.strip() for s in sources):
+        raise SubmissionError("%s has no code cells with code in them" % os.path.basename(path))
+    kept, notes = [], []
+    for number, src in enumerate(sources, 1):
+        src = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines())
+        try:
+            tree = ast.parse(src)
+        except SyntaxError as exc:
+            notes.append("code cell %d has a syntax error (%s, line %s) and was skipped"
+                         % (number, exc.msg, exc.lineno))
+            continue
+        lines = src.splitlines()
+        for node in tree.body:
+            if isinstance(node, _KEEP) and _harmless(node):
+                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                kept.append("\n".join(lines[start - 1:node.end_lineno]))
+    return Prepared(STATEMENT_MARK.join(kept) + "\n", True, path, notes)
+
+
+_SAFE_ROOTS = {"np", "numpy", "math"}
+_SAFE_BUILTINS = {"float", "int", "range", "len", "tuple", "list", "dict", "set", "abs", "min", "max",
+                  "round", "str", "bool", "zip", "enumerate", "sorted", "sum"}
+
+
+def _harmless(node):
+    """Imports and definitions always; assignments only if they call nothing but numpy or builtins."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+        return True
+    for sub in ast.walk(node.value):
+        if isinstance(sub, ast.Call):
+            root = sub.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not isinstance(root, ast.Name):
+                return False
+            if root.id not in _SAFE_ROOTS and not (root is sub.func and root.id in _SAFE_BUILTINS):
+                return False
+    return True

@@ -1,0 +1,3 @@
+%matplotlib inline
+import numpy as np
+import lesson_tools as lt

@@ -1,0 +1,1 @@
+lt.plot_initial_weights(initialize_parameters)

@@ -1,0 +1,1 @@
+lt.first_look(initialize_parameters, forward, X, Y)

@@ -1,0 +1,2 @@
+runs = lt.compare_inits(initialize_parameters, forward, backward, X, Y,
+                        inits=("zeros", "copies", "random", "large"))

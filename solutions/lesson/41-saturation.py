@@ -1,0 +1,1 @@
+lt.plot_saturation(runs)

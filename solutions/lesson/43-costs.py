@@ -1,0 +1,1 @@
+lt.plot_costs(runs, inits=("random", "zeros", "large"))

@@ -1,0 +1,1 @@
+lt.plot_hidden_weights(runs, inits=("random", "large"))

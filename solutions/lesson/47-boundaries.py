@@ -1,0 +1,1 @@
+lt.plot_boundaries(runs, X, Y, inits=("random", "zeros", "large"))

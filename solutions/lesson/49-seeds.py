@@ -1,0 +1,1 @@
+finals = lt.compare_seeds(initialize_parameters, forward, backward, X, Y)

@@ -1,0 +1,32 @@
+"""Shared helpers for the test suite: paths, the corpora, and a cached grader."""
+
+import functools
+import glob
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+SOLUTION = os.path.join(ROOT, "solutions", "random_init.py")
+CORPUS = os.path.join(ROOT, "tests", "corpus")
+
+
+def corpus(kind):
+    """[(path, expected lost ids)] for tests/corpus/<kind>/*.py; 'full' means nothing lost."""
+    cases = []
+    for path in sorted(glob.glob(os.path.join(CORPUS, kind, "*.py"))):
+        with open(path, encoding="utf-8") as f:
+            first = f.readline()
+        assert first.startswith("# expect:"), "%s must start with a '# expect:' line" % path
+        words = first.split(":", 1)[1].split()
+        cases.append((path, frozenset() if words == ["full"] else frozenset(words)))
+    return cases
+
+
+@functools.lru_cache(maxsize=None)
+def graded(path):
+    """engine.grade(path), cached: several tests look at the same submission."""
+    from autograder.engine import grade
+    return grade(path)
