@@ -16,7 +16,7 @@ from . import rubric
 from .sandbox import Sandbox, StudentError
 from .submission import SubmissionError, prepare
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 15
 
 
 @dataclass
@@ -85,6 +85,8 @@ def _run(path, sandbox, prepared, start):
         if status != "ok":
             why = ("%s is not defined in your submission" if status == "missing"
                    else "%s is defined but is not a function") % item.function
+            if loaded["problems"]:
+                why += " (your code stopped early: %s)" % loaded["problems"][0]
             verdicts.append(Verdict(item.id, 0, item.points, item.title, why, "", item.section))
             continue
         verdicts.append(_verdict(item, student, properties))
@@ -108,8 +110,7 @@ def run_check(chk, student, properties):
             return failed
         return None
     from hypothesis import HealthCheck, Phase, example, given, settings
-    init, net = properties._strategies()
-    strategy = init if chk.cases == properties.INIT_CASES else net
+    strategy = properties._strategies()[chk.cases]
 
     def build(phases, examples=()):
         @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,

@@ -18,6 +18,7 @@ import os
 import re
 import resource
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -29,12 +30,12 @@ import time
 import numpy as np
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
-CALL_SECONDS = 5.0          # wall time for one student function call
+CALL_SECONDS = 5.0          # wall time for one request (one to four calls of one student function)
 LOAD_SECONDS = 20.0         # wall time to run the submission's top level
 MEMORY_BYTES = 3 * 2**30    # address space of the child
 FILE_BYTES = 64 * 2**20     # largest file the child may write
 STDERR_CAP = 20000          # characters of stray output kept from the child
-MAX_FRAME = 256 * 2**20
+MAX_FRAME = 64 * 2**20      # largest reply read from the child
 _DTYPE = re.compile(r"^[<>|=]?[biuf][1248]$|^[<>|=]?c(8|16)$|^\|b1$")
 
 
@@ -121,8 +122,14 @@ def _list(x):
 
 
 def _limit_child():
-    """Runs in the child between fork and exec: its own process group and resource limits."""
+    """Runs in the child between fork and exec: its own process group, resource limits, no network."""
     os.setsid()
+    if os.geteuid() == 0:
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).unshare(0x40000000)   # CLONE_NEWNET: no network
+        except (OSError, AttributeError):
+            pass
     for limit, value in ((resource.RLIMIT_AS, MEMORY_BYTES), (resource.RLIMIT_FSIZE, FILE_BYTES),
                          (resource.RLIMIT_CORE, 0)):
         try:
@@ -138,6 +145,12 @@ class Sandbox:
         self.code_path, self.statements, self.call_seconds = code_path, statements, call_seconds
         self.proc, self.loaded, self.stray = None, None, []
         self.workdir = tempfile.mkdtemp(prefix="autograder-")
+        # As root, student code runs as a user of its own (one per grading process, so that the
+        # clean-up below cannot touch another grading), which owns nothing but the scratch folder.
+        self.uid = 100000 + os.getpid() if os.geteuid() == 0 else None
+        if self.uid is not None:
+            protect_grader()
+            os.chown(self.workdir, self.uid, self.uid)
         self.start()
 
     # -- process management -------------------------------------------------
@@ -145,7 +158,7 @@ class Sandbox:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir,
                "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg"}
+               "MPLBACKEND": "Agg", "MPLCONFIGDIR": self.workdir}
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if key in os.environ:
                 env[key] = os.environ[key]
@@ -168,6 +181,8 @@ class Sandbox:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
                 pass
+        if self.uid is not None:
+            _kill_user(self.uid)      # also what escaped the process group (setsid, double fork)
         if self.proc is not None:
             self.proc.wait()
             for stream in (self.proc.stdin, self.proc.stdout):
@@ -179,6 +194,7 @@ class Sandbox:
 
     def close(self):
         self.kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- framing --------------------------------------------------------------
     def _send(self, header, blobs):
@@ -204,7 +220,8 @@ class Sandbox:
     def _receive(self, deadline):
         (n,) = struct.unpack(">Q", self._read_exact(8, deadline))
         if n > MAX_FRAME:
-            raise ValueError("reply too large")
+            raise StudentError("returned arrays far too large (%d MB); the arrays of this assignment are "
+                               "tiny" % (n >> 20))
         data = self._read_exact(n, deadline)
         (h,) = struct.unpack(">I", data[:4])
         header = json.loads(data[4:4 + h].decode("utf-8"))
@@ -225,6 +242,9 @@ class Sandbox:
         try:
             self._send(header, blobs)
             return self._receive(time.monotonic() + seconds)
+        except StudentError:
+            self.kill()
+            raise
         except TimeoutError:
             self.kill()
             raise StudentError("did not finish within %g seconds (an endless loop, or far too much work?)"
@@ -242,7 +262,7 @@ class Sandbox:
         """Run the submission's top level once per child; returns {'functions', 'problems'}."""
         if self.loaded is None or self.proc is None or self.proc.poll() is not None:
             self.loaded = None
-            header, _ = self._exchange({"op": "load", "path": self.code_path,
+            header, _ = self._exchange({"op": "load", "path": self.code_path, "uid": self.uid,
                                         "statements": self.statements}, [], LOAD_SECONDS)
             functions = header.get("functions")
             problems = header.get("problems", [])
@@ -262,8 +282,7 @@ class Sandbox:
         blobs = []
         specs = [{"fn": fn, "args": [encode(a, blobs) for a in args], "seed": seed}
                  for fn, args, seed in requests]
-        header, out = self._exchange({"op": "calls", "calls": specs}, blobs,
-                                     self.call_seconds * len(requests))
+        header, out = self._exchange({"op": "calls", "calls": specs}, blobs, self.call_seconds)
         replies = header.get("replies")
         if not isinstance(replies, list) or len(replies) != len(requests):
             self.kill()
@@ -299,3 +318,32 @@ def _death(code):
                 signal.SIGABRT: "SIGABRT"}.get(-code, "signal %d" % -code)
         return "crashed the Python process running it (%s)" % name
     return "ended the Python process running it (exit status %d, e.g. sys.exit or os._exit)" % code
+
+
+def _kill_user(uid):
+    """Kill every process of ``uid``: fork, become that user, and signal all it may signal."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def protect_grader():
+    """As root: make the grader's own folders (hidden tests, reference solution) closed to other users.
+
+    Student code runs as another user, so a folder without the 'others' bits cannot be entered,
+    and the grader's modules cannot be imported or read to borrow the reference answers.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (here, os.path.join(os.path.dirname(here), "solutions")):
+        try:
+            mode = os.stat(folder).st_mode
+            if mode & 0o007:
+                os.chmod(folder, mode & ~0o007)
+        except OSError:
+            pass
