@@ -61,7 +61,7 @@ def grade(path, call_seconds=None):
         kwargs = {} if call_seconds is None else {"call_seconds": call_seconds}
         sandbox = Sandbox(code_path, statements=prepared.statements, **kwargs)
         try:
-            return _run(path, sandbox, prepared, start)
+            return _run(prepared.origin, sandbox, prepared, start)
         finally:
             sandbox.close()
 
@@ -76,7 +76,12 @@ def _run(path, sandbox, prepared, start):
         loaded = sandbox.load()
     except StudentError as exc:
         return _all_failed(path, "your file %s, so nothing could be graded" % exc, start)
-    notes = list(prepared.notes) + ["while loading, your code raised " + p for p in loaded["problems"]]
+    problems = loaded["problems"]
+    if prepared.statements:
+        # A notebook's helper modules (lesson_tools, matplotlib) need not exist where it is graded, and
+        # each statement runs on its own: a failed import stops nothing, so it is not worth a note.
+        problems = [p for p in problems if not p.startswith("ModuleNotFoundError")]
+    notes = list(prepared.notes) + ["while loading, your code raised " + p for p in problems]
     from . import properties   # imports hypothesis: after the child has started
     student = properties.Student(sandbox)
     verdicts = []
@@ -85,12 +90,12 @@ def _run(path, sandbox, prepared, start):
         if status != "ok":
             why = ("%s is not defined in your submission" if status == "missing"
                    else "%s is defined but is not a function") % item.function
-            if loaded["problems"]:
-                why += " (your code stopped early: %s)" % loaded["problems"][0]
+            if notes:
+                why += " (%s)" % notes[0]
             verdicts.append(Verdict(item.id, 0, item.points, item.title, why, "", item.section))
             continue
         verdicts.append(_verdict(item, student, properties))
-    return Result(path, verdicts, notes, time.monotonic() - start)
+    return Result(prepared.origin, verdicts, notes, time.monotonic() - start)
 
 
 def _verdict(item, student, properties):
