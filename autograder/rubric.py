@@ -47,3 +47,17 @@ TOTAL = sum(item.points for item in ITEMS)
 FUNCTIONS = ("initialize_parameters", "forward", "backward")
 
 assert TOTAL == 100, "the rubric's points must add up to 100"
+
+
+def grade_id(rubric_id):
+    """The nbgrader grade_id of a rubric item: its id with "." replaced by "-".
+
+    nbgrader 0.9 accepts only letters, digits, "_" and "-" in a grade_id; rubric ids hold no "-",
+    so the mapping is one-to-one (init.breaks_symmetry <-> init-breaks_symmetry).
+    """
+    return rubric_id.replace(".", "-")
+
+
+def rubric_id(grade_id):
+    """The rubric id of an nbgrader grade_id made by grade_id(); the inverse mapping."""
+    return grade_id.replace("-", ".")

@@ -1,0 +1,244 @@
+"""A throw-away nbgrader course for the tests, and the autograde timing of the report.
+
+    python tests/nbgrader_support.py timing [--rounds N] [--per-run K]   # s per notebook, ours vs plain
+
+Design
+------
+``Course`` is a real nbgrader course in a temporary folder, made the way an instructor makes
+one: the repository's ``nbgrader_config.py`` and a copy of the committed
+``solutions/source/random_init/`` (``build_notebook.generate_release`` does both and runs
+``nbgrader generate_assignment``). Every nbgrader command is ``sys.executable -m nbgrader ...``,
+the interpreter that runs the tests, with that interpreter's scripts folder first on PATH
+(nbgrader calls its ``alembic`` script by name), so CI's venv works as a developer's does.
+
+A student's submission is the release notebook with their code put into the three solution
+cells (``fill``): each of ``initialize_parameters``, ``forward`` and ``backward`` into its own
+cell, and whatever else the code has at top level (imports, helpers, tampering) at the top of
+the first one. ``extra_cells`` adds cells of the student's own after the setup cells, where a
+tamperer would put them. ``without_experiments`` drops the lesson's experiment cells (training
+runs and plots, some 15 s of kernel time); a student may delete them, as they are not graded,
+and the tests use that for every student but one to stay within their time budget.
+
+The timing compares, on the same submitted notebook, ``nbgrader autograde`` with this course's
+configuration against nbgrader's defaults (Execute only; the hidden cells then fail, as they
+do under any course that forgot GradeInIsolation; only the time matters there).
+"""
+
+import argparse
+import ast
+import copy
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for _path in (ROOT, os.path.join(ROOT, "solutions")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+import build_notebook  # noqa: E402  (solutions/build_notebook.py)
+
+ASSIGNMENT = build_notebook.ASSIGNMENT
+FUNCTIONS = ("initialize_parameters", "forward", "backward")
+FAST_SETTINGS = """
+# --- test settings: shorter limits, so that a hanging student costs seconds, not minutes ---
+c.Execute.timeout = 8
+c.ExecuteSafely.seconds_after_timeout = 2
+c.ExecuteSafely.notebook_seconds = 120
+"""
+
+
+class Course:
+    """A temporary nbgrader course built from the committed source notebook."""
+
+    def __init__(self, folder, settings=FAST_SETTINGS):
+        self.root = str(folder)
+        self.release = build_notebook.generate_release(self.root)     # runs generate_assignment
+        with open(os.path.join(self.root, "nbgrader_config.py"), "a", encoding="utf-8") as f:
+            f.write(settings)
+        self.env = build_notebook.course_env(sys.executable)
+
+    def nbgrader(self, *args, timeout=600, check=True):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            raise AssertionError("nbgrader %s failed (exit %d):\n%s"
+                                 % (" ".join(args), done.returncode, (done.stdout + done.stderr)[-4000:]))
+        return done
+
+    def release_notebook(self):
+        with open(os.path.join(self.release, ASSIGNMENT + ".ipynb"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def submit(self, student, nb):
+        """Write submitted/<student>/<assignment>/ as nbgrader collect leaves it; returns the notebook path."""
+        folder = os.path.join(self.root, "submitted", student, ASSIGNMENT)
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(self.release):
+            if not name.endswith(".ipynb") and os.path.isfile(os.path.join(self.release, name)):
+                shutil.copyfile(os.path.join(self.release, name), os.path.join(folder, name))
+        with open(os.path.join(folder, "timestamp.txt"), "w", encoding="utf-8") as f:
+            f.write("2024-01-15 12:00:00.000000 UTC")
+        path = os.path.join(folder, ASSIGNMENT + ".ipynb")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(nb, f, indent=1)
+        return path
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def gradebook(self):
+        """{student: {grade_id: score}} from the course's gradebook.db (needs nbgrader importable)."""
+        from nbgrader.api import Gradebook
+        scores = {}
+        with Gradebook("sqlite:///" + self.path("gradebook.db")) as gb:
+            for student in gb.students:
+                try:
+                    sub = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student.id)
+                except Exception:   # nbgrader.api.MissingEntry: not autograded
+                    continue
+                scores[student.id] = {g.name: g.score for g in sub.grades}
+        return scores
+
+
+# --- submissions ---------------------------------------------------------------------------------
+
+def split_code(code):
+    """({function name: source}, [other top-level statements]) of a Python module's text."""
+    lines = code.splitlines()
+    functions, rest = {}, []
+    for node in ast.parse(code).body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        text = "\n".join(lines[start - 1:node.end_lineno])
+        if isinstance(node, ast.FunctionDef) and node.name in FUNCTIONS:
+            functions[node.name] = text
+        else:
+            rest.append(text)
+    return functions, rest
+
+
+def solution_cells(nb):
+    """{function name: cell} of a release notebook's solution cells."""
+    found = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and not meta.get("grade"):
+            found[meta["grade_id"].rsplit("-", 1)[0]] = cell
+    assert set(found) == set(FUNCTIONS), "the release should have one solution cell per function: %s" % found
+    return found
+
+
+def fill(release, code=None, path=None, replace=None):
+    """The release notebook with ``code`` (or the file at ``path``) in its solution cells.
+
+    ``replace`` maps a function name to source to use instead (a syntax error, say)."""
+    if path is not None:
+        with open(path, encoding="utf-8") as f:
+            code = f.read()
+    nb = copy.deepcopy(release)
+    functions, rest = split_code(code)
+    functions.update(replace or {})
+    cells = solution_cells(nb)
+    for name in FUNCTIONS:
+        text = functions.get(name, "")
+        if name == FUNCTIONS[0] and rest:
+            text = "\n\n".join(rest + [text])
+        cells[name]["source"] = text
+    return nb
+
+
+def without_experiments(nb):
+    """Drop the lesson's code cells that follow the first solution cell and are not nbgrader cells."""
+    nb = copy.deepcopy(nb)
+    kept, seen_solution = [], False
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        seen_solution = seen_solution or bool(meta and meta.get("solution"))
+        if cell["cell_type"] == "code" and seen_solution and not meta:
+            continue
+        kept.append(cell)
+    nb["cells"] = kept
+    return nb
+
+
+def extra_cells(nb, sources, after="03-data"):
+    """Insert code cells of the student's own after the cell with id ``after`` (None: at the end)."""
+    nb = copy.deepcopy(nb)
+    ids = [c.get("id") for c in nb["cells"]]
+    at = len(ids) if after is None else ids.index(after) + 1
+    for i, src in enumerate(sources):
+        nb["cells"].insert(at + i, {"cell_type": "code", "execution_count": None, "id": "mine-%d-%d" % (at, i),
+                                    "metadata": {}, "outputs": [], "source": src})
+    return nb
+
+
+def hidden_lines(source_nb):
+    """The stripped lines inside the hidden test regions of a source notebook."""
+    from autograder.notebook import split_hidden
+    found = set()
+    for cell in source_nb["cells"]:
+        found.update(split_hidden("".join(cell["source"]))[1])
+    return found
+
+
+def html_text(path):
+    """The readable text of an HTML file: tags removed, entities decoded (syntax colouring splits code)."""
+    with open(path, encoding="utf-8") as f:
+        page = f.read()
+    page = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", page)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+# --- the timing ------------------------------------------------------------------------------------
+
+PLAIN_CONFIG = """c = get_config()
+c.CourseDirectory.source_directory = "solutions/source"
+"""
+
+
+def time_autograde(rounds=2, per_run=3):
+    """{setting: [seconds per notebook]}: this course's autograde vs nbgrader's defaults, same notebook.
+
+    Each round autogrades ``per_run`` new copies of the notebook in one nbgrader run per setting
+    (nbgrader skips the students it has graded already); the settings take turns, so both see the
+    same machine load. Seconds per notebook = the run's wall time / per_run, start-up included."""
+    with tempfile.TemporaryDirectory(prefix="nbgrader-timing-") as tmp:
+        course = Course(tmp, settings="")
+        with open(course.path("nbgrader_config.py"), encoding="utf-8") as f:
+            configs = {"isolated": f.read(), "plain": PLAIN_CONFIG}
+        student = fill(course.release_notebook(), path=os.path.join(ROOT, "solutions", "random_init.py"))
+        timings = {setting: [] for setting in configs}
+        for round_ in range(rounds):
+            for setting, config in configs.items():
+                for i in range(per_run):
+                    course.submit("%s-%d-%d" % (setting, round_, i), student)
+                with open(course.path("nbgrader_config.py"), "w", encoding="utf-8") as f:
+                    f.write(config)
+                start = time.monotonic()
+                course.nbgrader("autograde", ASSIGNMENT)
+                timings[setting].append((time.monotonic() - start) / per_run)
+        return timings
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="nbgrader course helpers for the tests")
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("timing", help="time nbgrader autograde per notebook, with and without isolation")
+    t.add_argument("--rounds", type=int, default=2, help="nbgrader runs per setting")
+    t.add_argument("--per-run", type=int, default=3, help="notebooks autograded in one nbgrader run")
+    args = parser.parse_args(argv)
+    if args.command == "timing":
+        for setting, seconds in time_autograde(args.rounds, args.per_run).items():
+            print("%-9s %s  (mean %.1f s per notebook)" % (setting, " ".join("%.1f" % s for s in seconds),
+                                                         sum(seconds) / len(seconds)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
