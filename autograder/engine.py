@@ -1,10 +1,12 @@
 """Grade one submission: prepare it, start the child, run every check, collect verdicts.
 
 Data flows one way: submission -> child process -> plain arrays -> verdicts -> report.
-The child is started before hypothesis is imported, so both start-ups overlap.
+The child's start-up (numpy) overlaps the grader's own.
 
 Hypothesis runs derandomized, without a database or deadline, so the same code
-always meets the same cases in the same order and gets the same score.
+always meets the same cases in the same order and gets the same score; a passing
+check replays hypothesis' recorded cases, a failing one is searched and shrunk
+by hypothesis itself (cases.py).
 """
 
 import os
@@ -12,11 +14,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import rubric
+from . import cases, rubric
 from .sandbox import Sandbox, StudentError
 from .submission import SubmissionError, prepare
 
-MAX_EXAMPLES = 15
 
 
 @dataclass
@@ -82,7 +83,7 @@ def _run(path, sandbox, prepared, start):
         # each statement runs on its own: a failed import stops nothing, so it is not worth a note.
         problems = [p for p in problems if not p.startswith("ModuleNotFoundError")]
     notes = list(prepared.notes) + ["while loading, your code raised " + p for p in problems]
-    from . import properties   # imports hypothesis: after the child has started
+    from . import properties
     student = properties.Student(sandbox)
     verdicts = []
     for item in rubric.ITEMS:
@@ -107,48 +108,19 @@ def _verdict(item, student, properties):
 
 
 def run_check(chk, student, properties):
-    """Run one check (under hypothesis when it has cases); the smallest Failed, or None."""
-    if chk.cases is None:
-        try:
+    """Run one check; the smallest Failed, or None.
+
+    The cases hypothesis would generate are replayed from a record (cases.py); only when one
+    fails does hypothesis itself search again, to shrink the failure to its smallest case.
+    """
+    try:
+        if chk.cases is None:
             chk.fn(student)
-        except properties.Failed as failed:
-            return failed
-        return None
-    from hypothesis import HealthCheck, Phase, example, given, settings
-    strategy = properties._strategies()[chk.cases]
-
-    def build(phases, examples=()):
-        @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
-                  phases=phases)
-        @given(case=strategy)
-        def test(case):
+            return None
+        for case in cases.generated(chk.cases) + list(chk.examples):
             chk.fn(student, **case)
-        for case in examples:
-            test = example(case=case)(test)
-        return test
-
-    # Generated cases first, so that a failure is shrunk to the smallest case; then the fixed
-    # cases that guarantee coverage (n_y >= 2, m = 1, m != n_x) for what generation missed.
-    for test in (build((Phase.generate, Phase.shrink)), build((Phase.explicit,), chk.examples)):
-        try:
-            test()
-        except properties.Failed as failed:
+    except properties.Failed as failed:
+        if chk.cases is None:
             return failed
-        except BaseException as exc:                     # hypothesis' Flaky wraps our Failed
-            found = _first_failed(exc, properties.Failed)
-            if found is None:
-                raise
-            return found
-    return None
-
-
-def _first_failed(exc, kind):
-    if isinstance(exc, kind):
-        return exc
-    for inner in list(getattr(exc, "exceptions", ())) + [exc.__cause__, exc.__context__]:
-        if inner is not None and inner is not exc:
-            found = _first_failed(inner, kind)
-            if found is not None:
-                return found
+        return cases.search(chk, student, properties) or failed
     return None

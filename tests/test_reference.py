@@ -115,3 +115,17 @@ def test_stub_has_not_drifted_from_the_solution():
     done = subprocess.run([sys.executable, "solutions/build_stub.py", "--check"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
+
+
+def test_recorded_cases_equal_what_hypothesis_generates_now():
+    """cases.json must be what the pinned hypothesis generates; a passing check replays it."""
+    import json
+    from importlib import metadata
+    from autograder import cases
+    with open(cases.CASES_FILE, encoding="utf-8") as f:
+        data = json.load(f)
+    assert data["hypothesis"] == metadata.version("hypothesis"), "re-record: python -m autograder.cases"
+    assert data["max_examples"] == cases.MAX_EXAMPLES
+    for kind, recorded in data["cases"].items():
+        assert recorded == cases.record(kind), kind
+        assert any(c.get("n_y", 1) >= 2 for c in recorded)
