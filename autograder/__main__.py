@@ -1,6 +1,7 @@
 """The command line (CONTRACT section 3).
 
     python -m autograder grade SUBMISSION [--results PATH]
+    python -m autograder audit COURSE_DIR ASSIGNMENT     (nbgrader courses; see autograder/audit.py)
 
 Exit status: 0 full marks; 1 points were lost (the report was written); 2 the
 command was used wrongly or the grader itself could not grade. Whatever goes
@@ -19,14 +20,26 @@ def main(argv=None):
     g = sub.add_parser("grade", help="grade one submission (.py, .ipynb or a folder)")
     g.add_argument("submission")
     g.add_argument("--results", metavar="PATH", help="also write a Gradescope-format results.json here")
+    from . import batch, ci, gradescope   # grade-all; ci; gradescope-bundle and gradescope-run
+    for module in (batch, ci, gradescope):
+        module.add_subparsers(sub)
+    from . import audit   # audit: an nbgrader course's gradebook against isolated regrading
+    audit.add_subparsers(sub)
     args = parser.parse_args(argv)
     if args.command == "grade":
         return grade_command(args.submission, args.results)
+    if getattr(args, "handler", None):
+        return args.handler(args)
     return 2
 
 
 def grade_command(submission, results_path):
+    import os
     from . import report, rubric
+    if not os.path.exists(submission):
+        sys.stderr.write("autograder: there is no file or folder at %s; give the path of a .py file, an "
+                         ".ipynb notebook or a folder that holds one\n" % submission)
+        return 2
     try:
         from .engine import grade
         result = grade(submission)

@@ -1,0 +1,138 @@
+"""Grading inside GitHub Actions: ``python -m autograder ci [SUBMISSION] --results results.json``.
+
+Design
+------
+The workflow shipped to students (assignment/.github/workflows/grade.yml) runs
+this one command after it has installed the grader. It grades the repository
+once and hands the same ``engine.Result`` to every consumer, so they agree:
+
+* stdout: the terminal report (the job log);
+* ``$GITHUB_STEP_SUMMARY``: a Markdown report, shown on the run's summary page;
+* ``--results``: Gradescope-format results.json, which the workflow uploads as an
+  artifact;
+* ``$GITHUB_OUTPUT``: ``result``, the base64 JSON payload that GitHub Classroom's
+  grading reporter (classroom-resources/autograding-grading-reporter) reads from
+  ``<RUNNER>_RESULTS``: ``{"version": 1, "status": "pass"|"fail"|"error",
+  "max_score", "tests": [{"name", "status", "score", "message", ...}]}``, one
+  test per rubric item; plus ``score`` and ``max-score`` for other steps;
+* workflow commands: a ``::notice`` with the score, an ``::error`` if the grader failed.
+
+Every file is optional: outside Actions (no such variables) it only prints.
+Exit status follows CONTRACT section 3: 0 full marks, 1 points lost, 2 the
+grader could not grade (or the command was used wrongly).
+"""
+
+import base64
+import json
+import os
+import sys
+
+from . import report, rubric
+
+
+def classroom_payload(result):
+    """The dict GitHub Classroom's grading reporter expects from one runner."""
+    tests = [{"name": "%s: %s" % (v.id, v.title), "status": "pass" if v.passed else "fail",
+              "score": v.points, "message": "" if v.passed else report.item_output(v),
+              "test_code": "", "filename": "", "line_no": 0, "duration": 0} for v in result.verdicts]
+    if result.error:
+        tests.append({"name": "autograder", "status": "error", "score": 0,
+                      "message": "The grader itself failed: " + result.error, "test_code": "",
+                      "filename": "", "line_no": 0, "duration": 0})
+        status = "error"
+    else:
+        status = "pass" if result.score == rubric.TOTAL else "fail"
+    return {"version": 1, "status": status, "max_score": rubric.TOTAL, "tests": tests}
+
+
+def encode_payload(payload):
+    return base64.b64encode(json.dumps(payload).encode("utf-8")).decode("ascii")
+
+
+def markdown(result):
+    """The step summary: the score, a table of rubric items, then what to fix."""
+    out = ["## Autograder: %s / %d" % (report._num(result.score), rubric.TOTAL), ""]
+    if result.error:
+        out += ["> **The grader itself failed**, so this is not your grade: %s" % _cell(result.error), ""]
+    out += ["| | Rubric item | Points |", "|---|---|---|"]
+    for v in result.verdicts:
+        out.append("| %s | `%s` %s | %s / %d |" % ("\u2705" if v.passed else "\u274c", v.id, _cell(v.title),
+                                                  report._num(v.points), v.max_points))
+    failed = [v for v in result.verdicts if not v.passed]
+    if failed:
+        out += ["", "### What to fix", ""]
+        for v in failed:
+            out += ["**`%s`**" % v.id, "", "```text", report.item_output(v).replace("```", "'''"), "```", ""]
+    if result.notes:
+        out += ["", "### Notes (these cost no points)", ""]
+        out += ["- " + _cell(n) for n in result.notes[:10]]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _failed_result(submission, detail):
+    from .engine import Result
+    return Result(submission, [], error=detail)
+
+
+def run(submission, results_path=None, summary_path=None, output_path=None, stdout=None):
+    """Grade SUBMISSION and write everything; returns the exit status."""
+    stdout = stdout or sys.stdout
+    try:
+        from .engine import grade
+        result = grade(submission)
+    except Exception as exc:   # a bug in the grader: still report, so the student is not left guessing
+        result = _failed_result(submission, "%s: %s" % (type(exc).__name__, exc))
+    stdout.write(report.text(result))
+    status = 0
+    written = []
+    try:
+        if results_path:
+            report.write_json(report.results_json(result), results_path)
+            written.append(results_path)
+        if summary_path:
+            with open(summary_path, "a", encoding="utf-8") as f:
+                f.write(markdown(result))
+            written.append(summary_path)
+        if output_path:
+            with open(output_path, "a", encoding="utf-8") as f:
+                f.write("result=%s\n" % encode_payload(classroom_payload(result)))
+                f.write("score=%s\nmax-score=%d\n" % (report._num(result.score), rubric.TOTAL))
+            written.append(output_path)
+    except OSError as exc:
+        sys.stderr.write("autograder ci: cannot write %s: %s; check the path (and, in Actions, that the "
+                         "step runs on a GitHub-hosted or self-hosted runner with a writable workspace)\n"
+                         % (exc.filename, exc.strerror))
+        status = 2
+    if result.error:
+        stdout.write("::error title=Autograder::The grader itself failed: %s\n" % _cell(result.error))
+        return 2
+    stdout.write("::notice title=Autograder::Score %s/%d\n" % (report._num(result.score), rubric.TOTAL))
+    if status:
+        return status
+    return 0 if result.score == rubric.TOTAL else 1
+
+
+def add_subparsers(sub):
+    p = sub.add_parser("ci", help="grade inside GitHub Actions: step summary, Classroom result, results.json")
+    p.add_argument("submission", nargs="?", default=".",
+                   help="the file or folder to grade (default: the repository, '.')")
+    p.add_argument("--results", metavar="PATH", help="write a Gradescope-format results.json here")
+    p.add_argument("--summary", metavar="PATH", default=None,
+                   help="append the Markdown report here (default: $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--output", metavar="PATH", default=None,
+                   help="append the step outputs here (default: $GITHUB_OUTPUT)")
+    p.set_defaults(handler=command)
+
+
+def command(args):
+    if not os.path.exists(args.submission):
+        sys.stderr.write("autograder ci: there is no file or folder at %s; run it from the repository's root "
+                         "or pass the submission's path\n" % args.submission)
+        return 2
+    return run(args.submission, args.results,
+               args.summary if args.summary is not None else os.environ.get("GITHUB_STEP_SUMMARY") or None,
+               args.output if args.output is not None else os.environ.get("GITHUB_OUTPUT") or None)

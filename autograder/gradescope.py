@@ -1,0 +1,230 @@
+"""Gradescope: build the autograder zip, and run inside Gradescope's container.
+
+    python -m autograder gradescope-bundle OUT.zip [--visibility V] [--hold-back ID[=V] ...]
+    python -m autograder gradescope-run [--root /autograder]      (what run_autograder calls)
+
+Design
+------
+The zip holds, at its root (Gradescope looks only there):
+
+* ``setup.sh``: run once when Gradescope builds the image. It is the only place that
+  installs anything: python3 and a venv at /autograder/venv with requirements.txt.
+* ``run_autograder``: run for each submission. It installs nothing; it finds a
+  Python (``$AUTOGRADER_PYTHON``, else the venv, else python3) and calls
+  ``gradescope-run`` on ``$AUTOGRADER_ROOT`` (default /autograder), so a test can
+  lay out source/, submission/ and results/ in a temporary folder instead.
+* ``requirements.txt``: numpy and hypothesis pinned as in pyproject.toml (the
+  versions decide grades), with its environment markers; else the running versions.
+* ``autograder/``: the grader's own source, byte for byte, hidden tests included.
+  Students never see /autograder/source.
+* ``gradescope.json``: the visibility of each test.
+
+Zip entries carry a fixed date, so the same source always builds the same bytes.
+
+Visibility follows Gradescope's rules: ``visible`` (default), ``after_due_date``,
+``after_published``, ``hidden``. Gradescope keeps ``hidden`` for tests worth no
+points (a hidden test's points would still count in a total the student sees), and
+every rubric item carries points, so a point-carrying item can be held back with
+``after_published`` or ``after_due_date`` but not hidden; asking for it is refused.
+"""
+
+import json
+import os
+import re
+import stat
+import sys
+import zipfile
+from importlib import metadata
+
+from . import report, rubric
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+RUNTIME = ("numpy", "hypothesis")
+CONFIG = "gradescope.json"
+FIXED_DATE = (2020, 1, 1, 0, 0, 0)
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, while it builds the autograder image.
+# Everything the grader needs is installed here; run_autograder installs nothing.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends python3 python3-venv python3-pip
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install --no-cache-dir --upgrade pip
+/autograder/venv/bin/pip install --no-cache-dir -r /autograder/source/requirements.txt
+# Fail the build now, not at the first submission, if the grader cannot start.
+cd /autograder/source && /autograder/venv/bin/python -c "import autograder.engine, autograder.properties"
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission, from /autograder. It installs nothing.
+# AUTOGRADER_ROOT replaces /autograder (tests use a temporary folder laid out alike);
+# AUTOGRADER_PYTHON picks the interpreter (default: the venv setup.sh made, else python3).
+set -u
+root="${AUTOGRADER_ROOT:-/autograder}"
+python="${AUTOGRADER_PYTHON:-}"
+if [ -z "$python" ]; then
+  if [ -x "$root/venv/bin/python" ]; then python="$root/venv/bin/python"; else python=python3; fi
+fi
+mkdir -p "$root/results"
+cd "$root/source" || { echo "run_autograder: no folder $root/source; upload the zip built by gradescope-bundle" >&2; exit 2; }
+PYTHONPATH="$root/source" exec "$python" -m autograder gradescope-run --root "$root"
+"""
+
+
+class BundleError(Exception):
+    """The bundle cannot be built as asked; the message says why and what to do instead."""
+
+
+# -- building the zip ------------------------------------------------------------------------------
+def requirements():
+    """Pinned runtime requirements: from pyproject.toml next to the package, else the running versions."""
+    pyproject = os.path.join(os.path.dirname(PACKAGE_DIR), "pyproject.toml")
+    lines = []
+    if os.path.exists(pyproject):
+        with open(pyproject, encoding="utf-8") as f:
+            text = f.read()
+        block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
+        for spec in re.findall(r'"([^"]+)"', block.group(1) if block else ""):
+            name = re.split(r"[=<>!~;\s\[]", spec, 1)[0].lower()
+            if name in RUNTIME:
+                if "==" not in spec:
+                    raise BundleError("gradescope-bundle: pyproject.toml lists %r without an exact version; pin it "
+                                      "(name==version) so Gradescope grades with the versions you tested" % spec)
+                lines.append(spec)
+    for name in RUNTIME:
+        if not any(re.split(r"[=<>!~;\s\[]", l, 1)[0].lower() == name for l in lines):
+            try:
+                lines.append("%s==%s" % (name, metadata.version(name)))
+            except metadata.PackageNotFoundError:
+                raise BundleError("gradescope-bundle: %s is neither pinned in pyproject.toml nor installed; "
+                                  "pip install it first" % name) from None
+    return "\n".join(lines) + "\n"
+
+
+def visibility_config(default="visible", hold_back=()):
+    """{rubric id: visibility} from a default and ``ID`` or ``ID=VALUE`` items (ID alone: after_published)."""
+    chosen = {item.id: default for item in rubric.ITEMS}
+    for entry in hold_back:
+        item_id, _, value = entry.partition("=")
+        if item_id not in rubric.BY_ID:
+            raise BundleError("gradescope-bundle: %r is not a rubric id; use one of %s"
+                              % (item_id, ", ".join(rubric.BY_ID)))
+        chosen[item_id] = value or "after_published"
+    for item_id, value in chosen.items():
+        if value not in report.VISIBILITIES:
+            raise BundleError("gradescope-bundle: visibility %r is not one of %s"
+                              % (value, ", ".join(report.VISIBILITIES)))
+        if value == "hidden" and rubric.BY_ID[item_id].points:
+            raise BundleError("gradescope-bundle: %s carries %d points, and Gradescope keeps 'hidden' for tests "
+                              "worth nothing; use after_published (shown once you publish grades) or "
+                              "after_due_date instead" % (item_id, rubric.BY_ID[item_id].points))
+    return chosen
+
+
+def _add(zf, name, data, executable=False):
+    info = zipfile.ZipInfo(name, FIXED_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    zf.writestr(info, data)
+
+
+def build_bundle(out_path, default="visible", hold_back=()):
+    """Write the autograder zip to OUT_PATH; returns the list of entry names."""
+    config = {"visibility": visibility_config(default, hold_back)}
+    sources = sorted(n for n in os.listdir(PACKAGE_DIR) if n.endswith((".py", ".json")))
+    folder = os.path.dirname(os.path.abspath(out_path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = out_path + ".part"
+    with zipfile.ZipFile(tmp, "w") as zf:
+        _add(zf, "setup.sh", SETUP_SH, executable=True)
+        _add(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
+        _add(zf, "requirements.txt", requirements())
+        _add(zf, CONFIG, json.dumps(config, indent=2, sort_keys=True) + "\n")
+        for name in sources:
+            with open(os.path.join(PACKAGE_DIR, name), "rb") as f:
+                _add(zf, "autograder/" + name, f.read())
+        names = zf.namelist()
+    os.replace(tmp, out_path)
+    return names
+
+
+# -- inside Gradescope -------------------------------------------------------------------------------
+def load_config(root):
+    path = os.path.join(root, "source", CONFIG)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+    except ValueError as exc:
+        raise BundleError("%s is not valid JSON (%s); rebuild the zip with gradescope-bundle" % (path, exc))
+
+
+def run_in_gradescope(root="/autograder", stdout=None):
+    """Grade ROOT/submission, write ROOT/results/results.json; 0 if it was written, else 2."""
+    stdout = stdout or sys.stdout
+    results_path = os.path.join(root, "results", "results.json")
+    submission = os.path.join(root, "submission")
+    try:
+        visibility = load_config(root).get("visibility") or None
+        from .engine import grade
+        result = grade(submission)
+        data = report.results_json(result, visibility=visibility)
+        stdout.write(report.text(result))
+    except Exception as exc:   # the grader failed: the student still gets a results.json that says so
+        detail = "%s: %s" % (type(exc).__name__, exc)
+        stdout.write("gradescope-run: the grader failed on %s (%s)\n" % (submission, detail))
+        data = {"score": 0, "execution_time": 0, "tests": [],
+                "output": "The grader failed on this submission (%s); it was not graded. "
+                          "Your instructor has been told." % detail}
+    try:
+        report.write_json(data, results_path)
+    except OSError as exc:
+        sys.stderr.write("gradescope-run: cannot write %s: %s\n" % (results_path, exc))
+        return 2
+    return 0
+
+
+def add_subparsers(sub):
+    p = sub.add_parser("gradescope-bundle", help="build the zip to upload as a Gradescope autograder")
+    p.add_argument("out", metavar="OUT.zip")
+    p.add_argument("--visibility", default="visible", choices=report.VISIBILITIES,
+                   help="visibility of every test (default: visible)")
+    p.add_argument("--hold-back", action="append", default=[], metavar="ID[=VALUE]",
+                   help="show this rubric item's test only later (default after_published); repeatable")
+    p.set_defaults(handler=bundle_command)
+    r = sub.add_parser("gradescope-run", help="(used by run_autograder inside Gradescope) grade /autograder")
+    r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    r.set_defaults(handler=run_command)
+
+
+def bundle_command(args):
+    if not args.out.endswith(".zip"):
+        sys.stderr.write("gradescope-bundle: %s should end in .zip (Gradescope takes a zip)\n" % args.out)
+        return 2
+    try:
+        names = build_bundle(args.out, args.visibility, args.hold_back)
+    except BundleError as exc:
+        sys.stderr.write("%s\n" % exc)
+        return 2
+    except OSError as exc:
+        sys.stderr.write("gradescope-bundle: cannot write %s: %s\n" % (args.out, exc))
+        return 2
+    sys.stdout.write("Wrote %s (%d files). Upload it under Configure Autograder, base image Ubuntu with "
+                     "Python 3.10 or newer; see docs/gradescope.md.\n" % (args.out, len(names)))
+    return 0
+
+
+def run_command(args):
+    if not os.path.isdir(args.root):
+        sys.stderr.write("gradescope-run: no folder %s; set AUTOGRADER_ROOT or --root to the folder that holds "
+                         "source/, submission/ and results/\n" % args.root)
+        return 2
+    try:
+        return run_in_gradescope(args.root)
+    except BundleError as exc:
+        sys.stderr.write("%s\n" % exc)
+        return 2
+

@@ -1,0 +1,304 @@
+"""Benchmark: a whole class with ``grade-all`` against ``nbgrader autograde``, same notebooks.
+
+    python benchmarks/bench_batch.py [-n 200] [-j CORES] [--course standin|project]
+                                     [--nbgrader-python PATH] [--nbgrader-count N]
+                                     [--skip-nbgrader] [--json OUT] [--keep]
+
+Design
+------
+* The class. N students cycling through tests/corpus/{valid,wrong}/*.py. Each answer
+  starts with a line naming the student, so no two files are byte-identical and
+  grade-all's grade-once-per-distinct-file shortcut cannot flatter it. Each becomes
+  ``<student>/<assignment>/random_init.ipynb``, and the very same files are graded by
+  both halves.
+* The nbgrader course, one of two (``--course``):
+  - ``project``: the course's own nbgrader setup (nbgrader_config.py at the repository
+    root, solutions/source/random_init/), copied into a temporary course. A student's
+    notebook is the released notebook with the whole answer in its first answer cell.
+    nbgrader runs every cell of it and then the project's isolated-grading step.
+  - ``standin``: CLEARLY A STAND-IN, for when the project's course is not there: a
+    minimal temporary course built here (one answer cell, one locked setup cell, one
+    grade cell per rubric id with plain asserts that approximate the rubric).
+  The default is ``project`` when its files exist.
+* grade-all: ``python -m autograder grade-all --fresh`` (nothing reused) with ``-j``
+  workers; nbgrader: only ``nbgrader autograde`` is timed (not generate_assignment),
+  run as nbgrader runs it, one notebook after another, each in a fresh kernel;
+  ``--nbgrader-count`` times it on the first N students when a full run is too long.
+  nbgrader lives in its own venv, e.g. ``python3 -m venv /tmp/nbvenv-batch &&
+  /tmp/nbvenv-batch/bin/pip install nbgrader==0.9.6 ipykernel numpy hypothesis matplotlib``.
+
+Prints wall time, throughput (submissions per second) and CPU seconds per submission
+of each half (CPU is what the machine's other load cannot inflate), their ratio, and
+the projected time for 1000 submissions.
+"""
+
+import argparse
+import glob
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from autograder import rubric  # noqa: E402
+
+CORPUS = os.path.join(ROOT, "tests", "corpus")
+SOLUTION = os.path.join(ROOT, "solutions", "random_init.py")
+
+SETUP_CELL = '''import numpy as np
+
+def ref_forward(X, p):
+    Z1 = p["W1"] @ X + p["b1"]; A1 = np.tanh(Z1)
+    Z2 = p["W2"] @ A1 + p["b2"]; A2 = 1 / (1 + np.exp(-Z2))
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+def ref_backward(p, c, X, Y):
+    m = X.shape[1]; dZ2 = c["A2"] - Y
+    dZ1 = (p["W2"].T @ dZ2) * (1 - c["A1"] ** 2)
+    return {"dW1": dZ1 @ X.T / m, "db1": dZ1.sum(1, keepdims=True) / m,
+            "dW2": dZ2 @ c["A1"].T / m, "db2": dZ2.sum(1, keepdims=True) / m}
+
+def ref_case(n_x=3, n_h=4, n_y=2, m=5, scale=0.5, seed=7):
+    r = np.random.RandomState(seed)
+    p = {"W1": r.randn(n_h, n_x) * scale, "b1": r.randn(n_h, 1) * scale,
+         "W2": r.randn(n_y, n_h) * scale, "b2": r.randn(n_y, 1) * scale}
+    X = r.randn(n_x, m); Y = (r.rand(n_y, m) > 0.5).astype(float)
+    return p, X, Y
+'''
+
+GRADE_CELLS = {
+    "init.shapes": '''np.random.seed(0)
+p = initialize_parameters(3, 4, 2)
+for k, s in {"W1": (4, 3), "b1": (4, 1), "W2": (2, 4), "b2": (2, 1)}.items():
+    assert p[k].shape == s and p[k].dtype == np.float64, k''',
+    "init.zero_biases": '''p = initialize_parameters(5, 7, 3)
+assert not p["b1"].any() and not p["b2"].any()''',
+    "init.breaks_symmetry": '''W1 = initialize_parameters(10, 50, 1)["W1"]
+assert len(np.unique(W1.round(12), axis=0)) == 50
+np.random.seed(1); a = initialize_parameters(4, 6, 2)["W1"]
+np.random.seed(2); b = initialize_parameters(4, 6, 2)["W1"]
+assert not np.allclose(a, b)''',
+    "init.small_scale": '''W = initialize_parameters(200, 300, 1)["W1"]
+assert abs(W.std() - 0.01) < 0.001 and abs(W.mean()) < 0.0005''',
+    "forward.values": '''p, X, Y = ref_case()
+A2, cache = forward(X, {k: v.copy() for k, v in p.items()})
+want, wc = ref_forward(X, p)
+assert np.allclose(A2, want) and all(np.allclose(cache[k], wc[k]) for k in wc)''',
+    "backward.shapes": '''p, X, Y = ref_case()
+_, c = ref_forward(X, p)
+g = backward(p, c, X, Y)
+assert all(g["d" + k].shape == p[k].shape for k in p)''',
+    "backward.gradients": '''p, X, Y = ref_case(scale=1.0)
+_, c = ref_forward(X, p)
+g, want = backward(p, c, X, Y), ref_backward(p, c, X, Y)
+assert all(np.allclose(g[k], want[k]) for k in want)''',
+}
+
+
+def _cell(kind, source, nbgrader=None):
+    cell = {"cell_type": kind, "metadata": {}, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    if nbgrader:
+        cell["metadata"]["nbgrader"] = dict(nbgrader, schema_version=3, task=False)
+    return cell
+
+
+def notebook(answer):
+    cells = [_cell("markdown", "# Random initialization (benchmark copy)"),
+             _cell("code", answer, {"grade": False, "solution": True, "locked": False, "grade_id": "answer"}),
+             _cell("code", SETUP_CELL, {"grade": False, "solution": False, "locked": True, "grade_id": "setup"})]
+    for item in rubric.ITEMS:
+        cells.append(_cell("code", GRADE_CELLS[item.id], {"grade": True, "solution": False, "locked": True,
+                                                           "points": item.points,
+                                                           "grade_id": item.id.replace(".", "_")}))
+    return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                         "language_info": {"name": "python"}}}
+
+
+def write_json(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+
+
+def make_answers(n):
+    """N students' answers, cycling through the corpus: [(student, code)]."""
+    sources = sorted(glob.glob(os.path.join(CORPUS, "valid", "*.py")) + glob.glob(os.path.join(CORPUS, "wrong", "*.py")))
+    answers = []
+    for i in range(n):
+        with open(sources[i % len(sources)], encoding="utf-8") as f:
+            answers.append(("s%04d" % i, "# student s%04d\n%s" % (i, f.read())))
+    return answers
+
+
+def _nbgrader(python, course, *args):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",   # nbgrader calls `alembic` by name
+               PATH=os.path.dirname(python) + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([python, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True)
+
+
+class StandIn:
+    """The minimal temporary course this script builds itself (see the module docstring)."""
+
+    label = "minimal stand-in course built by bench_batch.py"
+    assignment = "ps1"
+
+    def build(self, python, course):
+        with open(SOLUTION, encoding="utf-8") as f:
+            solution = f.read()
+        if "BEGIN SOLUTION" not in solution:
+            solution = "### BEGIN SOLUTION\n%s\n### END SOLUTION\n" % solution
+        write_json(os.path.join(course, "source", "ps1", "random_init.ipynb"), notebook(solution))
+        with open(os.path.join(course, "nbgrader_config.py"), "w", encoding="utf-8") as f:
+            f.write("c = get_config()\nc.CourseDirectory.course_id = 'bench'\n"
+                    "c.CourseDirectory.root = %r\nc.ExecutePreprocessor.timeout = 60\n" % course)
+
+    def write(self, folder, answer):
+        write_json(os.path.join(folder, "random_init.ipynb"), notebook(answer))
+
+
+class ProjectCourse:
+    """The course's own nbgrader setup (nbgrader_config.py, solutions/source/random_init/)."""
+
+    label = "the project's own nbgrader course (nbgrader_config.py)"
+    assignment = "random_init"
+
+    @staticmethod
+    def available():
+        return os.path.exists(os.path.join(ROOT, "nbgrader_config.py")) and \
+            os.path.exists(os.path.join(ROOT, "solutions", "source", "random_init", "random_init.ipynb"))
+
+    def build(self, python, course):
+        shutil.copy(os.path.join(ROOT, "nbgrader_config.py"), course)
+        os.symlink(os.path.join(ROOT, "autograder"), os.path.join(course, "autograder"))
+        shutil.copytree(os.path.join(ROOT, "solutions", "source"), os.path.join(course, "solutions", "source"))
+        self.course = course
+
+    def write(self, folder, answer):
+        """The released notebook, the whole answer in its first answer cell, the other answer cells blank."""
+        release = os.path.join(self.course, "release", "random_init")
+        with open(os.path.join(release, "random_init.ipynb"), encoding="utf-8") as f:
+            nb = json.load(f)
+        answers = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+        for i, cell in enumerate(answers):
+            cell["source"] = answer if i == 0 else "# (defined in the first answer cell)\n"
+        write_json(os.path.join(folder, "random_init.ipynb"), nb)
+        for name in os.listdir(release):
+            if name.endswith(".py"):
+                shutil.copy(os.path.join(release, name), folder)
+
+
+def _cpu():
+    """CPU seconds used so far by waited-for descendants (workers, kernels, sandboxes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_grade_all(folder, assignment, jobs):
+    csv_path = os.path.join(os.path.dirname(folder), "grades.csv")
+    start, cpu = time.monotonic(), _cpu()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", folder, "--csv", csv_path,
+                           "--assignment", assignment, "--fresh", "--no-plot", "-j", str(jobs)],
+                          cwd=ROOT, capture_output=True, text=True)
+    seconds, cpu = time.monotonic() - start, _cpu() - cpu
+    if done.returncode not in (0, 1):
+        raise SystemExit("bench_batch: grade-all failed (exit %d):\n%s" % (done.returncode, done.stderr[-2000:]))
+    with open(csv_path, encoding="utf-8") as f:
+        statuses = [line.rstrip("\n").split(",")[-2] for line in f.readlines()[1:]]
+    return seconds, cpu, statuses.count("error")
+
+
+def time_nbgrader(python, course, assignment):
+    start, cpu = time.monotonic(), _cpu()
+    done = _nbgrader(python, course, "autograde", assignment, "--force")
+    seconds, cpu = time.monotonic() - start, _cpu() - cpu
+    if done.returncode:
+        raise SystemExit("bench_batch: nbgrader autograde failed:\n" + done.stderr[-3000:])
+    graded = len(glob.glob(os.path.join(course, "autograded", "*", assignment, "random_init.ipynb")))
+    return seconds, cpu, graded
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-n", type=int, default=200, help="students in the class (default 200)")
+    ap.add_argument("-j", "--jobs", type=int, default=len(os.sched_getaffinity(0)), help="grade-all workers")
+    ap.add_argument("--course", choices=("standin", "project"), default=None,
+                    help="which nbgrader course (default: the project's if present, else the stand-in)")
+    ap.add_argument("--nbgrader-python", default=os.environ.get("NBGRADER_PYTHON", "/tmp/nbvenv/bin/python"),
+                    help="a Python with nbgrader 0.9.x and ipykernel (and, for the project course, "
+                         "hypothesis and matplotlib)")
+    ap.add_argument("--nbgrader-count", type=int, default=None,
+                    help="time nbgrader on the first N students only (default: all)")
+    ap.add_argument("--skip-nbgrader", action="store_true")
+    ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary class and course, print where")
+    args = ap.parse_args(argv)
+    kind = args.course or ("project" if ProjectCourse.available() else "standin")
+    course_kind = ProjectCourse() if kind == "project" else StandIn()
+    if not args.skip_nbgrader and not os.path.exists(args.nbgrader_python):
+        raise SystemExit("bench_batch: no Python at %s; make a venv with nbgrader==0.9.6 and ipykernel "
+                         "(see this file's docstring) or pass --skip-nbgrader" % args.nbgrader_python)
+
+    tmp = tempfile.mkdtemp(prefix="bench-batch-")
+    course, klass = os.path.join(tmp, "course"), os.path.join(tmp, "class")
+    answers = make_answers(args.n)
+    subset = answers[:args.nbgrader_count] if args.nbgrader_count else answers
+    figures = {"students": args.n, "jobs": args.jobs, "cores": os.cpu_count(), "course": course_kind.label}
+    try:
+        os.makedirs(course)
+        course_kind.build(args.nbgrader_python, course)
+        made = _nbgrader(args.nbgrader_python, course, "generate_assignment", course_kind.assignment, "--force")
+        if made.returncode:
+            raise SystemExit("bench_batch: nbgrader generate_assignment failed:\n" + made.stderr[-2000:])
+        for student, answer in answers:       # the same files for both halves
+            folder = os.path.join(klass, student, course_kind.assignment)
+            course_kind.write(folder, answer)
+            if (student, answer) in subset:
+                shutil.copytree(folder, os.path.join(course, "submitted", student, course_kind.assignment))
+
+        load = os.getloadavg()[0]
+        seconds, cpu, errors = time_grade_all(klass, course_kind.assignment, args.jobs)
+        rate = args.n / seconds
+        figures.update(load_before=round(load, 2), grade_all_seconds=round(seconds, 2),
+                       grade_all_per_second=round(rate, 3), grade_all_cpu_per_submission=round(cpu / args.n, 3),
+                       grade_all_errors=errors, projected_1000_seconds=round(1000 / rate, 1))
+        print("notebooks: %s" % course_kind.label)
+        print("machine load before the run: %.2f on %d cores (other work slows both halves alike)"
+              % (load, os.cpu_count()))
+        print("grade-all: %d notebooks in %.1f s on %d workers: %.2f submissions/s (%d errors); "
+              "1000 would take about %.0f s" % (args.n, seconds, args.jobs, rate, errors, 1000 / rate))
+        print("  CPU per submission %.2f s, so on %d idle cores at most %.2f submissions/s"
+              % (cpu / args.n, args.jobs, args.jobs * args.n / cpu))
+        if not args.skip_nbgrader:
+            nb_seconds, nb_cpu, graded = time_nbgrader(args.nbgrader_python, course, course_kind.assignment)
+            nb_rate = len(subset) / nb_seconds
+            figures.update(nbgrader_students=len(subset), nbgrader_seconds=round(nb_seconds, 2),
+                           nbgrader_cpu_per_submission=round(nb_cpu / len(subset), 3),
+                           nbgrader_autograded=graded, nbgrader_per_second=round(nb_rate, 3),
+                           ratio=round(rate / nb_rate, 2))
+            print("nbgrader autograde (%s; one notebook after another, as nbgrader runs): %d notebooks in "
+                  "%.1f s: %.2f submissions/s (%d autograded)"
+                  % (course_kind.label, len(subset), nb_seconds, nb_rate, graded))
+            print("  CPU per submission %.2f s" % (nb_cpu / len(subset)))
+            print("ratio: grade-all is %.2fx nbgrader's throughput" % (rate / nb_rate))
+    finally:
+        if args.keep:
+            print("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        write_json(os.path.abspath(args.json), figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
