@@ -10,8 +10,9 @@ This module only reads text: it never imports or executes the submission.
   lines) is dropped. That keeps grading fast and lets a failing experiment cell
   cost nothing. Each kept statement runs on its own, so one broken import does
   not hide the functions after it.
-* a folder: the one ``.py`` or ``.ipynb`` in it that defines ``initialize_parameters``
-  (preferring a notebook named like the assignment).
+* a folder: the ``.py`` or ``.ipynb`` in it that defines the functions; if there are
+  several (a student's repository holds both the notebook and the .py stub), the one
+  with the fewest untouched stubs, then one named like the assignment, then the notebook.
 """
 
 import ast
@@ -87,7 +88,10 @@ def _pick_from_folder(folder):
     if not candidates:
         raise SubmissionError("no .py or .ipynb file in %s defines initialize_parameters; "
                               "put random_init.py or random_init.ipynb there" % folder)
-    candidates.sort(key=lambda p: (not os.path.basename(p).startswith(ASSIGNMENT_NAME),
+    # A student's folder may hold both the notebook and the .py stub and edit only one of them:
+    # take the one with the fewest untouched stubs, then the assignment's name, then the notebook.
+    candidates.sort(key=lambda p: (_read_bytes(p).count(b"raise NotImplementedError"),
+                                   not os.path.basename(p).startswith(ASSIGNMENT_NAME),
                                    not p.endswith(".ipynb"), p))
     return candidates[0]
 

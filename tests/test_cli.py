@@ -99,3 +99,11 @@ def test_same_submission_same_report_twice():
     path = os.path.join(CORPUS, "wrong", "tanh_deriv_one_minus_a1.py")
     first, second = run("grade", path), run("grade", path)
     assert first.stdout == second.stdout and first.returncode == second.returncode == 1
+
+
+def test_folder_with_stub_notebook_and_edited_py_grades_the_edited_file(tmp_path):
+    folder = tmp_path / "repo"
+    shutil.copytree(os.path.join(ROOT, "assignment"), folder)          # notebook and .py, both stubs
+    shutil.copy(SOLUTION, folder / "random_init.py")                   # the student edited the .py
+    done = run("grade", str(folder))
+    assert done.returncode == 0 and "random_init.py" in done.stdout, done.stdout
