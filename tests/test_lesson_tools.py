@@ -29,6 +29,7 @@ def _load(name, path):
 
 
 lt = _load("lesson_tools", ROOT / "assignment" / "lesson_tools.py")
+public_checks = _load("public_checks", ROOT / "assignment" / "public_checks.py")
 ref = _load("reference_solution", ROOT / "solutions" / "random_init.py")
 rubric = _load("rubric_for_lesson_tests", ROOT / "autograder" / "rubric.py")
 
@@ -416,6 +417,7 @@ def _run_lesson(namespace, capsys):
 
 def test_lesson_cells_run_with_the_reference(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "lesson_tools", lt)
+    monkeypatch.setitem(sys.modules, "public_checks", public_checks)
     monkeypatch.setattr(lt, "ITERATIONS", 300)  # the cells, not the training, are under test here
     ns = {f.__name__: f for f in FUNCS}
     out = _run_lesson(ns, capsys)
@@ -426,6 +428,7 @@ def test_lesson_cells_run_with_the_reference(monkeypatch, capsys):
 
 def test_lesson_cells_degrade_with_stubs(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "lesson_tools", lt)
+    monkeypatch.setitem(sys.modules, "public_checks", public_checks)
     ns = {"initialize_parameters": stub, "forward": stub, "backward": stub}
     out = _run_lesson(ns, capsys)
     assert ns["runs"] is None
