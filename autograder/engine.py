@@ -96,7 +96,7 @@ def _run(path, sandbox, prepared, start):
             verdicts.append(Verdict(item.id, 0, item.points, item.title, why, "", item.section))
             continue
         verdicts.append(_verdict(item, student, properties))
-    return Result(prepared.origin, verdicts, notes, time.monotonic() - start)
+    return Result(path, verdicts, notes, time.monotonic() - start)
 
 
 def _verdict(item, student, properties):
