@@ -29,6 +29,7 @@ class Verdict:
     problem: str = ""      # empty when passed
     case: str = ""
     section: str = ""
+    case_label: str = "Smallest failing case"   # hypothesis shrank it; a fixed check has just its case
 
     @property
     def passed(self):
@@ -103,7 +104,9 @@ def _verdict(item, student, properties):
     for chk in (c for c in properties.CHECKS if c.item_id == item.id):
         failure = run_check(chk, student, properties)
         if failure is not None:
-            return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, item.section)
+            label = "Smallest failing case" if chk.cases is not None else "Failing case"
+            return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, item.section,
+                           label)
     return Verdict(item.id, item.points, item.points, item.title, section=item.section)
 
 

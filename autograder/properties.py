@@ -245,6 +245,7 @@ def _bounded(name, w, case):
 def init_gaussian_spread(student):
     """initialize_parameters draws weights from N(0, 0.01^2)"""
     p, case = _init(student, BIG["n_x"], BIG["n_h"], BIG["n_y"], BIG_SEED)
+    case = "one large draw, " + case
     for name in ("W1", "W2"):
         w = weights(p, name, case).ravel()
         if w.size < 1000:

@@ -20,7 +20,7 @@ def item_output(v):
         return "Passed."
     lines = [v.problem.rstrip(".") + "."]
     if v.case:
-        lines.append("Smallest failing case: " + v.case + ".")
+        lines.append("%s: %s." % (v.case_label, v.case))
     if v.section:
         lines.append("Read: " + v.section + " of the notebook.")
     return "\n".join(lines)
