@@ -6,7 +6,7 @@ The course root is the folder nbgrader runs in (normally this repository's root)
     release/random_init/            what generate_assignment makes (copied to assignment/)
     submitted/<student>/random_init/, autograded/, feedback/, gradebook.db   one class's data
 
-Scores never come from the student's kernel: autograder.nbgrader_plugin grades each submitted
+Scores never come from the student's kernel: autograder.platforms.nbgrader grades each submitted
 notebook in a separate process (``python -m autograder grade``, the same engine as the command
 line) and writes the verdicts into the grade cells before nbgrader saves the grades. Each grade
 cell's grade_id is the rubric id with "." replaced by "-" (init.breaks_symmetry ->
@@ -27,7 +27,7 @@ if os.path.isdir(os.path.join(HERE, "autograder")):
     if HERE not in _paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([HERE] + [p for p in _paths if p])
 
-from autograder import nbgrader_plugin  # noqa: E402
+from autograder.platforms.nbgrader import steps as nbgrader_plugin  # noqa: E402
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 

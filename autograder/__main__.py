@@ -1,68 +1,76 @@
-"""The command line (CONTRACT section 3).
+"""The command line (docs/contract.md section 3).
 
     python -m autograder grade SUBMISSION [--results PATH]
-    python -m autograder audit COURSE_DIR ASSIGNMENT     (nbgrader courses; see autograder/audit.py)
+    python -m autograder grade-all | ci | gradescope-bundle | gradescope-run | audit ...
 
-Exit status: 0 full marks; 1 points were lost (the report was written); 2 the
-command was used wrongly or the grader itself could not grade. Whatever goes
-wrong inside the grader, a results.json that says so is still written.
+Exit status: 0 full marks; 1 points were lost (the report was written); 2 the command was used
+wrongly (a ``UsageError``, printed here as "autograder <command>: ...") or the grader itself could
+not grade. Whatever goes wrong inside the grader, a results.json that says so is still written.
+A subcommand's module is imported only when that subcommand runs, so ``grade`` pays for nothing else.
 """
 
 import argparse
+import importlib
 import sys
 import traceback
 
+from .errors import UsageError
+
+# command -> (module that adds its parser and handles it, one-line help); imported on demand.
+SUBCOMMANDS = {
+    "grade-all": "autograder.platforms.batch",
+    "ci": "autograder.platforms.github",
+    "gradescope-bundle": "autograder.platforms.gradescope",
+    "gradescope-run": "autograder.platforms.gradescope",
+    "audit": "autograder.platforms.nbgrader.audit",
+}
+
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Grade the random-initialization assignment.")
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade one submission (.py, .ipynb or a folder)")
     g.add_argument("submission")
     g.add_argument("--results", metavar="PATH", help="also write a Gradescope-format results.json here")
-    from . import batch, ci, gradescope   # grade-all; ci; gradescope-bundle and gradescope-run
-    for module in (batch, ci, gradescope):
-        module.add_subparsers(sub)
-    from . import audit   # audit: an nbgrader course's gradebook against isolated regrading
-    audit.add_subparsers(sub)
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    modules = [SUBCOMMANDS[wanted]] if wanted in SUBCOMMANDS else (
+        [] if wanted == "grade" else sorted(set(SUBCOMMANDS.values())))
+    for name in modules:
+        importlib.import_module(name).add_subparsers(sub)
     args = parser.parse_args(argv)
-    if args.command == "grade":
-        return grade_command(args.submission, args.results)
-    if getattr(args, "handler", None):
+    try:
+        if args.command == "grade":
+            return grade_command(args.submission, args.results)
         return args.handler(args)
-    return 2
+    except UsageError as exc:
+        sys.stderr.write("autograder %s: %s\n" % (args.command, exc))
+        return 2
 
 
 def grade_command(submission, results_path):
     import os
-    from . import report, rubric
+    from .grading import report
     if not os.path.exists(submission):
-        sys.stderr.write("autograder: there is no file or folder at %s; give the path of a .py file, an "
-                         ".ipynb notebook or a folder that holds one\n" % submission)
-        return 2
+        raise UsageError("there is no file or folder at %s; give the path of a .py file, an .ipynb notebook "
+                         "or a folder that holds one" % submission)
     try:
-        from .engine import grade
+        from .grading.engine import grade
         result = grade(submission)
     except Exception as exc:   # a bug in the grader: say so, write a fallback report, exit 2
         detail = "%s: %s" % (type(exc).__name__, exc)
-        sys.stderr.write("autograder: internal error while grading %s (%s). Please report it with the "
-                         "submission attached.\n" % (submission, detail))
+        sys.stderr.write("autograder grade: internal error while grading %s (%s). Please report it with the "
+                         "submission attached.\n" % (report.safe(submission), report.safe(detail)))
         traceback.print_exc(limit=3, file=sys.stderr)
-        if results_path:
-            report.write_json({"score": 0, "execution_time": 0, "tests": [],
-                               "output": "The grader failed on this submission (%s); it was not graded. "
-                                         "Your instructor has been told." % detail}, results_path)
-        return 2
+        result = report.fallback(submission, detail)
     sys.stdout.write(report.text(result, color=sys.stdout.isatty()))
     if results_path:
         try:
             report.write_json(report.results_json(result), results_path)
         except OSError as exc:
-            sys.stderr.write("autograder: cannot write %s: %s\n" % (results_path, exc))
-            return 2
-    if result.error:
-        return 2
-    return 0 if result.score == rubric.TOTAL else 1
+            raise UsageError("cannot write %s: %s" % (results_path, exc.strerror or exc)) from None
+    return report.exit_status(result)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The rubric: stable ids, points, titles, and where the lesson explains each idea.
 
-CONTRACT.md section 2 fixes the ids. Everything that names a rubric item
+docs/contract.md section 2 fixes the ids. Everything that names a rubric item
 (properties, reports, results.json, the nbgrader grade cells, the CSV of a class)
 reads it from here, so a change of points happens in one place.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 class Item:
     id: str
     points: int
-    title: str       # what the student reads as the check's name
+    title: str       # what the student reads as the item's name (the one place titles live)
     function: str    # the one student function this item grades
     section: str     # the notebook section that explains the idea
 
@@ -20,6 +20,7 @@ class Item:
 # The notebook's sections (random_init.ipynb). Feedback points the student to them.
 SECTION_SYMMETRY = "Section 1, 'Why zero weights fail'"
 SECTION_SCALE = "Section 2, 'Small random weights'"
+SECTION_SEEDING = "Section 2.1, 'Seeds make random draws reproducible'"
 SECTION_BIASES = "Section 3, 'Biases can start at zero'"
 SECTION_FORWARD = "Section 4, 'The forward pass'"
 SECTION_BACKWARD = "Section 5, 'The backward pass'"

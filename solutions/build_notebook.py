@@ -22,7 +22,7 @@ Nothing in ``solutions/source/`` is edited by hand. It is made from four inputs:
   things. A grade cell has a visible part, one small case the student can read and rerun, and a
   hidden part (``### BEGIN/END HIDDEN TESTS``) that calls ``autograder.notebook.check(id)``, the
   same engine as the command line. Under ``nbgrader autograde`` the outputs of every grade cell
-  are replaced by the isolated grader's verdict (``autograder/nbgrader_plugin.py``), so neither
+  are replaced by the isolated grader's verdict (``autograder/platforms/nbgrader/steps.py``), so neither
   part decides a score there; they help the student and the instructor running the source.
 * ``assignment/lesson_tools.py``: the experiments the lesson's cells import. It is copied next
   to the source notebook, so nbgrader's generate_assignment releases it and autograde puts the
@@ -55,7 +55,8 @@ REPO = os.path.dirname(HERE)
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from autograder import notebook, rubric  # noqa: E402
+from autograder import rubric  # noqa: E402
+from autograder.platforms.nbgrader import cells as notebook  # noqa: E402
 
 ASSIGNMENT = "random_init"
 SOURCE_DIR = os.path.join(HERE, "source", ASSIGNMENT)

@@ -28,5 +28,5 @@ def corpus(kind):
 @functools.lru_cache(maxsize=None)
 def graded(path):
     """engine.grade(path), cached: several tests look at the same submission."""
-    from autograder.engine import grade
+    from autograder.grading.engine import grade
     return grade(path)

@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from autograder import batch, rubric
+from autograder import rubric
+from autograder.platforms import batch
 from conftest import CORPUS, ROOT
 
 VALID = os.path.join(CORPUS, "valid", "np_dot.py")

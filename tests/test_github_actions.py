@@ -19,8 +19,9 @@ import sys
 import pytest
 import yaml
 
-from autograder import ci, rubric
-from autograder.engine import Result, Verdict
+from autograder import rubric
+from autograder.platforms import github as ci
+from autograder.grading.engine import Result, Verdict
 from conftest import CORPUS, ROOT
 
 WORKFLOW = os.path.join(ROOT, "assignment", ".github", "workflows", "grade.yml")

@@ -17,11 +17,13 @@ import zipfile
 
 import pytest
 
-from autograder import gradescope, report, rubric
-from autograder.engine import Result, Verdict
+from autograder import rubric
+from autograder.grading import report
+from autograder.platforms import gradescope
+from autograder.grading.engine import Result, Verdict
 from conftest import CORPUS, ROOT
 
-TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility", "tags", "output_format"}
 
 
 def build(tmp_path, *options):
@@ -78,10 +80,15 @@ def test_zip_holds_the_scripts_at_its_root_and_the_grader_byte_for_byte(bundle):
         names = set(zf.namelist())
         assert {"setup.sh", "run_autograder", "requirements.txt", "gradescope.json"} <= names
         assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111      # executable
-        for name in os.listdir(os.path.join(ROOT, "autograder")):
-            if name.endswith(".py"):
-                with open(os.path.join(ROOT, "autograder", name), "rb") as f:
-                    assert zf.read("autograder/" + name) == f.read(), name
+        engine = [os.path.relpath(os.path.join(d, n), os.path.join(ROOT, "autograder"))
+                  for sub in ("grading", "sandbox") for d, _, files in os.walk(os.path.join(ROOT, "autograder", sub))
+                  for n in files if n.endswith((".py", ".json"))]
+        for name in engine + ["rubric.py", "__main__.py", "errors.py", "platforms/gradescope.py"]:
+            with open(os.path.join(ROOT, "autograder", name), "rb") as f:
+                assert zf.read("autograder/" + name) == f.read(), name
+        # The zip follows the folders: no other platform's code goes to Gradescope.
+        assert not any(n.startswith("autograder/platforms/nbgrader") or n.endswith(
+            ("batch.py", "github.py", "notebook.py")) for n in names), sorted(names)
         pins = zf.read("requirements.txt").decode().split()
         assert any(p.startswith("numpy==") for p in pins) and any(p.startswith("hypothesis==") for p in pins)
         run_script = zf.read("run_autograder").decode()

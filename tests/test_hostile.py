@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from autograder import rubric, sandbox
+from autograder import rubric
+from autograder.sandbox import runner as sandbox
 from conftest import CORPUS, ROOT, SOLUTION, corpus
 
 AS_ROOT = os.geteuid() == 0
@@ -130,7 +131,7 @@ def test_empty_folder_is_reported(tmp_path):
 
 def test_grader_crash_still_writes_a_fallback_results_json(tmp_path):
     results = tmp_path / "results.json"
-    code = ("import sys, autograder.engine as e\n"
+    code = ("import sys, autograder.grading.engine as e\n"
             "def boom(path):\n    raise RuntimeError('simulated bug in the grader')\n"
             "e.grade = boom\n"
             "from autograder.__main__ import main\nsys.exit(main(sys.argv[1:]))\n")
@@ -140,7 +141,8 @@ def test_grader_crash_still_writes_a_fallback_results_json(tmp_path):
     assert "internal error" in done.stderr
     with open(results, encoding="utf-8") as f:
         data = json.load(f)
-    assert data["score"] == 0 and "grader failed" in data["output"]
+    assert data["score"] == 0 and "grader itself failed" in data["output"]
+    assert len(data["tests"]) == len(rubric.ITEMS) and all(t["score"] == 0 for t in data["tests"])
 
 
 REPRODUCE = [os.path.join(CORPUS, "wrong", name) for name in

@@ -173,7 +173,7 @@ def test_source_has_one_grade_cell_per_rubric_id_with_a_hidden_part():
 def test_hide_hidden_tests_strips_regions_and_quoted_lines():
     pytest.importorskip("nbgrader")
     import nbformat
-    from autograder.nbgrader_plugin import HideHiddenTests
+    from autograder.platforms.nbgrader.steps import HideHiddenTests
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("x = 1\n### BEGIN HIDDEN TESTS\nsecret_check(1)\n### END HIDDEN TESTS\ny = 2"),
         nbformat.v4.new_code_cell("z = 3\n### BEGIN HIDDEN TESTS\nunterminated_secret()"),
@@ -190,7 +190,7 @@ def test_grade_in_isolation_sets_nbgrader_scores_without_a_course(tmp_path):
     pytest.importorskip("nbgrader")
     import nbformat
     from nbgrader.utils import determine_grade
-    from autograder.nbgrader_plugin import GradeInIsolation
+    from autograder.platforms.nbgrader.steps import GradeInIsolation
     with open(COMMITTED_RELEASE, encoding="utf-8") as f:
         release = json.load(f)
     filled = ns.fill(release, path=os.path.join(CORPUS, "wrong", "zero_weights.py"))
@@ -329,7 +329,7 @@ def test_audit_names_exactly_the_student_whose_gradebook_was_edited(course):
 
 
 def test_audit_report_when_all_agree_and_when_not_autograded():
-    from autograder import audit
+    from autograder.platforms.nbgrader import audit
     full = {i.id: float(i.points) for i in rubric.ITEMS}
     book = {("ann", ASSIGNMENT): {i: (p, False) for i, p in full.items()}}
     submitted = {("ann", ASSIGNMENT): "a.ipynb", ("ben", ASSIGNMENT): "b.ipynb"}

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograder import properties, reference
+from autograder.grading import checks as properties, reference
 from conftest import ROOT, SOLUTION
 
 
@@ -121,11 +121,26 @@ def test_recorded_cases_equal_what_hypothesis_generates_now():
     """cases.json must be what the pinned hypothesis generates; a passing check replays it."""
     import json
     from importlib import metadata
-    from autograder import cases
+    from autograder.grading import cases
     with open(cases.CASES_FILE, encoding="utf-8") as f:
         data = json.load(f)
-    assert data["hypothesis"] == metadata.version("hypothesis"), "re-record: python -m autograder.cases"
+    assert data["hypothesis"] == metadata.version("hypothesis"), "re-record: python -m autograder.grading.cases"
     assert data["max_examples"] == cases.MAX_EXAMPLES
     for kind, recorded in data["cases"].items():
         assert recorded == cases.record(kind), kind
         assert any(c.get("n_y", 1) >= 2 for c in recorded)
+
+
+def test_cases_do_not_depend_on_what_else_the_process_imported(tmp_path, monkeypatch):
+    """Hypothesis mines constants from loaded local modules; the grader must switch that off."""
+    import importlib
+    import json
+    from autograder.grading import cases
+    (tmp_path / "lots_of_constants.py").write_text(
+        "VALUES = [%s]\n" % ", ".join(str(n) for n in list(range(2, 11)) + [77, 1000, 2020, 31337, 2**31 - 2]))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("lots_of_constants")
+    with open(cases.CASES_FILE, encoding="utf-8") as f:
+        recorded = json.load(f)["cases"]
+    for kind in recorded:
+        assert cases.record(kind) == recorded[kind], kind

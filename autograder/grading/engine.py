@@ -14,22 +14,31 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import cases, rubric
-from .sandbox import Sandbox, StudentError
-from .submission import SubmissionError, prepare
+from .. import rubric
+from ..sandbox.runner import Sandbox, StudentError
+from ..sandbox.submission import SubmissionError, prepare
+from . import cases, registry
+from .registry import Failed
 
+SMALLEST = "Smallest failing case"   # hypothesis shrank it
+FIXED = "Failing case"               # a check with one fixed case has just that case
 
 
 @dataclass
 class Verdict:
+    """One rubric item's outcome. A failed one carries the structured parts of its ``Failed``."""
     id: str
     points: float
     max_points: int
     title: str
     problem: str = ""      # empty when passed
     case: str = ""
-    section: str = ""
-    case_label: str = "Smallest failing case"   # hypothesis shrank it; a fixed check has just its case
+    section: str = ""      # where to read: the hint's section if a hint fired, else the item's
+    case_label: str = SMALLEST
+    expected: str = None
+    actual: str = None
+    hint: str = None       # the id of the likely cause (grading/hints.py), if one was verified
+    inputs: str = None     # code that rebuilds the failing case, if the check gave it
 
     @property
     def passed(self):
@@ -47,6 +56,10 @@ class Result:
     @property
     def score(self):
         return sum(v.points for v in self.verdicts)
+
+    @property
+    def max_score(self):
+        return sum(v.max_points for v in self.verdicts)
 
 
 def grade(path, call_seconds=None):
@@ -68,12 +81,23 @@ def grade(path, call_seconds=None):
             sandbox.close()
 
 
+def failed_verdict(item, failure, label=SMALLEST):
+    """The Verdict of an item whose check raised ``failure`` (a Failed)."""
+    from . import hints
+    section = hints.get(failure.hint).section if failure.hint else item.section
+    return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, section, label,
+                   failure.expected, failure.actual, failure.hint, failure.inputs)
+
+
 def _all_failed(path, why, start):
-    verdicts = [Verdict(i.id, 0, i.points, i.title, why, "", i.section) for i in rubric.ITEMS]
+    verdicts = [failed_verdict(i, Failed(why)) for i in rubric.ITEMS]
     return Result(path, verdicts, seconds=time.monotonic() - start)
 
 
 def _run(path, sandbox, prepared, start):
+    from ..sandbox.student import Student
+    from . import checks  # noqa: F401  (registers the checks, while the child starts)
+    registry.validate()
     try:
         loaded = sandbox.load()
     except StudentError as exc:
@@ -84,8 +108,7 @@ def _run(path, sandbox, prepared, start):
         # each statement runs on its own: a failed import stops nothing, so it is not worth a note.
         problems = [p for p in problems if not p.startswith("ModuleNotFoundError")]
     notes = list(prepared.notes) + ["while loading, your code raised " + p for p in problems]
-    from . import properties
-    student = properties.Student(sandbox)
+    student = Student(sandbox)
     verdicts = []
     for item in rubric.ITEMS:
         status = loaded["functions"].get(item.function, "missing")
@@ -94,23 +117,21 @@ def _run(path, sandbox, prepared, start):
                    else "%s is defined but is not a function") % item.function
             if notes:
                 why += " (%s)" % notes[0]
-            verdicts.append(Verdict(item.id, 0, item.points, item.title, why, "", item.section))
+            verdicts.append(failed_verdict(item, Failed(why)))
             continue
-        verdicts.append(_verdict(item, student, properties))
+        verdicts.append(_verdict(item, student))
     return Result(path, verdicts, notes, time.monotonic() - start)
 
 
-def _verdict(item, student, properties):
-    for chk in (c for c in properties.CHECKS if c.item_id == item.id):
-        failure = run_check(chk, student, properties)
+def _verdict(item, student):
+    for chk in registry.for_item(item.id):
+        failure = run_check(chk, student)
         if failure is not None:
-            label = "Smallest failing case" if chk.cases is not None else "Failing case"
-            return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, item.section,
-                           label)
+            return failed_verdict(item, failure, SMALLEST if chk.cases is not None else FIXED)
     return Verdict(item.id, item.points, item.points, item.title, section=item.section)
 
 
-def run_check(chk, student, properties):
+def run_check(chk, student):
     """Run one check; the smallest Failed, or None.
 
     The cases hypothesis would generate are replayed from a record (cases.py); only when one
@@ -122,8 +143,8 @@ def run_check(chk, student, properties):
             return None
         for case in cases.generated(chk.cases) + list(chk.examples):
             chk.fn(student, **case)
-    except properties.Failed as failed:
+    except Failed as failed:
         if chk.cases is None:
             return failed
-        return cases.search(chk, student, properties) or failed
+        return cases.search(chk, student) or failed
     return None

@@ -36,9 +36,11 @@ import sys
 import zipfile
 from importlib import metadata
 
-from . import report, rubric
+from .. import rubric
+from ..errors import UsageError
+from ..grading import report
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/
 RUNTIME = ("numpy", "hypothesis")
 CONFIG = "gradescope.json"
 FIXED_DATE = (2020, 1, 1, 0, 0, 0)
@@ -54,7 +56,7 @@ python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --no-cache-dir --upgrade pip
 /autograder/venv/bin/pip install --no-cache-dir -r /autograder/source/requirements.txt
 # Fail the build now, not at the first submission, if the grader cannot start.
-cd /autograder/source && /autograder/venv/bin/python -c "import autograder.engine, autograder.properties"
+cd /autograder/source && /autograder/venv/bin/python -c "import autograder.grading.engine, autograder.grading.checks"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -73,7 +75,7 @@ PYTHONPATH="$root/source" exec "$python" -m autograder gradescope-run --root "$r
 """
 
 
-class BundleError(Exception):
+class BundleError(UsageError):
     """The bundle cannot be built as asked; the message says why and what to do instead."""
 
 
@@ -90,7 +92,7 @@ def requirements():
             name = re.split(r"[=<>!~;\s\[]", spec, 1)[0].lower()
             if name in RUNTIME:
                 if "==" not in spec:
-                    raise BundleError("gradescope-bundle: pyproject.toml lists %r without an exact version; pin it "
+                    raise BundleError("pyproject.toml lists %r without an exact version; pin it "
                                       "(name==version) so Gradescope grades with the versions you tested" % spec)
                 lines.append(spec)
     for name in RUNTIME:
@@ -98,7 +100,7 @@ def requirements():
             try:
                 lines.append("%s==%s" % (name, metadata.version(name)))
             except metadata.PackageNotFoundError:
-                raise BundleError("gradescope-bundle: %s is neither pinned in pyproject.toml nor installed; "
+                raise BundleError("%s is neither pinned in pyproject.toml nor installed; "
                                   "pip install it first" % name) from None
     return "\n".join(lines) + "\n"
 
@@ -109,15 +111,15 @@ def visibility_config(default="visible", hold_back=()):
     for entry in hold_back:
         item_id, _, value = entry.partition("=")
         if item_id not in rubric.BY_ID:
-            raise BundleError("gradescope-bundle: %r is not a rubric id; use one of %s"
+            raise BundleError("%r is not a rubric id; use one of %s"
                               % (item_id, ", ".join(rubric.BY_ID)))
         chosen[item_id] = value or "after_published"
     for item_id, value in chosen.items():
         if value not in report.VISIBILITIES:
-            raise BundleError("gradescope-bundle: visibility %r is not one of %s"
+            raise BundleError("visibility %r is not one of %s"
                               % (value, ", ".join(report.VISIBILITIES)))
         if value == "hidden" and rubric.BY_ID[item_id].points:
-            raise BundleError("gradescope-bundle: %s carries %d points, and Gradescope keeps 'hidden' for tests "
+            raise BundleError("%s carries %d points, and Gradescope keeps 'hidden' for tests "
                               "worth nothing; use after_published (shown once you publish grades) or "
                               "after_due_date instead" % (item_id, rubric.BY_ID[item_id].points))
     return chosen
@@ -133,7 +135,7 @@ def _add(zf, name, data, executable=False):
 def build_bundle(out_path, default="visible", hold_back=()):
     """Write the autograder zip to OUT_PATH; returns the list of entry names."""
     config = {"visibility": visibility_config(default, hold_back)}
-    sources = sorted(n for n in os.listdir(PACKAGE_DIR) if n.endswith((".py", ".json")))
+    sources = bundled_sources()
     folder = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(folder, exist_ok=True)
     tmp = out_path + ".part"
@@ -144,10 +146,27 @@ def build_bundle(out_path, default="visible", hold_back=()):
         _add(zf, CONFIG, json.dumps(config, indent=2, sort_keys=True) + "\n")
         for name in sources:
             with open(os.path.join(PACKAGE_DIR, name), "rb") as f:
-                _add(zf, "autograder/" + name, f.read())
+                _add(zf, "autograder/" + name.replace(os.sep, "/"), f.read())
         names = zf.namelist()
     os.replace(tmp, out_path)
     return names
+
+
+# What Gradescope runs: the engine's folders and this adapter, never another platform's code.
+ENGINE = ("__init__.py", "__main__.py", "errors.py", "rubric.py", "grading", "sandbox")
+PLATFORM_FILES = (os.path.join("platforms", "__init__.py"), os.path.join("platforms", "gradescope.py"))
+
+
+def bundled_sources():
+    """The grader's files that go into the zip, relative to autograder/: chosen by folder."""
+    names = []
+    for entry in ENGINE:
+        path = os.path.join(PACKAGE_DIR, entry)
+        if os.path.isdir(path):
+            names += [os.path.join(entry, n) for n in sorted(os.listdir(path)) if n.endswith((".py", ".json"))]
+        else:
+            names.append(entry)
+    return names + list(PLATFORM_FILES)
 
 
 # -- inside Gradescope -------------------------------------------------------------------------------
@@ -169,21 +188,18 @@ def run_in_gradescope(root="/autograder", stdout=None):
     submission = os.path.join(root, "submission")
     try:
         visibility = load_config(root).get("visibility") or None
-        from .engine import grade
+        from ..grading.engine import grade
         result = grade(submission)
         data = report.results_json(result, visibility=visibility)
         stdout.write(report.text(result))
     except Exception as exc:   # the grader failed: the student still gets a results.json that says so
         detail = "%s: %s" % (type(exc).__name__, exc)
-        stdout.write("gradescope-run: the grader failed on %s (%s)\n" % (submission, detail))
-        data = {"score": 0, "execution_time": 0, "tests": [],
-                "output": "The grader failed on this submission (%s); it was not graded. "
-                          "Your instructor has been told." % detail}
+        stdout.write("gradescope-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
+        data = report.results_json(report.fallback(submission, detail))
     try:
         report.write_json(data, results_path)
     except OSError as exc:
-        sys.stderr.write("gradescope-run: cannot write %s: %s\n" % (results_path, exc))
-        return 2
+        raise UsageError("cannot write %s: %s" % (results_path, exc.strerror or exc)) from None
     return 0
 
 
@@ -202,16 +218,11 @@ def add_subparsers(sub):
 
 def bundle_command(args):
     if not args.out.endswith(".zip"):
-        sys.stderr.write("gradescope-bundle: %s should end in .zip (Gradescope takes a zip)\n" % args.out)
-        return 2
+        raise UsageError("%s should end in .zip (Gradescope takes a zip)" % args.out)
     try:
         names = build_bundle(args.out, args.visibility, args.hold_back)
-    except BundleError as exc:
-        sys.stderr.write("%s\n" % exc)
-        return 2
     except OSError as exc:
-        sys.stderr.write("gradescope-bundle: cannot write %s: %s\n" % (args.out, exc))
-        return 2
+        raise UsageError("cannot write %s: %s" % (args.out, exc.strerror or exc)) from None
     sys.stdout.write("Wrote %s (%d files). Upload it under Configure Autograder, base image Ubuntu with "
                      "Python 3.10 or newer; see docs/gradescope.md.\n" % (args.out, len(names)))
     return 0
@@ -219,12 +230,7 @@ def bundle_command(args):
 
 def run_command(args):
     if not os.path.isdir(args.root):
-        sys.stderr.write("gradescope-run: no folder %s; set AUTOGRADER_ROOT or --root to the folder that holds "
-                         "source/, submission/ and results/\n" % args.root)
-        return 2
-    try:
-        return run_in_gradescope(args.root)
-    except BundleError as exc:
-        sys.stderr.write("%s\n" % exc)
-        return 2
+        raise UsageError("no folder %s; set AUTOGRADER_ROOT or --root to the folder that holds source/, "
+                         "submission/ and results/" % args.root)
+    return run_in_gradescope(args.root)
 

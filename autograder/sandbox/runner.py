@@ -7,15 +7,12 @@ wall-clock deadline; a child that misses it, dies, or answers garbage is killed
 property turns into a failure of that rubric item only. The next request starts
 a fresh child and loads the submission again.
 
-What comes back is decoded here with ``np.frombuffer`` on dtype strings that are
-checked against a short list, so nothing the child sends can execute in this
-process: no pickles, no objects, only dicts, lists, strings and numeric arrays.
-Anything else arrives as ``Foreign(type name)``.
+Frames are read here; their contents are decoded by ``wire.py`` into plain data only
+(no pickles, no objects), so nothing the child sends can execute in this process.
 """
 
 import json
 import os
-import re
 import resource
 import select
 import shutil
@@ -27,7 +24,7 @@ import tempfile
 import threading
 import time
 
-import numpy as np
+from .wire import Reply, encode
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 CALL_SECONDS = 5.0          # wall time for one request (one to four calls of one student function)
@@ -35,89 +32,10 @@ LOAD_SECONDS = 20.0         # wall time to run the submission's top level
 MEMORY_BYTES = 3 * 2**30    # address space of the child
 FILE_BYTES = 64 * 2**20     # largest file the child may write
 MAX_FRAME = 64 * 2**20      # largest reply read from the child
-_DTYPE = re.compile(r"^[<>|=]?[biuf][1248]$|^[<>|=]?c(8|16)$|^\|b1$")
 
 
 class StudentError(Exception):
     """A student function could not be called: it raised, hung, crashed or returned garbage."""
-
-
-class Foreign:
-    """A value the child could only describe: not a plain float64 ndarray, dict, list or str."""
-
-    def __init__(self, type_name, array=None):
-        self.type_name, self.array = type_name, array
-
-    def __repr__(self):
-        return "Foreign(%s)" % self.type_name
-
-
-def encode(value, blobs):
-    """The grader's own arguments (ints, float arrays, dicts, tuples) to the wire format."""
-    if isinstance(value, np.ndarray):
-        arr = np.ascontiguousarray(value, dtype=np.float64)
-        blobs.append(arr.tobytes())
-        return {"t": "array", "dtype": "<f8", "shape": list(arr.shape), "blob": len(blobs) - 1}
-    if isinstance(value, dict):
-        return {"t": "dict", "keys": list(value), "values": [encode(v, blobs) for v in value.values()]}
-    if isinstance(value, (list, tuple)):
-        return {"t": type(value).__name__, "items": [encode(v, blobs) for v in value]}
-    if isinstance(value, (int, np.integer)):
-        return {"t": "int", "v": int(value)}
-    raise TypeError("cannot send %r to the child" % type(value))
-
-
-def decode(spec, blobs, depth=0):
-    """The child's description of a value back to plain data; raises ValueError on anything malformed."""
-    if not isinstance(spec, dict) or depth > 8:
-        raise ValueError("malformed value")
-    t = spec.get("t")
-    if t == "array":
-        dtype, shape, blob = spec.get("dtype"), spec.get("shape"), spec.get("blob")
-        if not (isinstance(dtype, str) and _DTYPE.match(dtype)):
-            raise ValueError("bad dtype")
-        if not (isinstance(shape, list) and len(shape) <= 32
-                and all(isinstance(n, int) and 0 <= n < 2**31 for n in shape)):
-            raise ValueError("bad shape")
-        if not (isinstance(blob, int) and 0 <= blob < len(blobs)):
-            raise ValueError("bad buffer")
-        dt = np.dtype(dtype)
-        if int(np.prod(shape, dtype=np.int64)) * dt.itemsize != len(blobs[blob]):
-            raise ValueError("buffer size does not match shape")
-        arr = np.frombuffer(blobs[blob], dtype=dt).reshape(shape).copy()
-        cls, scalar = spec.get("cls"), spec.get("scalar")
-        if scalar is not None:
-            return Foreign(_name(scalar), arr)
-        if cls != "numpy.ndarray":
-            return Foreign(_name(cls), arr)
-        return arr
-    if t == "none":
-        return None
-    if t == "str":
-        return str(spec.get("v", ""))[:200]
-    if t in ("list", "tuple"):
-        items = [decode(v, blobs, depth + 1) for v in _list(spec.get("items"))]
-        if spec.get("len", len(items)) != len(items):
-            return Foreign("%s of %s items" % (t, spec.get("len")))
-        return items if t == "list" else tuple(items)
-    if t == "dict":
-        keys, values = _list(spec.get("keys")), _list(spec.get("values"))
-        if len(keys) != len(values) or not all(isinstance(k, str) for k in keys):
-            raise ValueError("bad dict")
-        return {k[:80]: decode(v, blobs, depth + 1) for k, v in zip(keys, values)}
-    if t == "other":
-        return Foreign(_name(spec.get("type")))
-    raise ValueError("unknown kind of value")
-
-
-def _name(text):
-    return str(text)[:80] if text is not None else "object"
-
-
-def _list(x):
-    if not isinstance(x, list):
-        raise ValueError("expected a list")
-    return x
 
 
 def _limit_child():
@@ -292,19 +210,6 @@ class Sandbox:
             raise StudentError("returned something the grader could not read") from None
 
 
-class Reply:
-    """One student call: ``value`` and ``args_after`` on success, else ``error``."""
-
-    def __init__(self, raw, blobs):
-        if not isinstance(raw, dict):
-            raise ValueError("malformed reply")
-        self.ok = raw.get("ok") is True
-        self.output = str(raw.get("output", ""))[:3000]
-        self.error = None if self.ok else str(raw.get("error", "failed"))[:600]
-        self.value = decode(raw["value"], blobs) if self.ok else None
-        self.args_after = [decode(a, blobs) for a in _list(raw.get("args_after", []))] if self.ok else []
-
-
 def _death(code):
     if code is None:
         return "stopped answering"
@@ -334,8 +239,8 @@ def protect_grader():
     Student code runs as another user, so a folder without the 'others' bits cannot be entered,
     and the grader's modules cannot be imported or read to borrow the reference answers.
     """
-    here = os.path.dirname(os.path.abspath(__file__))
-    for folder in (here, os.path.join(os.path.dirname(here), "solutions")):
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/, hidden tests too
+    for folder in (package, os.path.join(os.path.dirname(package), "solutions")):
         try:
             mode = os.stat(folder).st_mode
             if mode & 0o007:

@@ -42,15 +42,16 @@ import tempfile
 import time
 from importlib import metadata
 
-from . import rubric
+from .. import rubric
+from ..errors import UsageError
+from ..grading import report
 
 CODE_EXTENSIONS = (".py", ".ipynb")
 SKIP_DIRS = ("__pycache__", ".ipynb_checkpoints")
-NOT_GRADING = {"batch.py", "ci.py", "gradescope.py", "__main__.py", "report.py"}
 TIMEOUT = 300.0
 
 
-class BatchError(Exception):
+class BatchError(UsageError):
     """The batch cannot start; the message names the cause and the fix."""
 
 
@@ -58,7 +59,7 @@ class BatchError(Exception):
 def discover(root, assignment=None):
     """[(student, path or None, problem)] for every student under ROOT, sorted by student id."""
     if not os.path.isdir(root):
-        raise BatchError("grade-all: %s is not a folder; pass the folder that holds one submission per "
+        raise BatchError("%s is not a folder; pass the folder that holds one submission per "
                          "student (nbgrader's submitted/ folder, or one .py/.ipynb file per student)" % root)
     found = {}
     for name in sorted(os.listdir(root)):
@@ -80,7 +81,7 @@ def discover(root, assignment=None):
         else:
             students.append((student, paths[0], ""))
     if not students:
-        raise BatchError("grade-all: %s holds no .py or .ipynb file and no student folder" % root)
+        raise BatchError("%s holds no .py or .ipynb file and no student folder" % root)
     return students
 
 
@@ -103,12 +104,19 @@ def submission_digest(path):
 
 
 def grader_fingerprint():
-    """Changes whenever something that decides a grade changes, so a rerun grades again."""
+    """Changes whenever something that decides a grade changes, so a rerun grades again.
+
+    What decides a grade is the engine: the rubric and the grading/ and sandbox/ folders. Platform
+    code (this module included) only renders, so it is left out by folder, not by a list of names.
+    """
     h = hashlib.sha256()
-    here = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(os.listdir(here)):
-        if name.endswith((".py", ".json")) and name not in NOT_GRADING:
-            with open(os.path.join(here, name), "rb") as f:
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for entry in ("rubric.py", "grading", "sandbox"):
+        path = os.path.join(package, entry)
+        files = [entry] if os.path.isfile(path) else [
+            os.path.join(entry, n) for n in sorted(os.listdir(path)) if n.endswith((".py", ".json"))]
+        for name in files:
+            with open(os.path.join(package, name), "rb") as f:
                 h.update(name.encode() + b"\0" + f.read())
     for package in ("numpy", "hypothesis"):
         try:
@@ -128,13 +136,14 @@ def default_jobs():
 # -- the work one worker does --------------------------------------------------------------------
 def grade_row(path):
     """Grade one submission; a plain dict (picklable), never an exception."""
-    from . import engine, report
+    from ..grading import engine
     try:
         result = engine.grade(path)
     except Exception as exc:   # a bug in the grader: this student's row says so, the batch goes on
         return {"status": "error", "detail": "the grader failed: %s: %s" % (type(exc).__name__, exc)}
     return {"status": "error" if result.error else "graded", "detail": result.error,
             "points": {v.id: v.points for v in result.verdicts}, "total": result.score,
+            "hints": {v.id: v.hint for v in result.verdicts if v.hint},
             "results": report.results_json(result)}
 
 
@@ -148,7 +157,7 @@ def _worker(conn, grade_fn, scratch):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))   # lets engine.grade close its sandbox
     signal.signal(signal.SIGINT, signal.SIG_IGN)             # Ctrl-C is the parent's to handle
     if grade_fn is grade_row:
-        from . import engine, properties   # noqa: F401  (warm up once, not per student)
+        from ..grading import checks, engine   # noqa: F401  (warm up once, not per student)
     while True:
         try:
             task = conn.recv()
@@ -301,22 +310,14 @@ def load_state(path):
 
 
 def write_csv(rows, path):
-    columns = ["student"] + [item.id for item in rubric.ITEMS] + ["total", "status", "detail"]
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".grades-")
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(columns)
+        out.writerow(report.CSV_HEADER)
         for row in sorted(rows, key=lambda r: r["student"]):
-            points = row.get("points") or {}
-            out.writerow([row["student"]] + [_num(points.get(item.id)) for item in rubric.ITEMS]
-                         + [_num(row.get("total")), row["status"], row.get("detail") or ""])
+            out.writerow(report.csv_row(row["student"], row.get("points") or {}, row.get("total"),
+                                        row["status"], row.get("detail")))
     os.replace(tmp, path)
-
-
-def _num(x):
-    if x is None or x == "":
-        return ""
-    return ("%d" % x) if float(x).is_integer() else ("%g" % x)
 
 
 # -- what the class got wrong ----------------------------------------------------------------------
@@ -456,16 +457,12 @@ def command(args):
         done = grade_all(args.submissions, args.csv, jobs=args.jobs, timeout=args.timeout,
                          assignment=args.assignment, results_dir=args.results_dir,
                          plot=not args.no_plot, fresh=args.fresh)
-    except BatchError as exc:
-        sys.stderr.write("%s\n" % exc)
-        return 2
     except KeyboardInterrupt:
         sys.stderr.write("\ngrade-all: interrupted. Students graded so far are kept in %s.state.jsonl; "
                          "run the same command again to go on from there.\n" % args.csv)
         return 130
     except OSError as exc:
-        sys.stderr.write("grade-all: cannot write %s: %s\n" % (exc.filename or args.csv, exc.strerror or exc))
-        return 2
+        raise UsageError("cannot write %s: %s" % (exc.filename or args.csv, exc.strerror or exc)) from None
     rows = done["rows"]
     bad = [r for r in rows if r["status"] != "graded"]
     sys.stdout.write(summary_text(done["summary"]))

@@ -64,7 +64,9 @@ try:   # nbclient's exceptions: a dead kernel, and a kernel that ignored the int
 except ImportError:    # pragma: no cover - very old nbclient
     from nbconvert.preprocessors.execute import CellTimeoutError, DeadKernelError
 
-from . import notebook, rubric
+from ... import rubric
+from ...grading.report import num as _num
+from . import cells as notebook
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _running = {}     # (student, assignment, notebook) -> IsolatedGrading started by BeginIsolatedGrading
@@ -361,5 +363,3 @@ def feedback_steps():
     return [HideHiddenTests] + list(GenerateFeedback.class_traits()["preprocessors"].default())
 
 
-def _num(x):
-    return ("%d" % x) if float(x).is_integer() else ("%.1f" % x)

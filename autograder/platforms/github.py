@@ -27,7 +27,9 @@ import json
 import os
 import sys
 
-from . import report, rubric
+from .. import rubric
+from ..errors import UsageError
+from ..grading import report
 
 
 def classroom_payload(result):
@@ -49,43 +51,18 @@ def encode_payload(payload):
     return base64.b64encode(json.dumps(payload).encode("utf-8")).decode("ascii")
 
 
-def markdown(result):
-    """The step summary: the score, a table of rubric items, then what to fix."""
-    out = ["## Autograder: %s / %d" % (report._num(result.score), rubric.TOTAL), ""]
-    if result.error:
-        out += ["> **The grader itself failed**, so this is not your grade: %s" % _cell(result.error), ""]
-    out += ["| | Rubric item | Points |", "|---|---|---|"]
-    for v in result.verdicts:
-        out.append("| %s | `%s` %s | %s / %d |" % ("\u2705" if v.passed else "\u274c", v.id, _cell(v.title),
-                                                  report._num(v.points), v.max_points))
-    failed = [v for v in result.verdicts if not v.passed]
-    if failed:
-        out += ["", "### What to fix", ""]
-        for v in failed:
-            out += ["**`%s`**" % v.id, "", "```text", report.item_output(v).replace("```", "'''"), "```", ""]
-    if result.notes:
-        out += ["", "### Notes (these cost no points)", ""]
-        out += ["- " + _cell(n) for n in result.notes[:10]]
-    return "\n".join(out).rstrip() + "\n"
-
-
 def _cell(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _failed_result(submission, detail):
-    from .engine import Result
-    return Result(submission, [], error=detail)
+    return report.safe(text).replace("|", "\\|").replace("\n", " ")
 
 
 def run(submission, results_path=None, summary_path=None, output_path=None, stdout=None):
     """Grade SUBMISSION and write everything; returns the exit status."""
     stdout = stdout or sys.stdout
     try:
-        from .engine import grade
+        from ..grading.engine import grade
         result = grade(submission)
     except Exception as exc:   # a bug in the grader: still report, so the student is not left guessing
-        result = _failed_result(submission, "%s: %s" % (type(exc).__name__, exc))
+        result = report.fallback(submission, "%s: %s" % (type(exc).__name__, exc))
     stdout.write(report.text(result))
     status = 0
     written = []
@@ -95,12 +72,12 @@ def run(submission, results_path=None, summary_path=None, output_path=None, stdo
             written.append(results_path)
         if summary_path:
             with open(summary_path, "a", encoding="utf-8") as f:
-                f.write(markdown(result))
+                f.write(report.markdown(result))
             written.append(summary_path)
         if output_path:
             with open(output_path, "a", encoding="utf-8") as f:
                 f.write("result=%s\n" % encode_payload(classroom_payload(result)))
-                f.write("score=%s\nmax-score=%d\n" % (report._num(result.score), rubric.TOTAL))
+                f.write("score=%s\nmax-score=%d\n" % (report.num(result.score), rubric.TOTAL))
             written.append(output_path)
     except OSError as exc:
         sys.stderr.write("autograder ci: cannot write %s: %s; check the path (and, in Actions, that the "
@@ -109,11 +86,9 @@ def run(submission, results_path=None, summary_path=None, output_path=None, stdo
         status = 2
     if result.error:
         stdout.write("::error title=Autograder::The grader itself failed: %s\n" % _cell(result.error))
-        return 2
-    stdout.write("::notice title=Autograder::Score %s/%d\n" % (report._num(result.score), rubric.TOTAL))
-    if status:
-        return status
-    return 0 if result.score == rubric.TOTAL else 1
+    else:
+        stdout.write("::notice title=Autograder::Score %s/%d\n" % (report.num(result.score), rubric.TOTAL))
+    return status or report.exit_status(result)
 
 
 def add_subparsers(sub):
@@ -130,9 +105,8 @@ def add_subparsers(sub):
 
 def command(args):
     if not os.path.exists(args.submission):
-        sys.stderr.write("autograder ci: there is no file or folder at %s; run it from the repository's root "
-                         "or pass the submission's path\n" % args.submission)
-        return 2
+        raise UsageError("there is no file or folder at %s; run it from the repository's root or pass the "
+                         "submission's path" % args.submission)
     return run(args.submission, args.results,
                args.summary if args.summary is not None else os.environ.get("GITHUB_STEP_SUMMARY") or None,
                args.output if args.output is not None else os.environ.get("GITHUB_OUTPUT") or None)

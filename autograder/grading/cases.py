@@ -5,8 +5,8 @@ same ones), then the fixed examples that guarantee coverage. While every case pa
 hypothesis' generation does not depend on the outcomes, so the list of generated cases
 can be recorded once and replayed: a passing submission meets exactly the cases it
 would meet under hypothesis, without paying for hypothesis. The record,
-``autograder/cases.json``, is made with the pinned hypothesis version
-(``python -m autograder.cases``) and a test checks that it still equals a fresh
+``autograder/grading/cases.json``, is made with the pinned hypothesis version
+(``python -m autograder.grading.cases``) and a test checks that it still equals a fresh
 recording; with any other hypothesis version the grader records again in memory.
 
 As soon as one case fails, the check is searched again by hypothesis itself
@@ -18,37 +18,63 @@ import json
 import os
 import sys
 
+from .registry import Failed
+
 CASES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases.json")
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 15      # cases per check: every size from 1 to 10 shows up across the checks
+# Derandomized hypothesis seeds itself from a digest of the source of ``test`` in ``_build`` (its
+# decorators and body): editing those lines changes which cases every student meets. The test
+# that compares cases.json with a fresh recording fails when that happens; re-record and say so.
 _recorded = {}
 
 
-def search(chk, student, properties):
+def search(chk, student):
     """Run one check under hypothesis; the smallest Failed, or None."""
     from hypothesis import Phase
     # Generated cases first, so that a failure is shrunk to the smallest case; then the fixed
     # cases that guarantee coverage (n_y >= 2, m = 1, m != n_x) for what generation missed.
-    for test in (_build(chk.cases, chk.fn, student, (Phase.generate, Phase.shrink), properties),
-                 _build(chk.cases, chk.fn, student, (Phase.explicit,), properties, chk.examples)):
+    for test in (_build(chk.cases, chk.fn, student, (Phase.generate, Phase.shrink)),
+                 _build(chk.cases, chk.fn, student, (Phase.explicit,), chk.examples)):
         try:
             test()
-        except properties.Failed as failed:
+        except Failed as failed:
             return failed
         except BaseException as exc:                     # hypothesis' Flaky wraps our Failed
-            found = _first_failed(exc, properties.Failed)
+            found = _first_failed(exc, Failed)
             if found is None:
                 raise
             return found
     return None
 
 
-def _build(kind, fn, student, phases, properties, examples=()):
+def _without_local_constants():
+    """Make hypothesis' choices depend on the strategies and its version only.
+
+    Since 6.131 hypothesis mixes into generation the integer and string constants it finds in every
+    "local" module loaded in the process (code outside site-packages and the standard library). The
+    cases a student meets would then depend on what else the grading process happened to import
+    (a test suite, a platform adapter) and on whether the grader is installed in site-packages or run
+    from a checkout: the same submission could get another shrunk case, and so another message, on
+    another machine. The grader turns that source off. This reaches into hypothesis' internals, which
+    is why hypothesis is pinned; tests/test_reference.py checks that it still works.
+    """
+    from hypothesis.internal.conjecture import providers
+    if getattr(providers, "_autograder_no_local_constants", False):
+        return
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    providers.CONSTANTS_CACHE.cache.clear()
+    providers._autograder_no_local_constants = True
+
+
+def _build(kind, fn, student, phases, examples=()):
     from hypothesis import HealthCheck, example, given, settings
+    _without_local_constants()
 
     @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
               phases=phases)
-    @given(case=properties._strategies()[kind])
+    @given(case=strategies()[kind])
     def test(case):
         fn(student, **case)
     for case in examples:
@@ -65,6 +91,19 @@ def _first_failed(exc, kind):
             if found is not None:
                 return found
     return None
+
+
+def strategies():
+    """The hypothesis strategy of each kind of case: sizes and a numpy seed."""
+    from hypothesis import strategies as st
+    from .checks import INIT_CASES, NET_CASES, SIZE_RANGE, UNITS_CASES
+    size = st.integers(*SIZE_RANGE)
+    seed = st.integers(0, 2**31 - 1)
+    return {INIT_CASES: st.fixed_dictionaries({"n_x": size, "n_h": size, "n_y": size, "seed": seed}),
+            UNITS_CASES: st.fixed_dictionaries({"n_x": size, "n_h": st.integers(2, SIZE_RANGE[1]),
+                                                "n_y": size, "seed": seed}),
+            NET_CASES: st.fixed_dictionaries({"n_x": size, "n_h": size, "n_y": size, "m": size,
+                                              "seed": seed})}
 
 
 def generated(kind):
@@ -94,16 +133,16 @@ def _load():
 def record(kind):
     """Let hypothesis generate the cases of a check that always passes, and keep them."""
     from hypothesis import Phase
-    from . import properties
     seen = []
-    _build(kind, lambda student, **case: seen.append(dict(case)), None, (Phase.generate,), properties)()
+    _build(kind, lambda student, **case: seen.append(dict(case)), None, (Phase.generate,))()
     return seen
 
 
 def main():
     from importlib import metadata
-    from . import properties
-    kinds = sorted({c.cases for c in properties.CHECKS if c.cases is not None})
+    from . import checks  # noqa: F401  (registers the checks)
+    from .registry import CHECKS
+    kinds = sorted({c.cases for c in CHECKS if c.cases is not None})
     data = {"hypothesis": metadata.version("hypothesis"), "max_examples": MAX_EXAMPLES,
             "cases": {kind: record(kind) for kind in kinds}}
     with open(CASES_FILE, "w", encoding="utf-8") as f:

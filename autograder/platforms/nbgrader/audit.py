@@ -31,13 +31,15 @@ Exit status: 0 every student agrees; 1 some students are listed; 2 the audit cou
 import os
 import sys
 
-from . import rubric
+from ... import rubric
+from ...errors import UsageError
+from ...grading.report import num
 
 INSTALL_HINT = ("install it with: pip install 'random-init-autograder[nbgrader]' "
                 "(or pip install nbgrader==0.9.6) in this Python")
 
 
-class AuditError(Exception):
+class AuditError(UsageError):
     """The audit cannot run; the message names the cause and the fix."""
 
 
@@ -88,7 +90,7 @@ def submitted_notebooks(course, assignment, notebooks):
 
 def regrade(paths, jobs=None):
     """({key: {rubric id: points}}, {key: why the grader failed}) for {key: path}, in worker processes."""
-    from . import batch
+    from .. import batch
     rows = {}
     if paths:
         pool = batch.Pool(jobs or batch.default_jobs())
@@ -156,9 +158,7 @@ def audit(course, assignment, db_url=None, jobs=None):
 
 
 def _num(x):
-    if x is None:
-        return "-"
-    return ("%d" % x) if float(x).is_integer() else ("%.2f" % x)
+    return "-" if x is None else num(x)
 
 
 def report(count, listed):
@@ -190,10 +190,6 @@ def add_subparsers(sub):
 
 
 def command(args):
-    try:
-        count, listed = audit(args.course, args.assignment, args.db, args.jobs)
-    except AuditError as exc:
-        sys.stderr.write("autograder audit: %s\n" % exc)
-        return 2
+    count, listed = audit(args.course, args.assignment, args.db, args.jobs)
     sys.stdout.write(report(count, listed))
     return 1 if listed else 0
