@@ -125,7 +125,7 @@ def test_grade_step_writes_summary_outputs_and_results(workflow, tmp_path, submi
     repo = _student_repo(tmp_path, submission)
     env = _actions_env(tmp_path, _python_shim(tmp_path, 'exec "%s" "$@"' % sys.executable))
     done = _run_step(grade["run"], repo, env, tmp_path)
-    assert done.returncode == (0 if expected == 100 else 1), done.stdout + done.stderr   # CONTRACT 3
+    assert done.returncode == (0 if expected == 100 else 1), done.stdout + done.stderr   # contract section 3
     assert "::notice title=Autograder::Score %d/100" % expected in done.stdout
 
     summary = (tmp_path / "summary.md").read_text()

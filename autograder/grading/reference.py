@@ -3,7 +3,7 @@
 Verdicts for ``forward.values`` and ``backward.gradients`` compare the student's
 numbers with these. Gradients are *not* derived by hand here: they come from
 centred finite differences of ``cost``, so the check tests the student's calculus
-against the definition of J in CONTRACT.md, not against a second implementation
+against the definition of J in docs/contract.md, not against a second implementation
 of the same formulas.
 
 Every function accepts leading batch dimensions on the parameters (np.matmul

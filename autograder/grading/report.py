@@ -21,7 +21,7 @@ from .. import rubric
 
 VISIBILITY = "visible"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")   # Gradescope's values
-EXIT_FULL, EXIT_LOST, EXIT_ERROR = 0, 1, 2    # CONTRACT section 3
+EXIT_FULL, EXIT_LOST, EXIT_ERROR = 0, 1, 2    # docs/contract.md section 3
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -88,7 +88,7 @@ def text(result, color=False):
 
 
 def results_json(result, visibility=None):
-    """The Gradescope results.json dict (CONTRACT section 3).
+    """The Gradescope results.json dict (docs/contract.md section 3).
 
     ``visibility`` (optional) sets each test's Gradescope visibility: one value for every
     test, or a dict {rubric id: value} where unlisted ids stay "visible". Values: VISIBILITIES.
@@ -156,7 +156,7 @@ def fallback(submission, detail):
 
 
 def exit_status(result):
-    """CONTRACT section 3: 0 full marks, 1 points lost (the report was written), 2 the grader failed."""
+    """docs/contract.md section 3: 0 full marks, 1 points lost (the report was written), 2 the grader failed."""
     if result.error:
         return EXIT_ERROR
     return EXIT_FULL if result.score == rubric.TOTAL else EXIT_LOST

@@ -18,7 +18,7 @@ once and hands the same ``engine.Result`` to every consumer, so they agree:
 * workflow commands: a ``::notice`` with the score, an ``::error`` if the grader failed.
 
 Every file is optional: outside Actions (no such variables) it only prints.
-Exit status follows CONTRACT section 3: 0 full marks, 1 points lost, 2 the
+Exit status follows docs/contract.md section 3: 0 full marks, 1 points lost, 2 the
 grader could not grade (or the command was used wrongly).
 """
 

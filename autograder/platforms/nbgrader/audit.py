@@ -157,7 +157,7 @@ def audit(course, assignment, db_url=None, jobs=None):
     return len(set(book) | set(submitted)), compare(book, regraded, submitted, failed)
 
 
-def _num(x):
+def _or_dash(x):
     return "-" if x is None else num(x)
 
 
@@ -166,9 +166,9 @@ def report(count, listed):
     lines = []
     for row in listed:
         lines.append("%-20s %-14s gradebook %6s  isolated %6s  %s" % (
-            row["student"], row["notebook"], _num(row["gradebook"]), _num(row["isolated"]), row["why"]))
+            row["student"], row["notebook"], _or_dash(row["gradebook"]), _or_dash(row["isolated"]), row["why"]))
         for item_id, had, now in row["items"]:
-            lines.append("    %-22s gradebook %6s  isolated %6s" % (item_id, _num(had), _num(now)))
+            lines.append("    %-22s gradebook %6s  isolated %6s" % (item_id, _or_dash(had), _or_dash(now)))
     students = len({row["student"] for row in listed})
     lines.append("Audited %d submitted notebook%s: %s." % (
         count, "" if count == 1 else "s",
