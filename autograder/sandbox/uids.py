@@ -1,0 +1,261 @@
+"""User ids for student code: one private uid per grading, taken from a reserved range, checked free.
+
+Design
+------
+As root, every submission's code runs under a uid of its own, so that the clean-up after a
+grading (kill every process of that uid, delete every file it wrote) can only ever touch that
+submission. Such a uid must belong to no one else:
+
+* **The range.** ``RANGE`` (1,879,048,192 to 1,879,113,727; 65,536 ids) lies in the block that
+  systemd's uid table (docs/UIDS-GIDS.md upstream) leaves unused between container ranges
+  (524,288 to 1,879,048,191) and its "foreign" range (from 2,147,352,576); the subordinate uids
+  ``useradd`` hands out start at 100,000 and stay below 600,100,000 by default, so they never
+  reach it either. ``AUTOGRADER_UID_RANGE=FIRST-LAST`` moves it on a machine that uses this block.
+* **The check.** A candidate is taken only if no passwd or group entry, no /etc/subuid or
+  /etc/subgid range, no running process, and no file in /tmp, /var/tmp or /dev/shm has it.
+* **The claim.** Concurrent gradings on one machine (grade-all workers, the warm pool) claim a
+  uid by creating ``CLAIMS/<uid>`` with O_EXCL, holding the claimer's pid. A claim whose pid is
+  dead was left by a killed grading: its uid is cleaned (``release``) and reused.
+
+API: ``reserve()`` returns a checked, claimed uid (``None`` when not root: there is nothing to
+switch to); ``release(uid)`` kills that uid's processes, removes the files it owns in /tmp,
+/var/tmp and /dev/shm, and drops the claim. ``kill_processes(uid)`` does only the first step
+(between restarts of a child, say). gid == uid: ``child.drop_privileges`` sets both.
+"""
+
+import grp
+import os
+import pwd
+import random
+import signal
+import stat
+import time
+
+DEFAULT_RANGE = (1879048192, 1879048192 + 65535)
+SCRATCH_ROOTS = ("/tmp", "/var/tmp", "/dev/shm")     # the world-writable places a uid can leave files
+CLAIMS = "/run/autograder-uids"                       # root-only folder of claims (falls back below)
+FALLBACK_CLAIMS = "/var/tmp/autograder-uids"
+SCAN_LIMIT = 200000            # entries looked at per scratch root when checking a candidate
+TRIES = 64                     # candidates looked at before giving up
+
+
+class UidError(RuntimeError):
+    """No free uid could be reserved; the message says why and what to do."""
+
+
+def uid_range():
+    """(first, last) of the reserved range; AUTOGRADER_UID_RANGE=FIRST-LAST overrides the default."""
+    text = os.environ.get("AUTOGRADER_UID_RANGE", "")
+    if not text:
+        return DEFAULT_RANGE
+    try:
+        first, last = (int(x) for x in text.split("-"))
+    except ValueError:
+        raise UidError("AUTOGRADER_UID_RANGE=%r is not FIRST-LAST (e.g. 1879048192-1879113727)" % text) from None
+    if not 1000 <= first <= last < 2**31 - 1:
+        raise UidError("AUTOGRADER_UID_RANGE=%r must lie between 1000 and 2147483646" % text)
+    return first, last
+
+
+def reserve():
+    """A uid that no one else uses, claimed for this process until ``release``; None when not root."""
+    if os.geteuid() != 0:
+        return None
+    first, last = uid_range()
+    claims = _claims_folder()
+    taken = _subordinate_ranges()
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    for _ in range(TRIES):
+        uid = rng.randint(first, last)
+        if any(lo <= uid <= hi for lo, hi in taken) or _named(uid):
+            continue
+        if not _claim(claims, uid):
+            continue
+        if _processes_of(uid) or _owns_files(uid):
+            _unclaim(claims, uid)          # someone else's after all: leave it alone
+            continue
+        return uid
+    raise UidError("found no free uid in %d-%d after %d tries; set AUTOGRADER_UID_RANGE to a range no "
+                   "user, container or file uses" % (first, last, TRIES))
+
+
+def release(uid):
+    """Kill every process of ``uid``, delete every file it owns in SCRATCH_ROOTS, drop its claim."""
+    if uid is None:
+        return
+    first, last = uid_range()
+    if not first <= uid <= last:
+        raise UidError("refusing to clean uid %d: it is outside the reserved range %d-%d" % (uid, first, last))
+    kill_processes(uid)
+    for root in SCRATCH_ROOTS:
+        _remove_owned(root, uid)
+    _unclaim(_claims_folder(), uid)
+
+
+def kill_processes(uid, rounds=50):
+    """SIGKILL every process of ``uid`` (also those that left the process group), until none is left."""
+    for _ in range(rounds):
+        if not _processes_of(uid):
+            return True
+        pid = os.fork()
+        if pid == 0:                       # become that user: kill(-1) then reaches exactly its processes
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            except BaseException:
+                pass
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        time.sleep(0.005)
+    return not _processes_of(uid)
+
+
+# -- checks ----------------------------------------------------------------------------------------
+def _named(uid):
+    for lookup in (pwd.getpwuid, grp.getgrgid):
+        try:
+            lookup(uid)
+            return True
+        except KeyError:
+            pass
+    return False
+
+
+def _subordinate_ranges():
+    ranges = []
+    for path in ("/etc/subuid", "/etc/subgid"):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    parts = line.strip().split(":")
+                    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                        ranges.append((int(parts[1]), int(parts[1]) + int(parts[2]) - 1))
+        except OSError:
+            pass
+    return ranges
+
+
+def _processes_of(uid):
+    """Live (not zombie) pids whose real, effective, saved or filesystem uid is ``uid``."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % name, encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.startswith("State:") and line.split()[1:2] in (["Z"], ["X"]):
+                        break              # a zombie holds nothing and waits only for its parent
+                    if line.startswith("Uid:"):
+                        if str(uid) in line.split()[1:]:
+                            pids.append(int(name))
+                        break
+        except OSError:
+            continue
+    return pids
+
+
+def _walk(root):
+    """(path, lstat) of everything under ``root``, without following links and without recursion."""
+    stack, seen = [root], 0
+    while stack and seen < SCAN_LIMIT:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            yield entry.path, st
+            if stat.S_ISDIR(st.st_mode):
+                stack.append(entry.path)
+
+
+def _owns_files(uid):
+    return any(st.st_uid == uid for root in SCRATCH_ROOTS for _, st in _walk(root))
+
+
+def _remove_owned(root, uid):
+    """Delete what ``uid`` owns under ``root``; a folder it owns goes with all its contents."""
+    import shutil
+    doomed = [(p, st) for p, st in _walk(root) if st.st_uid == uid]
+    # deepest first, so a folder's own entries are gone before the folder is tried
+    for path, st in sorted(doomed, key=lambda item: -item[0].count(os.sep)):
+        try:
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(path, ignore_errors=True)     # fd-based: never follows a planted link
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+# -- claims ----------------------------------------------------------------------------------------
+def _claims_folder():
+    """A root-owned, root-only folder for claims; refuses one that someone else planted."""
+    for folder in (CLAIMS, FALLBACK_CLAIMS):
+        parent = os.path.dirname(folder)
+        if not os.path.isdir(parent):
+            continue
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            continue
+        st = os.lstat(folder)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o077:
+            return folder
+    raise UidError("cannot keep uid claims: neither %s nor %s is a folder only root owns and can open; "
+                   "remove whichever exists and run again" % (CLAIMS, FALLBACK_CLAIMS))
+
+
+def _claim(claims, uid):
+    path = os.path.join(claims, str(uid))
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            if not _stale(path):
+                return False
+            release_stale = uid
+            kill_processes(release_stale)          # left by a killed grading: clean it, then take it
+            for root in SCRATCH_ROOTS:
+                _remove_owned(root, release_stale)
+            _unclaim(claims, uid)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write("%d\n" % os.getpid())
+        return True
+    return False
+
+
+def _stale(path):
+    try:
+        with open(path, encoding="ascii") as f:
+            pid = int(f.read().strip() or "0")
+    except (OSError, ValueError):
+        return True
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _unclaim(claims, uid):
+    try:
+        os.unlink(os.path.join(claims, str(uid)))
+    except OSError:
+        pass
