@@ -1,6 +1,6 @@
 """The command line (docs/contract.md section 3).
 
-    python -m autograder grade SUBMISSION [--results PATH]
+    python -m autograder grade SUBMISSION [--results PATH] [--html PATH]
     python -m autograder grade-all | ci | gradescope-bundle | gradescope-run | audit ...
 
 Exit status: 0 full marks; 1 points were lost (the report was written); 2 the command was used
@@ -34,6 +34,7 @@ def main(argv=None):
     g = sub.add_parser("grade", help="grade one submission (.py, .ipynb or a folder)")
     g.add_argument("submission")
     g.add_argument("--results", metavar="PATH", help="also write a Gradescope-format results.json here")
+    g.add_argument("--html", metavar="PATH", help="also write the student's feedback as one HTML page here")
     wanted = next((a for a in argv if not a.startswith("-")), None)
     modules = [SUBCOMMANDS[wanted]] if wanted in SUBCOMMANDS else (
         [] if wanted == "grade" else sorted(set(SUBCOMMANDS.values())))
@@ -42,14 +43,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.command == "grade":
-            return grade_command(args.submission, args.results)
+            return grade_command(args.submission, args.results, args.html)
         return args.handler(args)
     except UsageError as exc:
         sys.stderr.write("autograder %s: %s\n" % (args.command, exc))
         return 2
 
 
-def grade_command(submission, results_path):
+def grade_command(submission, results_path, html_path=None):
     import os
     from .grading import report
     if not os.path.exists(submission):
@@ -70,6 +71,12 @@ def grade_command(submission, results_path):
             report.write_json(report.results_json(result), results_path)
         except OSError as exc:
             raise UsageError("cannot write %s: %s" % (results_path, exc.strerror or exc)) from None
+    if html_path:
+        from .grading import html
+        try:
+            html.write(result, html_path)
+        except OSError as exc:
+            raise UsageError("cannot write %s: %s" % (html_path, exc.strerror or exc)) from None
     return report.exit_status(result)
 
 
