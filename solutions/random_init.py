@@ -27,12 +27,19 @@ def initialize_parameters(n_x, n_h, n_y):
         "W2": (n_y, n_h)  Gaussian draws times 0.01
         "b2": (n_y, 1)    zeros
 
-    Why random: if every hidden unit starts with the same weights, every unit
-    computes the same value and receives the same gradient, so they stay
-    copies of each other however long you train. Random draws make them differ.
+    Why random: hidden units that start with equal incoming weights (rows of
+    W1), equal biases (entries of b1) AND equal outgoing weights (columns of
+    W2) compute the same value, receive the same gradient and take the same
+    step, so by induction they stay copies for ever (all zeros is one such
+    start). Equal W1 rows with different W2 columns compute the same value at
+    first and separate only through W2. Independent random draws make every
+    unit different from the start.
 
-    Why small: a large weight makes |Z| large, where tanh and sigmoid are flat;
-    their slope is then near zero and gradient descent crawls.
+    Why small: a large W1 makes |Z1| large, where tanh is flat; its slope is
+    then near zero and the hidden layer hardly learns. (The sigmoid output with
+    the cross-entropy cost keeps learning: its error A2 - Y is not multiplied
+    by the sigmoid's slope.) Too small is slow too: the gradient reaching W1
+    is proportional to W2. 0.01 suits a shallow network with a few inputs.
 
     Why zero biases are fine: once the weights differ, the units differ already.
 
@@ -90,8 +97,11 @@ def backward(parameters, cache, X, Y):
     its parameter (db1 is (n_h, 1), not (n_h,)).
 
     Hints: m is the number of examples, the number of columns of X.
-    For sigmoid with cross-entropy, dZ2 = A2 - Y. The slope of tanh at Z1 is
-    1 - A1**2, where A1 = tanh(Z1).
+    For sigmoid with cross-entropy, dZ2 = A2 - Y: the cost's slope in A2 is
+    (A2 - Y) / (A2 (1 - A2)), and the sigmoid's slope A2 (1 - A2) cancels it.
+    The slope of tanh at Z1 is 1 - A1**2, where A1 = tanh(Z1).
+    Write it for any n_y (use matrix products such as W2.T @ dZ2): the grader
+    tries several outputs.
     """
     W2 = parameters["W2"]
     A1, A2 = cache["A1"], cache["A2"]

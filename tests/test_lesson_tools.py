@@ -29,6 +29,8 @@ def _load(name, path):
 
 
 lt = _load("lesson_tools", ROOT / "assignment" / "lesson_tools.py")
+sys.modules.setdefault("lesson_tools", lt)   # lesson_studies imports it by name
+studies = _load("lesson_studies", ROOT / "assignment" / "lesson_studies.py")
 public_checks = _load("public_checks", ROOT / "assignment" / "public_checks.py")
 ref = _load("reference_solution", ROOT / "solutions" / "random_init.py")
 rubric = _load("rubric_for_lesson_tests", ROOT / "autograder" / "rubric.py")
@@ -417,17 +419,21 @@ def _run_lesson(namespace, capsys):
 
 def test_lesson_cells_run_with_the_reference(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "lesson_tools", lt)
+    monkeypatch.setitem(sys.modules, "lesson_studies", studies)
     monkeypatch.setitem(sys.modules, "public_checks", public_checks)
     monkeypatch.setattr(lt, "ITERATIONS", 300)  # the cells, not the training, are under test here
     ns = {f.__name__: f for f in FUNCS}
     out = _run_lesson(ns, capsys)
     assert "Fill in" not in out and "stopped" not in out
     assert set(ns["runs"]) == {"zeros", "copies", "random", "large"}
-    assert ns["finals"] is not None
+    for name in ("symmetry", "saturation", "flower_sweep", "wide_sweep", "spreads"):
+        assert ns[name] is not None, name
+    assert "ended below std 0.01 in" in out and "-> same: True" in out and "-> same: False" in out
 
 
 def test_lesson_cells_degrade_with_stubs(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "lesson_tools", lt)
+    monkeypatch.setitem(sys.modules, "lesson_studies", studies)
     monkeypatch.setitem(sys.modules, "public_checks", public_checks)
     ns = {"initialize_parameters": stub, "forward": stub, "backward": stub}
     out = _run_lesson(ns, capsys)

@@ -1,1 +1,2 @@
-finals = lt.compare_seeds(initialize_parameters, forward, backward, X, Y)
+flower_sweep = st.sweep(X, Y, "the flower")
+st.show(flower_sweep)

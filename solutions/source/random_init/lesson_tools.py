@@ -10,7 +10,10 @@ Design
   ``"random"`` keeps the student's weights as drawn; ``"zeros"`` sets every
   weight to 0; ``"large"`` multiplies the student's weights by 1000 (randn * 10);
   ``"copies"`` makes every hidden unit a copy of the first one (same incoming
-  weights, same outgoing weight), so the units are identical but not zero.
+  weights, same bias, same outgoing weight), so the units are identical but
+  not zero. Units stay copies for ever only when all three are equal: equal W1
+  rows with different W2 columns compute the same value at first and then
+  separate through W2 (``lesson_studies.symmetry_study`` runs that case).
   ``train`` calls ``np.random.seed(seed)`` just before the student's
   ``initialize_parameters``, so runs repeat exactly. Plain gradient descent,
   ``ITERATIONS`` (2000) steps at ``LEARNING_RATE`` (1.2) unless told otherwise;
@@ -26,6 +29,7 @@ Design
 * Figures are ``matplotlib.figure.Figure`` objects built without pyplot: no
   global figure state, nothing shown twice in Jupyter, ``fig.savefig`` works
   anywhere. Outside a notebook and without a display, the Agg backend is chosen.
+* The many-seed studies of the lesson live in ``lesson_studies``.
 * Only numpy and matplotlib are needed. ``make_flower`` uses its own
   ``RandomState`` and never touches numpy's global generator.
 """

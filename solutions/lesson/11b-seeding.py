@@ -1,0 +1,11 @@
+np.random.seed(3)
+first = np.random.randn(2)
+np.random.seed(3)
+again = np.random.randn(2)
+print("np.random.randn after seed(3), twice:", first, again, "-> same:", np.array_equal(first, again))
+np.random.seed(3)
+private_a = np.random.default_rng().standard_normal(2)
+np.random.seed(3)
+private_b = np.random.default_rng().standard_normal(2)
+print("a private default_rng() after seed(3), twice:", private_a, private_b,
+      "-> same:", np.array_equal(private_a, private_b))

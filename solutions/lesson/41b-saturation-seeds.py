@@ -1,0 +1,3 @@
+saturation = st.saturation_study(X, Y)
+st.show(saturation)
+st.plot_saturation_study(saturation)

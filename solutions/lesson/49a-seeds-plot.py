@@ -1,0 +1,1 @@
+st.plot_sweep(flower_sweep)
