@@ -365,3 +365,31 @@ def test_docstrings_state_the_full_symmetry_condition():
     assert "Units stay copies for ever only when all three are equal" in tools_doc
     said("10-zero-weights.md", "The induction needs all three equalities at the start: incoming weights, biases **and** outgoing weights")
     said("90-summary.md", "Hidden units stay identical for ever only when they start with equal incoming weights, equal biases and equal outgoing weights")
+
+
+# ------------------------------------------------------------------ smaller claims of the text
+
+def test_smaller_claims(flower, flower_sweep, seed1, saturation):
+    X, Y = flower
+    said("40-saturation.md", "is only about 0.01 at $|z| = 3$")
+    assert abs((1 - np.tanh(3.0) ** 2) - 0.01) < 0.001
+    said("40-saturation.md", "The flower's inputs reach about ±4")
+    assert 3.5 < np.abs(X).max() < 4.5
+    said("49b-seeds-notes.md", "it often ends far behind")
+    assert median(flower_sweep.final(10.0)) > median(flower_sweep.final(0.01)) + 0.1
+    assert np.sum(flower_sweep.final(10.0) > flower_sweep.final(0.01) + 0.1) >= len(st.SEEDS) / 4
+    said("11-small-random.md", "so with outgoing weights of 0.01 the hidden layer starts out learning slowly, "
+                               "and the cost lingers near $\\log 2$ for a while. Smaller still is slower still.")
+    assert median(saturation.dW1[0.01]) < 0.01
+    early = flower_sweep.runs[0.01].costs[50]
+    assert np.all(early > 0.6)
+    assert median(flower_sweep.steps(1e-4)) > median(flower_sweep.steps(0.01))
+    said("22a-first-look-notes.md", "$A^{[2]}$ is close to 0.5 everywhere")
+    np.random.seed(1)
+    A2, _ = ref.forward(X, ref.initialize_parameters(2, 4, 1))
+    assert np.all(np.abs(A2 - 0.5) < 0.01) and abs(lt.cost(A2, Y) - np.log(2)) < 0.01
+    said("44-costs-notes.md", "The random start's `W1` grows many times over")
+    said("44-costs-notes.md", "The large start's `W1` ends up about as big as it began")
+    size = lambda r: np.linalg.norm(r.W1_history[[0, -1]].reshape(2, -1), axis=1)  # noqa: E731
+    assert size(seed1["random"])[1] > 50 * size(seed1["random"])[0]
+    assert abs(size(seed1["large"])[1] / size(seed1["large"])[0] - 1) < 0.2
