@@ -45,6 +45,7 @@ from importlib import metadata
 from .. import rubric
 from ..errors import UsageError
 from ..grading import report
+from . import class_report
 
 CODE_EXTENSIONS = (".py", ".ipynb")
 SKIP_DIRS = ("__pycache__", ".ipynb_checkpoints")
@@ -143,7 +144,7 @@ def grade_row(path):
         return {"status": "error", "detail": "the grader failed: %s: %s" % (type(exc).__name__, exc)}
     return {"status": "error" if result.error else "graded", "detail": result.error,
             "points": {v.id: v.points for v in result.verdicts}, "total": result.score,
-            "hints": {v.id: v.hint for v in result.verdicts if v.hint},
+            "hints": {v.id: v.hint for v in result.verdicts if v.hint}, "limits": class_report.limits(result),
             "results": report.results_json(result)}
 
 
@@ -402,7 +403,7 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
             for student, _ in groups[key]:
                 row = {"student": student, "key": key, "status": result.get("status", "error"),
                        "detail": result.get("detail") or "", "points": result.get("points"),
-                       "total": result.get("total")}
+                       "total": result.get("total"), "hints": result.get("hints"), "limits": result.get("limits")}
                 rows[student] = row
                 state_file.write(json.dumps(row) + "\n")
                 if results_dir and result.get("results"):
@@ -449,10 +450,14 @@ def add_subparsers(sub):
     p.add_argument("--results-dir", metavar="DIR", help="also write each student's results.json here")
     p.add_argument("--no-plot", action="store_true", help="do not draw the PNG summary")
     p.add_argument("--fresh", action="store_true", help="ignore the state of earlier runs and grade everyone")
+    p.add_argument("--html", metavar="REPORT", help="also write the class report (what the class got wrong) here")
+    p.add_argument("--anonymous", action="store_true", help="hide student names in the HTML report")
+    p.add_argument("--compare", metavar="OLD_CSV", help="compare with an earlier grade-all CSV in the HTML report")
     p.set_defaults(handler=command)
 
 
 def command(args):
+    old = class_report.prepare(args)
     try:
         done = grade_all(args.submissions, args.csv, jobs=args.jobs, timeout=args.timeout,
                          assignment=args.assignment, results_dir=args.results_dir,
@@ -464,6 +469,9 @@ def command(args):
     except OSError as exc:
         raise UsageError("cannot write %s: %s" % (exc.filename or args.csv, exc.strerror or exc)) from None
     rows = done["rows"]
+    if args.html:
+        class_report.write(rows, args.html, old, args.anonymous)
+        sys.stdout.write("Wrote the class report %s\n" % args.html)
     bad = [r for r in rows if r["status"] != "graded"]
     sys.stdout.write(summary_text(done["summary"]))
     if done["graded"]:
