@@ -244,7 +244,8 @@ def _attention(rows, names):
                'submission is missing, or the code ran into a limit of the grader. Grade them alone '
                '(<code>python -m autograder grade PATH</code>) before trusting these numbers.</p><ul>'
                % (len(flagged), students(len(flagged))))
-    out += ['<li data-student="%s"><strong>%s</strong>: %s</li>' % (names(s), names(s), text(why))
+    out += ['<li data-student="%s"><strong>%s</strong>: %s</li>'
+            % (names(s), names(s), text(why.replace(s, names.alias[s]) if names.anonymous else why))
             for s, why in flagged]
     return out + ["</ul></section>"]
 
