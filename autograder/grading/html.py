@@ -126,8 +126,9 @@ def student_page(result):
     elif not failed:
         body.append("<p>Every rubric item passed.</p>")
     else:
-        body.append("<p>%d of %d rubric items need work; each one below says what was wrong, the case that "
-                    "shows it, and the section of the notebook to read.</p>" % (len(failed), len(result.verdicts)))
+        body.append("<p>%d of %d rubric items need work. Each one below says what was wrong and, where the "
+                    "grader has them, the case that shows it and the section of the notebook to read.</p>"
+                    % (len(failed), len(result.verdicts)))
     body.append("</header>")
     body.append('<h2 id="items">Rubric items</h2>')
     body.extend(item_card(v) for v in result.verdicts)
