@@ -23,7 +23,9 @@ Design
 * Output. The CSV has ``student``, one column per rubric id, ``total``, ``status``
   (``graded``, ``error`` or ``missing``) and ``detail``. The summary says which
   rubric items the class lost most, with the notebook section that teaches each,
-  printed and drawn as a PNG next to the CSV (``<csv stem>_failures.png``).
+  printed and drawn as a PNG next to the CSV (``<csv stem>_failures.png``). With
+  ``--html`` the rows (which keep each student's hint ids) also become the class report of
+  class_report.py: what the class got wrong, most common misconception first.
 
 Exit status of grade-all: 0 every student graded; 1 the CSV was written but some
 rows say error or missing; 2 the command was used wrongly.
