@@ -228,12 +228,17 @@ def test_compare_with_an_earlier_csv(tmp_path):
             raise AssertionError("a bad --compare file must be a UsageError")
 
 
-def test_rows_from_an_older_state_file_are_flagged_not_miscounted():
+def test_rows_from_an_older_run_are_flagged_not_miscounted():
     stale = [dict(r) for r in CLASS]
     del stale[1]["hints"]
     page = class_report.render(stale)
     assert 'id="stale"' in page and "--fresh" in page
     assert data(page, "data-hint")["backward_tanh_slope_1_minus_a1"]["data-count"] == "2"
+    retired = [dict(r) for r in CLASS]
+    retired[5] = row("fay_q", ["forward.values"], {"forward.values": "a_hint_since_removed"})
+    page = class_report.render(retired)
+    assert "a_hint_since_removed" not in data(page, "data-hint")
+    assert data(page, "data-unexplained")["forward.values"]["data-count"] == "1"
 
 
 def test_limits_are_read_from_the_runners_words():

@@ -129,7 +129,8 @@ def unexplained(rows):
     out = []
     for i in rubric.ITEMS:
         out.append((i, [r["student"] for r in graded(rows)
-                        if (r["points"].get(i.id) or 0) < i.points and i.id not in (r.get("hints") or {})]))
+                        if (r["points"].get(i.id) or 0) < i.points
+                        and (r.get("hints") or {}).get(i.id) not in _hints.HINTS]))
     return out
 
 
