@@ -2,6 +2,8 @@
 
     python -m autograder grade SUBMISSION [--results PATH] [--html PATH]
     python -m autograder grade-all | ci | gradescope-bundle | gradescope-run | audit ...
+    python -m autograder classroom50-bundle | classroom50-run | coursera-bundle | coursera-run |
+                         prairielearn-bundle | prairielearn-run ...
 
 Exit status: 0 full marks; 1 points were lost (the report was written); 2 the command was used
 wrongly (a ``UsageError``, printed here as "autograder <command>: ...") or the grader itself could
@@ -23,6 +25,12 @@ SUBCOMMANDS = {
     "gradescope-bundle": "autograder.platforms.gradescope",
     "gradescope-run": "autograder.platforms.gradescope",
     "audit": "autograder.platforms.nbgrader.audit",
+    "classroom50-bundle": "autograder.platforms.classroom50",
+    "classroom50-run": "autograder.platforms.classroom50",
+    "coursera-bundle": "autograder.platforms.coursera",
+    "coursera-run": "autograder.platforms.coursera",
+    "prairielearn-bundle": "autograder.platforms.prairielearn",
+    "prairielearn-run": "autograder.platforms.prairielearn",
 }
 
 

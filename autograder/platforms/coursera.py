@@ -1,0 +1,132 @@
+"""Coursera custom graders: grade ``/shared/submission/``, write ``/shared/feedback.json`` and HTML feedback.
+
+    python -m autograder coursera-bundle OUT.zip        (instructor: the zip to upload to Coursera)
+    python -m autograder coursera-run [--shared /shared] (what the image's entry script runs)
+
+Design
+------
+A Coursera custom grader (coursera/programming-assignments-demo, custom-graders/v2, and the
+``coursera_autograder`` tool) is a Docker image. For each submission Coursera starts it without
+network, as a non-root user, with the learner's file in ``/shared/submission/`` (renamed to the
+part's suggested file name) and the part in the environment variable ``partId``. The grader
+writes ``/shared/feedback.json``: ``fractionalScore`` (a number in [0, 1]) and ``feedback`` (plain
+text), and here also ``"feedbackType": "HTML"`` with the page in ``/shared/htmlFeedback.html``;
+Coursera then shows the learner only that page. Standard output and error are for instructors.
+
+``coursera-run`` grades the folder ``/shared/submission`` (a ``.py`` file or a notebook, whatever
+its name), and writes both files atomically after the student's code has stopped, so a file the
+submission planted there is replaced. The HTML page is ``grading.html.student_page(result)``;
+``feedback`` is the same report as plain text (``report.text``) for any view that ignores HTML.
+Nothing goes to standard output; the text report and the part id go to standard error, which
+only instructors see. It exits 0 whenever feedback.json was written, also when the grader itself
+failed (the feedback then says the submission was not graded; the traceback is in standard error).
+
+This assignment has one part, so every ``partId`` is graded alike; an unset ``partId`` is noted in
+standard error and grading goes on. ``--shared`` (or ``$COURSERA_SHARED``) replaces ``/shared`` so
+the entry script can be tried, and tested, on a folder laid out like it.
+"""
+
+import os
+import sys
+
+from .. import rubric
+from ..errors import UsageError
+from ..grading import report
+
+SHARED = "/shared"
+FEEDBACK = "feedback.json"
+HTML_FEEDBACK = "htmlFeedback.html"
+FEEDBACK_LIMIT = 64 * 1024    # Coursera trims the feedback text to 64 KB before a learner sees it
+
+
+def feedback_document(result):
+    """The feedback.json dict of one grading."""
+    text = report.text(result)
+    if len(text.encode("utf-8")) > FEEDBACK_LIMIT:
+        text = text.encode("utf-8")[:FEEDBACK_LIMIT - 100].decode("utf-8", "ignore") + "\n[report cut at 64 KB]\n"
+    return {"fractionalScore": round(result.score / rubric.TOTAL, 4), "feedback": text, "feedbackType": "HTML"}
+
+
+def _write_text(text, path):
+    """Write atomically, never through a link planted at ``path`` (like report.write_json)."""
+    tmp = path + ".part"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    with open(tmp, "x", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def run(shared=SHARED, env=None, stderr=None):
+    """Grade SHARED/submission; write SHARED/feedback.json and SHARED/htmlFeedback.html; returns 0."""
+    env = os.environ if env is None else env
+    stderr = stderr or sys.stderr
+    part = env.get("partId")
+    stderr.write("coursera-run: partId=%s\n" % (report.safe(part) if part else "(not set; grading anyway)"))
+    submission = os.path.join(shared, "submission")
+    try:
+        from ..grading.engine import grade
+        result = grade(submission)
+    except Exception as exc:   # the grader failed: the learner still gets feedback that says so
+        detail = "%s: %s" % (type(exc).__name__, exc)
+        stderr.write("coursera-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
+        result = report.fallback(submission, detail)
+    stderr.write(report.text(result))
+    from ..grading.html import student_page
+    try:
+        _write_text(student_page(result), os.path.join(shared, HTML_FEEDBACK))
+        report.write_json(feedback_document(result), os.path.join(shared, FEEDBACK))
+    except OSError as exc:
+        raise UsageError("cannot write into %s: %s" % (shared, exc.strerror or exc)) from None
+    return 0
+
+
+def build_bundle(out_zip):
+    """Write the zip Coursera builds the grader image from (Dockerfile at its root); returns its entries."""
+    import shutil
+    import tempfile
+    import zipfile
+    from .deploy import write_bundle
+    with tempfile.TemporaryDirectory() as tmp:
+        names = write_bundle(tmp, "coursera", {"Dockerfile": "Dockerfile", "grade.sh": "grade.sh"})
+        folder = os.path.dirname(os.path.abspath(out_zip))
+        os.makedirs(folder, exist_ok=True)
+        part = out_zip + ".part"
+        with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in names:
+                info = zipfile.ZipInfo(name.replace(os.sep, "/"), (2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = (0o755 if name == "grade.sh" else 0o644) << 16
+                with open(os.path.join(tmp, name), "rb") as f:
+                    zf.writestr(info, f.read())
+        shutil.move(part, out_zip)
+    return names
+
+
+def add_subparsers(sub):
+    b = sub.add_parser("coursera-bundle", help="build the zip to upload as a Coursera custom grader")
+    b.add_argument("out", metavar="OUT.zip")
+    b.set_defaults(handler=bundle_command)
+    r = sub.add_parser("coursera-run", help="(run by the grader image) grade /shared/submission, write feedback")
+    r.add_argument("--shared", default=os.environ.get("COURSERA_SHARED", SHARED),
+                   help="the folder Coursera mounts as /shared (default: $COURSERA_SHARED or /shared)")
+    r.set_defaults(handler=run_command)
+
+
+def bundle_command(args):
+    if not args.out.endswith(".zip"):
+        raise UsageError("%s should end in .zip (Coursera takes a zip with the Dockerfile at its root)" % args.out)
+    try:
+        names = build_bundle(args.out)
+    except OSError as exc:
+        raise UsageError("cannot write %s: %s" % (args.out, exc.strerror or exc)) from None
+    sys.stdout.write("Wrote %s (%d files). Upload it as the part's custom grader; see docs/coursera.md.\n"
+                     % (args.out, len(names)))
+    return 0
+
+
+def run_command(args):
+    if not os.path.isdir(args.shared):
+        raise UsageError("no folder %s; pass --shared (or set COURSERA_SHARED) to the folder that holds "
+                         "submission/" % args.shared)
+    return run(args.shared)
