@@ -1,0 +1,209 @@
+"""Coursera custom grader, end to end on a fake /shared layout, three submissions; Docker is not run.
+
+The zip is built with `python -m autograder coursera-bundle`, unpacked as the Dockerfile's COPY
+lines would place it (/grader), and the image's ENTRYPOINT script grade.sh is run with /shared
+replaced by a temporary folder (COURSERA_SHARED) holding submission/random_init.py, and partId set,
+as Coursera sets it. When the tests run as root, grade.sh runs as the user "nobody", because
+Coursera runs grader images as a non-root user.
+
+feedback.json is checked as coursera_autograder's `grade local` checks it (fractionalScore a
+number, not a boolean, in [0, 1]; feedback present), plus the v2 rich-feedback rule of
+coursera/programming-assignments-demo (feedbackType HTML or TXT, with the matching file in /shared).
+"""
+
+import html.parser
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import pytest
+
+from autograder import rubric
+from autograder.grading import engine
+from autograder.platforms import coursera
+from conftest import CORPUS, ROOT
+
+VALID = os.path.join(CORPUS, "valid", "loops_over_examples.py")
+WRONG = os.path.join(CORPUS, "wrong", "scale_0_1.py")                       # expect: init.small_scale
+HOSTILE = os.path.join(CORPUS, "hostile", "forge_platform_results.py")     # expect: init.small_scale
+RICH = {"HTML": "htmlFeedback.html", "TXT": "txtFeedback.txt"}
+
+
+def check_feedback(doc, shared):
+    """feedback.json as Coursera's tools check it."""
+    score = doc["fractionalScore"]
+    assert isinstance(score, (int, float)) and not isinstance(score, bool) and 0 <= score <= 1
+    assert isinstance(doc["feedback"], str) and len(doc["feedback"].encode("utf-8")) <= coursera.FEEDBACK_LIMIT
+    if "feedbackType" in doc:
+        assert doc["feedbackType"] in RICH
+        assert os.path.isfile(os.path.join(shared, RICH[doc["feedbackType"]]))
+    assert set(doc) <= {"fractionalScore", "feedback", "feedbackType"}
+
+
+class Page(html.parser.HTMLParser):
+    """Collects the text and tags of a page, to read it as a learner would."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory):
+    """The zip, unpacked where the Dockerfile puts it, readable by any user as the Dockerfile makes it."""
+    tmp = tmp_path_factory.mktemp("coursera")
+    out = tmp / "grader.zip"
+    done = subprocess.run([sys.executable, "-m", "autograder", "coursera-bundle", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    grader = tempfile.mkdtemp(prefix="coursera-grader-")          # outside pytest's private tmp folder
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        zf.extractall(grader)
+        for info in zf.infolist():
+            os.chmod(os.path.join(grader, info.filename), (info.external_attr >> 16) & 0o777 or 0o644)
+    for folder, dirs, _ in os.walk(grader):
+        os.chmod(folder, 0o755)
+    yield grader, names
+    shutil.rmtree(grader, ignore_errors=True)
+
+
+def shared_folder(submission):
+    shared = tempfile.mkdtemp(prefix="coursera-shared-")
+    os.chmod(shared, 0o755)
+    os.mkdir(os.path.join(shared, "submission"))
+    shutil.copy(submission, os.path.join(shared, "submission", "random_init.py"))
+    os.chmod(os.path.join(shared, "submission"), 0o555)            # read-only, as on Coursera
+    return shared
+
+
+def as_learner_user():
+    """Coursera runs images as a non-root user: as root, drop to 'nobody' for the run.
+
+    Only if 'nobody' can run this interpreter with numpy (a venv under /root, say, is closed to it);
+    else the run stays as is, and the grader's root mode is what gets tested.
+    """
+    if os.geteuid() != 0:
+        return None, None
+    nobody = pwd.getpwnam("nobody")
+
+    def drop():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+    try:
+        probe = subprocess.run([sys.executable, "-c", "import numpy, hypothesis"], preexec_fn=drop, cwd="/",
+                               capture_output=True, timeout=60).returncode
+    except OSError:
+        probe = -1
+    return (nobody, drop) if probe == 0 else (None, None)
+
+
+def run_grader(grader, shared, part="p4rT1"):
+    nobody, drop = as_learner_user()
+    if nobody:
+        os.chown(shared, nobody.pw_uid, nobody.pw_gid)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "COURSERA_SHARED": shared,
+           "AUTOGRADER_PYTHON": sys.executable}
+    if part:
+        env["partId"] = part
+    return subprocess.run([os.path.join(grader, "grade.sh")], cwd="/", env=env, preexec_fn=drop,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_zip_has_the_dockerfile_at_its_root_and_everything_it_copies(image):
+    grader, names = image
+    assert {"Dockerfile", "grade.sh", "requirements.txt", "autograder/grading/checks.py",
+            "autograder/platforms/coursera.py"} <= set(names)
+    assert not [n for n in names if n.startswith("autograder/platforms/") and
+                os.path.basename(n) not in ("__init__.py", "coursera.py")]
+    with open(os.path.join(grader, "Dockerfile"), encoding="utf-8") as f:
+        lines = [line.split() for line in f if line.strip() and not line.startswith("#")]
+    for words in lines:
+        if words[0] == "COPY":
+            assert os.path.exists(os.path.join(grader, words[1])), words
+    assert not [w for w in lines if w[0] == "ENV"]        # Coursera clears variables set in a Dockerfile
+    assert lines[-1] == ["ENTRYPOINT", '["/grader/grade.sh"]']
+    done = subprocess.run(["sh", "-n", os.path.join(grader, "grade.sh")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("submission,lost", [(VALID, set()), (WRONG, {"init.small_scale"}),
+                                             (HOSTILE, {"init.small_scale"})], ids=["valid", "wrong", "hostile"])
+def test_grade_sh_writes_feedback_and_html_on_the_shared_layout(image, submission, lost):
+    grader, _ = image
+    shared = shared_folder(submission)
+    try:
+        done = run_grader(grader, shared)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == ""                              # learners never see stdout; nothing goes there
+        assert "partId=p4rT1" in done.stderr and "Traceback" not in done.stderr
+        with open(os.path.join(shared, "feedback.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        check_feedback(doc, shared)
+        expected = rubric.TOTAL - sum(rubric.BY_ID[i].points for i in lost)
+        assert doc["fractionalScore"] == pytest.approx(expected / rubric.TOTAL)
+        assert doc["feedbackType"] == "HTML" and "Score: %d/100" % expected in doc["feedback"]
+        assert "FORGED" not in doc["feedback"]
+        with open(os.path.join(shared, "htmlFeedback.html"), encoding="utf-8") as f:
+            page_source = f.read()
+        page = Page()
+        page.feed(page_source)
+        text = " ".join(page.text)
+        assert "FORGED" not in text and "script" not in page.tags
+        for item in rubric.ITEMS:                             # every rubric item, with its message
+            assert item.id in text
+        lines = doc["feedback"].splitlines()                  # the text report: FAIL line, then the problem
+        problems = [lines[i + 1].strip() for i, line in enumerate(lines) if line.startswith("FAIL")]
+        assert len(problems) == len(lost)
+        flat = " ".join("".join(page.text).split())
+        for problem in problems:
+            assert " ".join(problem.split()) in flat
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_missing_part_id_is_noted_and_grading_goes_on(image):
+    grader, _ = image
+    shared = shared_folder(VALID)
+    try:
+        done = run_grader(grader, shared, part=None)
+        assert done.returncode == 0, done.stderr
+        assert "partId=(not set; grading anyway)" in done.stderr
+        with open(os.path.join(shared, "feedback.json"), encoding="utf-8") as f:
+            assert json.load(f)["fractionalScore"] == 1.0
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_a_grader_failure_still_writes_feedback_that_says_so(tmp_path, monkeypatch):
+    def broken(path):
+        raise RuntimeError("child would not start")
+    monkeypatch.setattr(engine, "grade", broken)
+    (tmp_path / "submission").mkdir()
+    shutil.copy(VALID, tmp_path / "submission" / "random_init.py")
+
+    class Sink:
+        write = staticmethod(lambda s: None)
+    assert coursera.run(str(tmp_path), env={"partId": "x"}, stderr=Sink()) == 0
+    doc = json.loads((tmp_path / "feedback.json").read_text())
+    check_feedback(doc, str(tmp_path))
+    assert doc["fractionalScore"] == 0 and "the grader itself failed" in doc["feedback"]
+
+
+def test_feedback_text_is_cut_to_coursera_limit():
+    verdicts = [engine.Verdict(i.id, 0, i.points, i.title, "x" * 20000, section="S") for i in rubric.ITEMS]
+    doc = coursera.feedback_document(engine.Result("x.py", verdicts))
+    assert len(doc["feedback"].encode("utf-8")) <= coursera.FEEDBACK_LIMIT
+    assert doc["feedback"].endswith("[report cut at 64 KB]\n")
