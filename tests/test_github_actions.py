@@ -1,7 +1,7 @@
 """The GitHub Actions workflow shipped to students, checked by running its own steps.
 
 The YAML is parsed and its structure checked (on push, one job, the steps in order,
-the Classroom reporter wired to the Grade step). Then the `run:` scripts of the
+and no GitHub Classroom reporter: GitHub Classroom was discontinued on 2026-08-28). Then the `run:` scripts of the
 install and grade steps are taken out of the YAML and run with bash the way a
 runner would (`bash -e`), in a copy of the student repository, with
 GITHUB_STEP_SUMMARY and GITHUB_OUTPUT pointing at files in a temporary folder.
@@ -9,7 +9,6 @@ The install step runs against a stand-in `python` that records what pip was aske
 to install, so nothing is downloaded.
 """
 
-import base64
 import json
 import os
 import shutil
@@ -21,7 +20,6 @@ import yaml
 
 from autograder import rubric
 from autograder.platforms import github as ci
-from autograder.grading.engine import Result, Verdict
 from conftest import CORPUS, ROOT
 
 WORKFLOW = os.path.join(ROOT, "assignment", ".github", "workflows", "grade.yml")
@@ -49,28 +47,21 @@ def step(workflow, predicate):
 def test_workflow_runs_on_push_with_the_steps_in_order(workflow):
     assert "on" in workflow, "quote the key: YAML 1.1 reads a bare on: as true"
     assert "push" in workflow["on"]
-    assert workflow["permissions"]["checks"] == "write"      # the reporter updates the check run
     (job,) = workflow["jobs"].values()
     assert job["runs-on"].startswith("ubuntu")
     uses = [s.get("uses", "run: " + s.get("name", "")) for s in job["steps"]]
     assert uses[0].startswith("actions/checkout@")
     assert uses[1].startswith("actions/setup-python@")
     assert uses.index("run: Install the grader") < uses.index("run: Grade")
-    assert uses[-2].startswith("actions/upload-artifact@")
-    assert uses[-1].startswith("classroom-resources/autograding-grading-reporter@")
+    assert uses[-1].startswith("actions/upload-artifact@")
+    assert not [u for u in uses if u.startswith("classroom-resources/")]    # GitHub Classroom is gone
 
 
-def test_grade_step_runs_the_ci_command_and_feeds_artifact_and_reporter(workflow):
+def test_grade_step_runs_the_ci_command_and_feeds_the_artifact(workflow):
     grade = step(workflow, lambda s: s.get("id") == "grade")
     assert "python -m autograder ci" in grade["run"] and "--results results.json" in grade["run"]
     upload = step(workflow, lambda s: str(s.get("uses", "")).startswith("actions/upload-artifact@"))
     assert upload["with"]["path"] == "results.json" and "always()" in upload["if"]
-    reporter = step(workflow, lambda s: "grading-reporter" in str(s.get("uses", "")))
-    runners = [r.strip() for r in reporter["with"]["runners"].split(",")]
-    assert runners == ["grade"]
-    # The reporter reads <RUNNER>_RESULTS, which must carry the Grade step's `result` output.
-    assert reporter["env"]["GRADE_RESULTS"].replace(" ", "") == "${{steps.grade.outputs.result}}"
-    assert "always()" in reporter["if"]
 
 
 def test_grader_comes_from_a_secret_not_from_the_repository(workflow):
@@ -132,18 +123,14 @@ def test_grade_step_writes_summary_outputs_and_results(workflow, tmp_path, submi
     assert summary.startswith("## Autograder: %d / 100" % expected)
     assert summary.count("\u274c") == (expected < 100)
     outputs = _outputs(tmp_path / "output.txt")
-    assert outputs["score"] == str(expected) and outputs["max-score"] == "100"
-    payload = json.loads(base64.b64decode(outputs["result"]))
-    assert payload["version"] == 1 and payload["max_score"] == rubric.TOTAL
-    assert payload["status"] == ("pass" if expected == 100 else "fail")
-    assert sum(t["score"] for t in payload["tests"]) == expected
-    assert [t["name"].split(":")[0] for t in payload["tests"]] == [i.id for i in rubric.ITEMS]
+    assert outputs == {"score": str(expected), "max-score": str(rubric.TOTAL)}     # no Classroom payload
     results = json.loads((repo / "results.json").read_text())
     assert results["score"] == expected
+    assert [t["tags"][0] for t in results["tests"]] == [i.id for i in rubric.ITEMS]
     if expected < 100:
-        lost = [t for t in payload["tests"] if t["status"] == "fail"]
-        assert [t["name"].split(":")[0] for t in lost] == ["init.small_scale"]
-        assert "Section" in lost[0]["message"] and "init.small_scale" in summary
+        lost = [t for t in results["tests"] if t["status"] == "failed"]
+        assert [t["tags"][0] for t in lost] == ["init.small_scale"]
+        assert "Section" in lost[0]["output"] and "init.small_scale" in summary
 
 
 def test_install_step_uses_the_token_and_fails_clearly_without_it(workflow, tmp_path):
@@ -162,14 +149,21 @@ def test_install_step_uses_the_token_and_fails_clearly_without_it(workflow, tmp_
     assert "::error" in done.stdout and "GRADER_TOKEN" in done.stdout
 
 
-def test_classroom_payload_reports_a_grader_failure_as_error():
-    verdicts = [Verdict(i.id, i.points, i.points, i.title, section=i.section) for i in rubric.ITEMS]
-    ok = ci.classroom_payload(Result("x.py", verdicts))
-    assert ok["status"] == "pass" and sum(t["score"] for t in ok["tests"]) == 100
-    broken = ci.classroom_payload(Result("x.py", verdicts[:2], error="child would not start"))
-    assert broken["status"] == "error" and broken["tests"][-1]["status"] == "error"
-    assert "child would not start" in broken["tests"][-1]["message"]
-    assert json.loads(base64.b64decode(ci.encode_payload(broken))) == broken
+def test_a_grader_failure_is_an_error_annotation_and_exit_2(tmp_path, monkeypatch):
+    from autograder.grading import engine
+
+    def broken(path):
+        raise RuntimeError("child would not start")
+    monkeypatch.setattr(engine, "grade", broken)
+    out = []
+
+    class Sink:
+        write = out.append
+    status = ci.run(VALID, str(tmp_path / "results.json"), str(tmp_path / "summary.md"),
+                    str(tmp_path / "output.txt"), stdout=Sink())
+    assert status == 2
+    assert "::error title=Autograder::The grader itself failed: RuntimeError: child would not start" in "".join(out)
+    assert _outputs(tmp_path / "output.txt") == {"score": "0", "max-score": "100"}
 
 
 def test_ci_command_refuses_a_missing_path(tmp_path):

@@ -10,45 +10,25 @@ once and hands the same ``engine.Result`` to every consumer, so they agree:
 * ``$GITHUB_STEP_SUMMARY``: a Markdown report, shown on the run's summary page;
 * ``--results``: Gradescope-format results.json, which the workflow uploads as an
   artifact;
-* ``$GITHUB_OUTPUT``: ``result``, the base64 JSON payload that GitHub Classroom's
-  grading reporter (classroom-resources/autograding-grading-reporter) reads from
-  ``<RUNNER>_RESULTS``: ``{"version": 1, "status": "pass"|"fail"|"error",
-  "max_score", "tests": [{"name", "status", "score", "message", ...}]}``, one
-  test per rubric item; plus ``score`` and ``max-score`` for other steps;
+* ``$GITHUB_OUTPUT``: ``score`` and ``max-score``, for any later step;
 * workflow commands: a ``::notice`` with the score, an ``::error`` if the grader failed.
+
+Until 2026-11-29 it also wrote ``result``, the payload of GitHub Classroom's grading
+reporter; GitHub Classroom was discontinued on 2026-08-28, so that output and the
+workflow's reporter step are gone. Classroom 50, its successor for many courses, runs
+the grader through ``platforms/classroom50.py`` instead.
 
 Every file is optional: outside Actions (no such variables) it only prints.
 Exit status follows docs/contract.md section 3: 0 full marks, 1 points lost, 2 the
 grader could not grade (or the command was used wrongly).
 """
 
-import base64
-import json
 import os
 import sys
 
 from .. import rubric
 from ..errors import UsageError
 from ..grading import report
-
-
-def classroom_payload(result):
-    """The dict GitHub Classroom's grading reporter expects from one runner."""
-    tests = [{"name": "%s: %s" % (v.id, v.title), "status": "pass" if v.passed else "fail",
-              "score": v.points, "message": "" if v.passed else report.item_output(v),
-              "test_code": "", "filename": "", "line_no": 0, "duration": 0} for v in result.verdicts]
-    if result.error:
-        tests.append({"name": "autograder", "status": "error", "score": 0,
-                      "message": "The grader itself failed: " + result.error, "test_code": "",
-                      "filename": "", "line_no": 0, "duration": 0})
-        status = "error"
-    else:
-        status = "pass" if result.score == rubric.TOTAL else "fail"
-    return {"version": 1, "status": status, "max_score": rubric.TOTAL, "tests": tests}
-
-
-def encode_payload(payload):
-    return base64.b64encode(json.dumps(payload).encode("utf-8")).decode("ascii")
 
 
 def _cell(text):
@@ -76,7 +56,6 @@ def run(submission, results_path=None, summary_path=None, output_path=None, stdo
             written.append(summary_path)
         if output_path:
             with open(output_path, "a", encoding="utf-8") as f:
-                f.write("result=%s\n" % encode_payload(classroom_payload(result)))
                 f.write("score=%s\nmax-score=%d\n" % (report.num(result.score), rubric.TOTAL))
             written.append(output_path)
     except OSError as exc:
@@ -92,7 +71,7 @@ def run(submission, results_path=None, summary_path=None, output_path=None, stdo
 
 
 def add_subparsers(sub):
-    p = sub.add_parser("ci", help="grade inside GitHub Actions: step summary, Classroom result, results.json")
+    p = sub.add_parser("ci", help="grade inside GitHub Actions: step summary, score outputs, results.json")
     p.add_argument("submission", nargs="?", default=".",
                    help="the file or folder to grade (default: the repository, '.')")
     p.add_argument("--results", metavar="PATH", help="write a Gradescope-format results.json here")
