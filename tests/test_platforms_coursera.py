@@ -207,3 +207,18 @@ def test_feedback_text_is_cut_to_coursera_limit():
     doc = coursera.feedback_document(engine.Result("x.py", verdicts))
     assert len(doc["feedback"].encode("utf-8")) <= coursera.FEEDBACK_LIMIT
     assert doc["feedback"].endswith("[report cut at 64 KB]\n")
+
+
+def test_leftover_processes_are_killed_only_as_a_containers_first_non_root_process(monkeypatch):
+    sent = []
+    monkeypatch.setattr(coursera.os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    monkeypatch.setattr(coursera.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(coursera.os, "getpid", lambda: 4242)
+    coursera.stop_leftovers()
+    assert sent == []                                      # outside a container: other processes are not ours
+    monkeypatch.setattr(coursera.os, "getpid", lambda: 1)
+    coursera.stop_leftovers()
+    assert sent == [(-1, coursera.signal.SIGKILL)]
+    monkeypatch.setattr(coursera.os, "geteuid", lambda: 0)
+    coursera.stop_leftovers()
+    assert len(sent) == 1                                  # as root the sandbox's private user covers it

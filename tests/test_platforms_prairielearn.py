@@ -82,6 +82,8 @@ def run_entrypoint(options, root):
 
 
 def test_info_json_snippet_points_at_the_bundled_entrypoint(bundle, options):
+    with open(bundle / "info.json", encoding="utf-8") as f:
+        assert json.load(f)["gradingMethod"] == "External"
     assert options["enabled"] is True and isinstance(options["image"], str)
     assert options["serverFilesCourse"] == [prairielearn.SERVER_FOLDER + "/"]
     entry = options["entrypoint"]

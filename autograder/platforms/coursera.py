@@ -27,6 +27,7 @@ the entry script can be tried, and tested, on a folder laid out like it.
 """
 
 import os
+import signal
 import sys
 
 from .. import rubric
@@ -57,6 +58,21 @@ def _write_text(text, path):
     os.replace(tmp, path)
 
 
+def stop_leftovers():
+    """In Coursera's container (first process, not root): kill every other process of this user.
+
+    There student code runs as the grader's own user, so a process it left behind (setsid, double
+    fork) could rewrite feedback.json after the grader wrote it. Inside the container every other
+    process of this user is such a leftover. Outside one (pid != 1) the same user owns unrelated
+    processes, so nothing is done; as root the sandbox already ran student code as a user of its own.
+    """
+    if os.getpid() == 1 and os.geteuid() != 0:
+        try:
+            os.kill(-1, signal.SIGKILL)       # every process this user may signal, except this one
+        except OSError:
+            pass
+
+
 def run(shared=SHARED, env=None, stderr=None):
     """Grade SHARED/submission; write SHARED/feedback.json and SHARED/htmlFeedback.html; returns 0."""
     env = os.environ if env is None else env
@@ -72,6 +88,7 @@ def run(shared=SHARED, env=None, stderr=None):
         stderr.write("coursera-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
         result = report.fallback(submission, detail)
     stderr.write(report.text(result))
+    stop_leftovers()
     from ..grading.html import student_page
     try:
         _write_text(student_page(result), os.path.join(shared, HTML_FEEDBACK))
