@@ -24,7 +24,7 @@ A submission that could not be graded because the grader itself failed is report
 ``"gradable": false``: PrairieLearn then neither awards nor takes points nor counts the attempt,
 and the message says that the grader, not the submission, failed. The file is written after the
 student's code has stopped, atomically, so nothing a submission planted in ``results/`` survives.
-PrairieLearn's image runs as root, so student code runs as a private user (see SECURITY.md).
+The image sets no USER, so the entrypoint runs as root and student code as a private user (SECURITY.md).
 """
 
 import os
