@@ -222,3 +222,20 @@ def test_leftover_processes_are_killed_only_as_a_containers_first_non_root_proce
     monkeypatch.setattr(coursera.os, "geteuid", lambda: 0)
     coursera.stop_leftovers()
     assert len(sent) == 1                                  # as root the sandbox's private user covers it
+
+
+def test_student_text_reaches_the_page_escaped(tmp_path, monkeypatch):
+    evil = "your code raised ValueError: <script>alert(1)</script> & <b>100/100</b>"
+    verdicts = [engine.Verdict(i.id, 0, i.points, i.title, evil, section=i.section) for i in rubric.ITEMS]
+    monkeypatch.setattr(engine, "grade", lambda path: engine.Result(path, verdicts))
+    (tmp_path / "submission").mkdir()
+
+    class Sink:
+        write = staticmethod(lambda s: None)
+    assert coursera.run(str(tmp_path), env={"partId": "x"}, stderr=Sink()) == 0
+    source = (tmp_path / "htmlFeedback.html").read_text()
+    page = Page()
+    page.feed(source)
+    assert "script" not in page.tags and "b" not in page.tags
+    assert "<script>alert(1)</script>" in "".join(page.text)          # shown as text, never run
+    check_feedback(json.loads((tmp_path / "feedback.json").read_text()), str(tmp_path))
