@@ -152,6 +152,8 @@ def test_grade_sh_writes_feedback_and_html_on_the_shared_layout(image, submissio
         with open(os.path.join(shared, "feedback.json"), encoding="utf-8") as f:
             doc = json.load(f)
         check_feedback(doc, shared)
+        for name in ("feedback.json", "htmlFeedback.html"):          # readable by whoever collects them
+            assert os.stat(os.path.join(shared, name)).st_mode & 0o777 == 0o644
         expected = rubric.TOTAL - sum(rubric.BY_ID[i].points for i in lost)
         assert doc["fractionalScore"] == pytest.approx(expected / rubric.TOTAL)
         assert doc["feedbackType"] == "HTML" and "Score: %d/100" % expected in doc["feedback"]

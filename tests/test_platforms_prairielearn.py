@@ -106,6 +106,7 @@ def test_entrypoint_writes_results_in_the_grade_layout(bundle, options, tmp_path
     assert "Traceback" not in done.stdout + done.stderr
     doc = json.loads((root / "results" / "results.json").read_text())
     check_results(doc)
+    assert (root / "results" / "results.json").stat().st_mode & 0o777 == 0o644
     assert "forged" not in doc and "FORGED" not in json.dumps(doc)
     expected = rubric.TOTAL - sum(rubric.BY_ID[i].points for i in lost)
     assert doc["gradable"] is True and doc["score"] == pytest.approx(expected / rubric.TOTAL)

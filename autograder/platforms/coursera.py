@@ -38,6 +38,7 @@ SHARED = "/shared"
 FEEDBACK = "feedback.json"
 HTML_FEEDBACK = "htmlFeedback.html"
 FEEDBACK_LIMIT = 64 * 1024    # Coursera trims the feedback text to 64 KB before a learner sees it
+READABLE = 0o644              # whoever collects the files, as whatever user, can read them
 
 
 def feedback_document(result):
@@ -55,6 +56,7 @@ def _write_text(text, path):
         os.unlink(tmp)
     with open(tmp, "x", encoding="utf-8") as f:
         f.write(text)
+    os.chmod(tmp, READABLE)
     os.replace(tmp, path)
 
 
@@ -93,6 +95,7 @@ def run(shared=SHARED, env=None, stderr=None):
     try:
         _write_text(student_page(result), os.path.join(shared, HTML_FEEDBACK))
         report.write_json(feedback_document(result), os.path.join(shared, FEEDBACK))
+        os.chmod(os.path.join(shared, FEEDBACK), READABLE)
     except OSError as exc:
         raise UsageError("cannot write into %s: %s" % (shared, exc.strerror or exc)) from None
     return 0
