@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 
 import pytest
@@ -241,3 +242,60 @@ def test_student_text_reaches_the_page_escaped(tmp_path, monkeypatch):
     assert "script" not in page.tags and "b" not in page.tags
     assert "<script>alert(1)</script>" in "".join(page.text)          # shown as text, never run
     check_feedback(json.loads((tmp_path / "feedback.json").read_text()), str(tmp_path))
+
+
+# A submission that leaves a process behind which keeps writing a full score into feedback.json for
+# a few seconds, longer than grading takes. The scratch folder is its working directory, so it finds
+# /shared through the environment of the processes above it (readable: they run as the same user).
+LATE_FORGER = r"""
+import json, os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        shared = None
+        for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+            try:
+                for item in open("/proc/%s/environ" % pid, "rb").read().split(b"\0"):
+                    if item.startswith(b"COURSERA_SHARED="):
+                        shared = item.split(b"=", 1)[1].decode()
+            except OSError:
+                pass
+        end = time.time() + 6
+        while shared and time.time() < end:
+            try:
+                with open(os.path.join(shared, "feedback.json"), "w") as f:
+                    f.write(json.dumps({"fractionalScore": 1.0, "feedback": "LATE FORGED"}))
+            except OSError:
+                pass
+            time.sleep(0.002)
+    os._exit(0)
+"""
+
+
+def test_as_the_containers_first_process_the_grader_stops_what_the_submission_left_running(image, tmp_path):
+    nobody, _ = as_learner_user()
+    if nobody is None or not shutil.which("unshare") or not shutil.which("setpriv"):
+        pytest.skip("needs root, unshare, setpriv and a Python the user 'nobody' can run")
+    grader, _ = image
+    submission = tmp_path / "random_init.py"
+    with open(WRONG, encoding="utf-8") as f:
+        submission.write_text(LATE_FORGER + f.read())
+    as_nobody = ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups"]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AUTOGRADER_PYTHON": sys.executable, "partId": "x"}
+    outcomes = {}
+    for where, prefix in (("first process", ["unshare", "--pid", "--fork", "--mount-proc"]), ("not first", [])):
+        shared = shared_folder(str(submission))
+        try:
+            os.chown(shared, nobody.pw_uid, nobody.pw_gid)
+            done = subprocess.run(prefix + as_nobody + [os.path.join(grader, "grade.sh")], cwd="/",
+                                  env=dict(env, COURSERA_SHARED=shared), capture_output=True, text=True, timeout=180)
+            assert done.returncode == 0, done.stderr
+            time.sleep(7)                                     # the forger's lifetime, if it still lives
+            with open(os.path.join(shared, "feedback.json"), encoding="utf-8") as f:
+                outcomes[where] = json.load(f)["feedback"]
+        finally:
+            shutil.rmtree(shared, ignore_errors=True)
+    assert outcomes["first process"].startswith("Grading") and "Score: 85/100" in outcomes["first process"]
+    # Outside a container (not the first process) the grader may not kill its user's processes, and
+    # the forger wins: that is why this runs only as Coursera runs it. See docs/coursera.md.
+    assert outcomes["not first"] == "LATE FORGED"
