@@ -182,3 +182,38 @@ def test_release_body_is_not_written_through_a_planted_link(tmp_path):
     assert classroom50.run(str(tmp_path), env=ENV, stdout=Sink()) == 0
     assert victim.read_text() == "keep"
     assert not os.path.islink(tmp_path / "release-body.md") and not os.path.islink(tmp_path / "result.json")
+
+
+def load_entry_point():
+    """deploy/classroom50/autograder.py as a module, to check how it finds a Python with the pins."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("c50_entry", os.path.join(ROOT, "deploy", "classroom50",
+                                                                            "autograder.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("pip_works", [True, False], ids=["runner-python", "venv-fallback"])
+def test_entry_point_installs_the_pins_into_the_runner_python_or_else_a_venv(monkeypatch, pip_works):
+    entry = load_entry_point()
+    calls = []
+
+    def fake_run(cmd, check=False, **kw):
+        calls.append(cmd)
+        code = 0 if (pip_works or cmd[0] != sys.executable or "pip" not in cmd) else 1
+        return subprocess.CompletedProcess(cmd, code)
+    monkeypatch.setattr(entry.subprocess, "run", fake_run)
+    monkeypatch.delenv("AUTOGRADER_PYTHON", raising=False)
+    python = entry.installed_python()
+    requirements = os.path.join(entry.HERE, "requirements.txt")
+    assert calls[0][:4] == [sys.executable, "-m", "pip", "install"] and calls[0][-1] == requirements
+    if pip_works:
+        assert python == sys.executable and len(calls) == 1
+    else:
+        venv = os.path.join(entry.HERE, ".venv")
+        assert calls[1] == [sys.executable, "-m", "venv", venv]
+        assert python == os.path.join(venv, "bin", "python") and calls[2][0] == python and calls[2][-1] == requirements
+    calls.clear()
+    monkeypatch.setenv("AUTOGRADER_PYTHON", "/opt/py/bin/python")
+    assert entry.installed_python() == "/opt/py/bin/python" and calls == []       # nothing installed
