@@ -44,8 +44,8 @@ def results_document(result):
     head = "Score: %s/%d" % (report.num(result.score), rubric.TOTAL)
     notes = [report.safe(n) for n in result.notes]
     if result.error:
-        why = ("Not graded: the grader itself failed (%s), not your submission; this attempt costs nothing "
-               "and your instructor has been told." % report.safe(result.error))
+        why = ("Not graded: the grader itself failed (%s), not your submission. This attempt costs nothing; "
+               "the details are in the grading job's log, which your instructor can read." % report.safe(result.error))
         return {"gradable": False, "message": why, "output": report.text(result), "tests": []}
     tests = [{"name": v.id, "description": v.title, "points": v.points, "max_points": v.max_points,
               "message": report.item_output(v), "output": ""} for v in result.verdicts]
