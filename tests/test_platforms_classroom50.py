@@ -80,7 +80,7 @@ def runtime(tmp_path_factory):
         tar.add(teacher, arcname=ASSIGNMENT)
     run_dir = tmp / "runner-temp" / "classroom50-runtime"
     with tarfile.open(packed) as tar:
-        tar.extractall(run_dir, filter="data")
+        tar.extractall(run_dir, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     return run_dir / ASSIGNMENT
 
 
