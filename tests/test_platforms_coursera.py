@@ -197,12 +197,15 @@ def test_a_grader_failure_still_writes_feedback_that_says_so(tmp_path, monkeypat
     (tmp_path / "submission").mkdir()
     shutil.copy(VALID, tmp_path / "submission" / "random_init.py")
 
+    err = []
+
     class Sink:
-        write = staticmethod(lambda s: None)
+        write = err.append
     assert coursera.run(str(tmp_path), env={"partId": "x"}, stderr=Sink()) == 0
     doc = json.loads((tmp_path / "feedback.json").read_text())
     check_feedback(doc, str(tmp_path))
     assert doc["fractionalScore"] == 0 and "the grader itself failed" in doc["feedback"]
+    assert "Traceback" not in doc["feedback"] and "Traceback" in "".join(err)    # staff see it, learners don't
 
 
 def test_feedback_text_is_cut_to_coursera_limit():

@@ -29,6 +29,7 @@ the entry script can be tried, and tested, on a folder laid out like it.
 import os
 import signal
 import sys
+import traceback
 
 from .. import rubric
 from ..errors import UsageError
@@ -88,6 +89,7 @@ def run(shared=SHARED, env=None, stderr=None):
     except Exception as exc:   # the grader failed: the learner still gets feedback that says so
         detail = "%s: %s" % (type(exc).__name__, exc)
         stderr.write("coursera-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
+        stderr.write(traceback.format_exc(limit=5))          # standard error: course staff only
         result = report.fallback(submission, detail)
     stderr.write(report.text(result))
     stop_leftovers()
