@@ -89,6 +89,11 @@ def shared_folder(submission):
     return shared
 
 
+def remove(shared):
+    os.chmod(os.path.join(shared, "submission"), 0o755)            # made read-only above
+    shutil.rmtree(shared, ignore_errors=True)
+
+
 def as_learner_user():
     """Coursera runs images as a non-root user: as root, drop to 'nobody' for the run.
 
@@ -174,7 +179,7 @@ def test_grade_sh_writes_feedback_and_html_on_the_shared_layout(image, submissio
         for problem in problems:
             assert " ".join(problem.split()) in flat
     finally:
-        shutil.rmtree(shared, ignore_errors=True)
+        remove(shared)
 
 
 def test_missing_part_id_is_noted_and_grading_goes_on(image):
@@ -187,7 +192,7 @@ def test_missing_part_id_is_noted_and_grading_goes_on(image):
         with open(os.path.join(shared, "feedback.json"), encoding="utf-8") as f:
             assert json.load(f)["fractionalScore"] == 1.0
     finally:
-        shutil.rmtree(shared, ignore_errors=True)
+        remove(shared)
 
 
 def test_a_grader_failure_still_writes_feedback_that_says_so(tmp_path, monkeypatch):
@@ -297,7 +302,7 @@ def test_as_the_containers_first_process_the_grader_stops_what_the_submission_le
             with open(os.path.join(shared, "feedback.json"), encoding="utf-8") as f:
                 outcomes[where] = json.load(f)["feedback"]
         finally:
-            shutil.rmtree(shared, ignore_errors=True)
+            remove(shared)
     assert outcomes["first process"].startswith("Grading") and "Score: 85/100" in outcomes["first process"]
     # Outside a container (not the first process) the grader may not kill its user's processes, and
     # the forger wins: that is why this runs only as Coursera runs it. See docs/coursera.md.
