@@ -121,7 +121,7 @@ def student_page(result):
             '<p><span class="score" id="score">%s / %d</span></p>' % (report.num(result.score), rubric.TOTAL)]
     if result.error:
         body.append('<section class="card alert" id="grader-error"><p><span class="label">The grader itself '
-                    'failed</span>, so this is not your grade; your instructor has been told: %s</p></section>'
+                    'failed</span>, so this is not your grade; show this message to your instructor: %s</p></section>'
                     % text(result.error))
     elif not failed:
         body.append("<p>Every rubric item passed.</p>")

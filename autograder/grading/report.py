@@ -150,7 +150,8 @@ def csv_row(student, points, total, status, detail=""):
 def fallback(submission, detail):
     """The Result of a grading that could not happen (the grader failed): every item 0, ``error`` set."""
     from .engine import Result, Verdict
-    why = "not graded: the grader itself failed (%s); your instructor has been told" % detail
+    why = ("not graded: the grader itself failed (%s); this is not your grade, so show this message to "
+           "your instructor" % detail)
     verdicts = [Verdict(i.id, 0, i.points, i.title, why, section="") for i in rubric.ITEMS]
     return Result(submission, verdicts, error=detail)
 
