@@ -7,6 +7,8 @@ reads it from here, so a change of points happens in one place.
 
 from dataclasses import dataclass
 
+from .grader_rules import FUNCTIONS  # noqa: F401  (shared with the students' public checks)
+
 
 @dataclass(frozen=True)
 class Item:
@@ -34,7 +36,7 @@ ITEMS = (
     Item("init.breaks_symmetry", 20, "initialize_parameters gives every hidden unit its own random weights",
          "initialize_parameters", SECTION_SYMMETRY),
     Item("init.small_scale", 15, "initialize_parameters draws weights from N(0, 0.01^2)",
-         "initialize_parameters", SECTION_SATURATION),
+         "initialize_parameters", SECTION_SCALE),
     Item("forward.values", 15, "forward computes A2 and the cache correctly",
          "forward", SECTION_FORWARD),
     Item("backward.shapes", 10, "backward returns dW1, db1, dW2, db2 shaped like their parameters",
@@ -45,7 +47,6 @@ ITEMS = (
 
 BY_ID = {item.id: item for item in ITEMS}
 TOTAL = sum(item.points for item in ITEMS)
-FUNCTIONS = ("initialize_parameters", "forward", "backward")
 
 assert TOTAL == 100, "the rubric's points must add up to 100"
 

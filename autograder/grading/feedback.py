@@ -14,13 +14,18 @@ from .registry import Failed
 
 
 class Mismatch:
-    """What check_array and compare found: ``text`` plus optional ``expected``, ``actual``, ``hint``."""
+    """What check_array and compare found: ``text`` plus optional ``expected``, ``actual``, ``hint``.
 
-    def __init__(self, text, expected=None, actual=None, hint=None):
-        self.text, self.expected, self.actual, self.hint = text, expected, actual, hint
+    ``rel`` is the relative error of the entry shown (inf when no entry can be compared: a wrong
+    shape, a missing value, nan), so a check can prefer a case whose gap is clearly beyond rounding.
+    """
 
-    def failed(self, case, hint=None):
-        return Failed(self.text, case, expected=self.expected, actual=self.actual, hint=hint or self.hint)
+    def __init__(self, text, expected=None, actual=None, hint=None, rel=float("inf")):
+        self.text, self.expected, self.actual, self.hint, self.rel = text, expected, actual, hint, rel
+
+    def failed(self, case, hint=None, inputs=None):
+        return Failed(self.text, case, expected=self.expected, actual=self.actual, hint=hint or self.hint,
+                      inputs=inputs)
 
     def __str__(self):
         return self.text
@@ -42,8 +47,14 @@ def fmt(x):
     return "%.6g" % x
 
 
-def check_array(name, value, shape, dtype=True):
-    """The type, dtype and shape of ``value`` as the contract wants them, or a sentence saying why not."""
+def check_array(name, value, shape, dtype=True, hints=None):
+    """The type, dtype and shape of ``value`` as the contract wants them, or a sentence saying why not.
+
+    ``hints`` maps what the mismatch shows ("transposed", "flat", "dtype") to the id of the likely
+    cause in the caller's terms; the sentence itself names no code, since the fix depends on where
+    the array came from (a bias made with np.zeros, a gradient summed with np.sum).
+    """
+    hints = hints or {}
     if not isinstance(value, np.ndarray):
         if isinstance(value, Foreign) and value.array is not None and value.array.ndim > 0:
             return Mismatch("'%s' is %s, expected a plain numpy.ndarray (use np.asarray)" % (name, kind(value)),
@@ -51,16 +62,16 @@ def check_array(name, value, shape, dtype=True):
         return Mismatch("'%s' is %s, expected a numpy array of shape %s" % (name, kind(value), _tuple(shape)),
                         "array of shape %s" % _tuple(shape), kind(value))
     if value.shape != tuple(shape):
-        note = ""
-        if value.shape == tuple(shape)[::-1] and value.shape != tuple(shape):
-            note = " (it looks transposed)"
-        elif value.size == int(np.prod(shape)) and len(value.shape) != len(shape):
-            note = " (keep it 2-D: keepdims=True in np.sum, or .reshape(%s))" % ", ".join(map(str, shape))
+        note, hint = "", None
+        if value.shape == tuple(shape)[::-1]:
+            note, hint = " (it looks transposed)", hints.get("transposed")
+        elif value.size == int(np.prod(shape)) and value.ndim < len(shape):
+            note, hint = " (the right entries, but %d-D)" % value.ndim, hints.get("flat")
         return Mismatch("'%s' has shape %s, expected %s%s" % (name, _tuple(value.shape), _tuple(shape), note),
-                        _tuple(shape), _tuple(value.shape))
+                        _tuple(shape), _tuple(value.shape), hint)
     if dtype and value.dtype != np.float64:
-        return Mismatch("'%s' has dtype %s, expected float64 (do not cast the weights to another type)"
-                        % (name, value.dtype), "float64", str(value.dtype))
+        return Mismatch("'%s' has dtype %s, expected float64" % (name, value.dtype), "float64", str(value.dtype),
+                        hints.get("dtype"))
     return None
 
 
@@ -79,7 +90,11 @@ def as_numbers(value):
 
 
 def compare(name, got, expected, rtol, atol, what="the expected value"):
-    """None if ``got`` matches ``expected`` entry by entry, else where and by how much it does not."""
+    """None if ``got`` matches ``expected`` entry by entry, else where and by how much it does not.
+
+    An entry matches when |got - expected| <= atol + rtol * |expected| (numpy's allclose rule). The
+    sentence shows the entry with the largest gap, its relative error and the tolerance it exceeds.
+    """
     got = as_numbers(got)
     if got is None:
         return Mismatch("'%s' holds no numbers the grader can compare" % name)
@@ -91,18 +106,91 @@ def compare(name, got, expected, rtol, atol, what="the expected value"):
                             _tuple(expected.shape), _tuple(got.shape))
     if not np.all(np.isfinite(got)):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0])
-        return Mismatch("'%s' contains %s at %s" % (name, got[where], list(where)), fmt(expected[where]),
-                        str(got[where]))
+        return Mismatch("'%s' contains %s at %s, where %s is %s" % (name, not_finite_name(got[where]), list(where),
+                                                                 what, fmt(expected[where])),
+                        fmt(expected[where]), str(got[where]))
     gap = np.abs(got - expected)
     bad = gap > atol + rtol * np.abs(expected)
     if not bad.any():
         return None
     where = np.unravel_index(int(np.argmax(np.where(bad, gap, -1))), gap.shape)
     at = "[%s]" % ", ".join(str(int(i)) for i in where)
+    rel = float(gap[where] / abs(expected[where])) if expected[where] != 0 else float("inf")
     return Mismatch("'%s' differs from %s at %d of %d entries; the largest gap is at %s: you returned %s, "
-                    "expected %s (off by %s)" % (name, what, int(bad.sum()), bad.size, at, fmt(got[where]),
-                                                 fmt(expected[where]), fmt(gap[where])),
-                    "%s%s = %s" % (name, at, fmt(expected[where])), "%s%s = %s" % (name, at, fmt(got[where])))
+                    "expected %s (off by %s, %s; the tolerance is %s relative plus %s absolute)"
+                    % (name, what, int(bad.sum()), bad.size, at, fmt(got[where]), fmt(expected[where]),
+                       fmt(gap[where]), relative_text(rel), fmt(rtol), fmt(atol)),
+                    "%s%s = %s" % (name, at, fmt(expected[where])), "%s%s = %s" % (name, at, fmt(got[where])),
+                    rel=rel)
+
+
+def relative_text(rel):
+    """'relative error 0.0021' or, when the expected value is 0, why there is none."""
+    return "relative error %.2g" % rel if np.isfinite(rel) else "where 0 was expected"
+
+
+def not_finite_name(x):
+    """'nan', 'inf' or '-inf': the name a student searches for."""
+    return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+# --- failing cases a student can rebuild ---------------------------------------------------------
+
+INLINE_NUMBERS = 40   # up to this many numbers, the inputs are shown as literal arrays; beyond, as code
+
+
+def _literal(a):
+    """An exact literal for a float64 array: repr of a Python float round-trips every bit."""
+    return "np.array(%r)" % (np.asarray(a, dtype=np.float64).tolist(),)
+
+
+def _dict_literal(d, keys):
+    return "{%s}" % ", ".join('"%s": %s' % (k, _literal(d[k])) for k in keys)
+
+
+PARAMETER_KEYS = ("W1", "b1", "W2", "b2")
+CACHE_KEYS = ("Z1", "A1", "Z2", "A2")
+
+
+def problem_code(seed, n_x, n_h, n_y, m):
+    """Code that rebuilds reference.problem(seed, n_x, n_h, n_y, m) exactly (a test checks it)."""
+    return ("rng = np.random.default_rng(%d)\n"
+            "parameters = {\"W1\": np.clip(rng.standard_normal((%d, %d)), -2.5, 2.5), "
+            "\"b1\": 0.5 * rng.standard_normal((%d, 1)),\n"
+            "              \"W2\": np.clip(rng.standard_normal((%d, %d)), -2.5, 2.5), "
+            "\"b2\": 0.5 * rng.standard_normal((%d, 1))}\n"
+            "X = rng.standard_normal((%d, %d))\n"
+            "Y = (rng.random((%d, %d)) < 0.5).astype(np.float64)"
+            % (seed, n_h, n_x, n_h, n_y, n_h, n_y, n_x, m, n_y, m))
+
+
+CACHE_CODE = ("Z1 = parameters[\"W1\"] @ X + parameters[\"b1\"]\n"
+              "Z2 = parameters[\"W2\"] @ np.tanh(Z1) + parameters[\"b2\"]\n"
+              "cache = {\"Z1\": Z1, \"A1\": np.tanh(Z1), \"Z2\": Z2, \"A2\": 0.5 * (1 + np.tanh(0.5 * Z2))}")
+
+
+def rebuild(function, seed, sizes, p, X, Y=None, cache=None):
+    """Code that rebuilds a forward or backward case exactly and calls the student's function.
+
+    Small cases are literal arrays (exact: every float is written with all its digits); larger
+    ones are the generator calls the grader itself made.
+    """
+    numbers = sum(v.size for v in p.values()) + X.size + (Y.size if Y is not None else 0) \
+        + (sum(cache[k].size for k in CACHE_KEYS) if cache is not None else 0)
+    lines = ["import numpy as np"]
+    if numbers <= INLINE_NUMBERS:
+        lines.append("parameters = %s" % _dict_literal(p, PARAMETER_KEYS))
+        lines.append("X = %s" % _literal(X))
+        if function == "backward":
+            lines.append("Y = %s" % _literal(Y))
+            lines.append("cache = %s" % _dict_literal(cache, CACHE_KEYS))
+    else:
+        lines.append(problem_code(seed, sizes["n_x"], sizes["n_h"], sizes["n_y"], sizes["m"]))
+        if function == "backward":
+            lines.append(CACHE_CODE)
+    lines.append("A2, cache = forward(X, parameters)" if function == "forward"
+                 else "grads = backward(parameters, cache, X, Y)")
+    return "\n".join(lines)
 
 
 def _tuple(shape):

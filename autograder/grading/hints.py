@@ -23,39 +23,75 @@ class Hint:
 
 
 _HINTS = (
-    # initialize_parameters
+    # initialize_parameters: shapes and types
     Hint("init_transposed", "the shape is transposed: W1 is (n_h, n_x) and W2 is (n_y, n_h)",
          rubric.SECTION_SCALE),
     Hint("init_flat_bias", "a bias is 1-D; keep it a column: np.zeros((n, 1))", rubric.SECTION_BIASES),
-    Hint("init_not_float64", "the weights are not float64; do not cast them to another type",
-         rubric.SECTION_SCALE),
-    Hint("init_nonzero_bias", "biases have no symmetry to break, because the random weights already make "
-         "the hidden units differ; start them at zero with np.zeros", rubric.SECTION_BIASES),
-    Hint("init_private_generator", "the weights come from a generator of your own (np.random.default_rng() "
-         "or RandomState), which ignores np.random.seed; draw from numpy's global state with "
-         "np.random.randn", rubric.SECTION_SEEDING),
-    Hint("init_reseeds", "initialize_parameters sets a seed itself, so every call gives the same draw; "
-         "leave seeding to the caller", rubric.SECTION_SEEDING),
-    Hint("init_rand_uniform", "the entries are uniform on [0, 1) as np.random.rand gives; np.random.randn "
-         "draws from a Gaussian centred at 0", rubric.SECTION_SCALE),
+    Hint("init_not_float64", "the weights are not float64; np.random.randn already gives float64, so do not "
+         "cast them to another type", rubric.SECTION_SCALE),
+    Hint("init_bias_not_float64", "a bias is not float64: np.zeros((n, 1)) gives float64 zeros, while "
+         "dtype=int or integer literals give integers", rubric.SECTION_BIASES),
+    Hint("init_nonzero_bias", "biases have no symmetry to break, because the random weights already make the "
+         "hidden units differ; start them at zero with np.zeros", rubric.SECTION_BIASES),
+    # initialize_parameters: symmetry and randomness
+    Hint("init_units_copies", "hidden units with equal incoming weights, equal biases and equal outgoing "
+         "weights compute the same value and get the same gradient at every step, so they stay copies for "
+         "ever; draw W1 and W2 at random, e.g. np.random.randn(n_h, n_x) * 0.01", rubric.SECTION_SYMMETRY),
+    Hint("init_equal_rows", "equal rows of W1 are not independent random draws; draw the whole matrix at "
+         "once: np.random.randn(n_h, n_x) * 0.01", rubric.SECTION_SYMMETRY),
+    Hint("init_private_generator", "a draw that np.random.seed does not control: a generator of your own "
+         "(np.random.default_rng(), RandomState) or a reseed from the clock (np.random.seed() with no "
+         "argument); draw from numpy's global state with np.random.randn", rubric.SECTION_SEEDING),
+    Hint("init_ignores_seed", "the weights do not depend on the caller's seed: either initialize_parameters "
+         "sets a seed itself or the weights are a fixed pattern; draw them with np.random.randn and leave "
+         "seeding to the caller", rubric.SECTION_SEEDING),
+    Hint("init_same_next_call", "each call must move numpy's global random state on, so that the next call "
+         "draws new numbers; code inside initialize_parameters that sets a seed, restores a saved state "
+         "(np.random.set_state) or reuses an earlier result repeats the same weights", rubric.SECTION_SEEDING),
+    Hint("init_constant", "a constant is not a random draw: it has no spread at all; draw Gaussian noise "
+         "with np.random.randn(...) * 0.01", rubric.SECTION_SCALE),
+    # initialize_parameters: scale and distribution
+    Hint("init_not_finite", "a weight is nan or inf; every weight must be a finite number, as "
+         "np.random.randn(...) * 0.01 gives", rubric.SECTION_SCALE),
+    Hint("init_rand_uniform", "the entries are uniform on [0, 0.01) as np.random.rand(...) * 0.01 gives; "
+         "np.random.randn draws from a Gaussian centred at 0", rubric.SECTION_SCALE),
+    Hint("init_abs_randn", "the entries look like |randn| * 0.01: taking the absolute value folds the "
+         "Gaussian onto one side; keep the signs of np.random.randn(...) * 0.01", rubric.SECTION_SCALE),
+    Hint("init_too_small", "the draws are Gaussian but scaled below 0.01; multiply np.random.randn(...) by "
+         "exactly 0.01", rubric.SECTION_SCALE),
+    Hint("init_too_large", "the draws are Gaussian but scaled above 0.01; multiply np.random.randn(...) by "
+         "exactly 0.01", rubric.SECTION_SCALE),
+    Hint("init_xavier", "the draws are scaled by 1/sqrt(fan-in) (Xavier scaling); that suits deep networks, "
+         "but this assignment asks for np.random.randn(...) * 0.01", rubric.SECTION_SCALE),
+    Hint("init_saturates", "weights this large put most pre-activations where tanh or sigmoid is flat, so "
+         "the gradients are nearly 0 and learning crawls; multiply np.random.randn(...) by 0.01",
+         rubric.SECTION_SATURATION),
     # forward
     Hint("forward_z1_no_bias", "Z1 leaves out the bias: Z1 = W1 X + b1", rubric.SECTION_FORWARD),
     Hint("forward_a1_is_z1", "A1 is Z1 itself; the hidden layer applies tanh: A1 = np.tanh(Z1)",
          rubric.SECTION_FORWARD),
     Hint("forward_a1_sigmoid", "A1 uses sigmoid; the hidden units use tanh", rubric.SECTION_FORWARD),
     Hint("forward_a1_relu", "A1 uses ReLU; the hidden units use tanh", rubric.SECTION_FORWARD),
+    Hint("forward_tanh_in_place", "the cached Z1 holds tanh(Z1): tanh was written over Z1 in place "
+         "(np.tanh(Z1, out=Z1), or Z1[:] = ...); compute A1 = np.tanh(Z1) as a new array",
+         rubric.SECTION_FORWARD),
     Hint("forward_z2_no_bias", "Z2 leaves out the bias: Z2 = W2 A1 + b2", rubric.SECTION_FORWARD),
     Hint("forward_z2_uses_z1", "Z2 uses Z1 where it needs A1 = tanh(Z1)", rubric.SECTION_FORWARD),
     Hint("forward_a2_tanh", "A2 uses tanh; the output unit uses sigmoid", rubric.SECTION_FORWARD),
+    Hint("forward_a2_is_z2", "the output sigmoid is missing: A2 is Z2 itself; A2 = sigmoid(Z2) = "
+         "1 / (1 + np.exp(-Z2))", rubric.SECTION_FORWARD),
+    Hint("forward_a2_flat", "A2 was flattened to 1-D; keep its shape (n_y, m)", rubric.SECTION_FORWARD),
     # backward
     Hint("backward_sign_flipped", "the sign is flipped: dZ2 = A2 - Y, and descent subtracts the gradient",
          rubric.SECTION_BACKWARD),
-    Hint("backward_missing_1_over_m", "the 1/m is missing: average over the m examples "
-         "(m = X.shape[1], not X.shape[0])", rubric.SECTION_BACKWARD),
+    Hint("backward_missing_1_over_m", "the 1/m is missing: the cost averages over the m = X.shape[1] "
+         "examples, so every gradient is divided by m", rubric.SECTION_BACKWARD),
     Hint("backward_double_1_over_m", "it is divided by m twice", rubric.SECTION_BACKWARD),
     Hint("backward_m_from_shape0", "it divides by X.shape[0] = n_x; the number of examples is "
          "m = X.shape[1]", rubric.SECTION_BACKWARD),
     Hint("backward_tanh_slope_1_minus_a1", "the slope of tanh is 1 - A1**2, not 1 - A1",
+         rubric.SECTION_BACKWARD),
+    Hint("backward_tanh_slope_a1_squared", "the slope of tanh is 1 - A1**2, not A1**2",
          rubric.SECTION_BACKWARD),
     Hint("backward_tanh_twice", "the slope of tanh is 1 - A1**2 with A1 = tanh(Z1); tanh is applied twice "
          "here", rubric.SECTION_BACKWARD),
@@ -63,6 +99,23 @@ _HINTS = (
          rubric.SECTION_BACKWARD),
     Hint("backward_tanh_slope_missing", "the slope of tanh, 1 - A1**2, is missing from dZ1",
          rubric.SECTION_BACKWARD),
+    Hint("backward_one_output", "backward is right with one output unit (n_y = 1) and wrong with several: "
+         "the error sent back to the hidden layer is the matrix product W2.T @ dZ2, which sums over every "
+         "output (W2.T * dZ2, or code that uses only the first output, works for n_y = 1 alone)",
+         rubric.SECTION_BACKWARD),
+    Hint("backward_dw2_uses_z1", "dW2 uses Z1 where it needs A1: dW2 = (1/m) dZ2 A1^T",
+         rubric.SECTION_BACKWARD),
+    Hint("backward_swapped_names", "the gradients are stored under each other's names: dW1 belongs to W1 "
+         "(shape (n_h, n_x)), dW2 to W2 (n_y, n_h), db1 to b1 (n_h, 1), db2 to b2 (n_y, 1)",
+         rubric.SECTION_BACKWARD),
+    Hint("backward_sum_all_axes", "np.sum without axis adds every entry into one number; a bias gradient "
+         "sums over the examples only: np.sum(dZ, axis=1, keepdims=True) / m", rubric.SECTION_BACKWARD),
+    Hint("backward_db_keepdims", "np.sum(dZ, axis=1) drops the summed axis; keepdims=True keeps the bias "
+         "gradient a column", rubric.SECTION_BACKWARD),
+    Hint("backward_dw_transposed", "the weight gradient is transposed: dW1 = (1/m) dZ1 X^T has the shape of "
+         "W1, and dW2 = (1/m) dZ2 A1^T the shape of W2", rubric.SECTION_BACKWARD),
+    Hint("backward_key_case", "dictionary keys are case-sensitive: name the gradients exactly 'dW1', 'db1', "
+         "'dW2', 'db2'", rubric.SECTION_BACKWARD),
 )
 
 HINTS = {h.id: h for h in _HINTS}

@@ -15,14 +15,13 @@ This module only reads text: it never imports or executes the submission.
   with the fewest untouched stubs, then one named like the assignment, then the notebook.
 """
 
-import ast
 import json
 import os
 
+from .. import grader_rules
+
 STATEMENT_MARK = "\n# %%% statement\n"     # child.py splits on this
 ASSIGNMENT_NAME = "random_init"
-_KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-         ast.Assign, ast.AnnAssign)
 MAX_BYTES = 5 * 2**20
 
 
@@ -104,14 +103,9 @@ def notebook_code_cells(path):
     except (UnicodeDecodeError, ValueError):
         raise SubmissionError("%s is not a readable notebook (its JSON is broken or cut off); "
                               "open it in Jupyter, save it again and resubmit" % name) from None
-    cells = nb.get("cells") if isinstance(nb, dict) else None
-    if not isinstance(cells, list):
+    sources = grader_rules.code_cell_sources(nb)
+    if sources is None:
         raise SubmissionError("%s has no list of cells; is it really a Jupyter notebook?" % name)
-    sources = []
-    for cell in cells:
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            src = cell.get("source", "")
-            sources.append("".join(src) if isinstance(src, list) else str(src))
     return sources
 
 
@@ -119,39 +113,6 @@ def _from_notebook(path):
     sources = notebook_code_cells(path)
     if not any(s.strip() for s in sources):
         raise SubmissionError("%s has no code cells with code in them" % os.path.basename(path))
-    kept, notes = [], []
-    for number, src in enumerate(sources, 1):
-        src = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines())
-        try:
-            tree = ast.parse(src)
-        except SyntaxError as exc:
-            notes.append("code cell %d has a syntax error (%s, line %s) and was skipped"
-                         % (number, exc.msg, exc.lineno))
-            continue
-        lines = src.splitlines()
-        for node in tree.body:
-            if isinstance(node, _KEEP) and _harmless(node):
-                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-                kept.append("\n".join(lines[start - 1:node.end_lineno]))
+    # The rule is shared with the students' public checks (grader_rules.py), so both run the same code.
+    kept, notes = grader_rules.kept_statements(sources)
     return Prepared(STATEMENT_MARK.join(kept) + "\n", True, path, notes)
-
-
-_SAFE_ROOTS = {"np", "numpy", "math"}
-_SAFE_BUILTINS = {"float", "int", "range", "len", "tuple", "list", "dict", "set", "abs", "min", "max",
-                  "round", "str", "bool", "zip", "enumerate", "sorted", "sum"}
-
-
-def _harmless(node):
-    """Imports and definitions always; assignments only if they call nothing but numpy or builtins."""
-    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
-        return True
-    for sub in ast.walk(node.value):
-        if isinstance(sub, ast.Call):
-            root = sub.func
-            while isinstance(root, ast.Attribute):
-                root = root.value
-            if not isinstance(root, ast.Name):
-                return False
-            if root.id not in _SAFE_ROOTS and not (root is sub.func and root.id in _SAFE_BUILTINS):
-                return False
-    return True

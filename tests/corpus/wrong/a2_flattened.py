@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: Returns A2 flattened with ravel() (shape (n_y*m,)) instead of shape (n_y, m); the cache is correct.
+# says: 'A2' has shape (1,), expected (1, 1)
+# hint: forward_a2_flat
 
 import numpy as np
 

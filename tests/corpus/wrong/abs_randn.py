@@ -1,5 +1,7 @@
 # expect: init.small_scale
 # case: Weights are np.abs(randn) * 0.01: the right size but all positive, so the mean is not 0.
+# says: take both signs
+# hint: init_abs_randn
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.shapes
 # case: Biases are zeros of shape (n_h,) and (n_y,) instead of column vectors (n_h, 1) and (n_y, 1).
+# says: 'b1' has shape (1,), expected (1, 1)
+# hint: init_flat_bias
 
 import numpy as np
 

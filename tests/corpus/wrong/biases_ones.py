@@ -1,5 +1,7 @@
 # expect: init.zero_biases
 # case: Biases start at one instead of zero (weights are correct).
+# says: 'b1' is not all zeros
+# hint: init_nonzero_bias
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.zero_biases
 # case: Biases are small random draws randn * 0.01 instead of zeros.
+# says: 'b1' is not all zeros
+# hint: init_nonzero_bias
 
 import numpy as np
 

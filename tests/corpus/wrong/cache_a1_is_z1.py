@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: A2 is computed correctly but the cache stores Z1 under the key A1.
+# says: you returned -0.133402, expected -0.132617
+# hint: forward_a1_is_z1
 
 import numpy as np
 

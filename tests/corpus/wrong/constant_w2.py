@@ -1,5 +1,7 @@
-# expect: init.small_scale
-# case: W1 is correct but every entry of W2 is the constant 0.01.
+# expect: init.breaks_symmetry init.small_scale
+# case: W1 is correct but every entry of W2 is the constant 0.01. W2 is the same for every seed, so it is not a random draw either (init.breaks_symmetry).
+# says: every entry of 'W2' is 0.01, whatever seed
+# hint: init_constant
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry init.small_scale
 # case: All weights start at the same constant 0.01 (no randomness, no spread).
+# says: stay copies of each other however long you train
+# hint: init_constant init_units_copies
 
 import numpy as np
 

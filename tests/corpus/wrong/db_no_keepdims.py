@@ -1,5 +1,7 @@
 # expect: backward.shapes
 # case: db1 and db2 are summed without keepdims, so they have shapes (n_h,) and (n_y,) (values are right).
+# says: 'db1' has shape (1,), expected (1, 1)
+# hint: backward_db_keepdims
 
 import numpy as np
 

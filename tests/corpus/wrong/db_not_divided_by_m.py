@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: Forgets to divide db1 and db2 by m.
+# says: relative error 1;
+# hint: backward_missing_1_over_m
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.shapes backward.gradients
 # case: Sums db1 and db2 over every entry with np.sum and no axis, giving scalars (wrong shape, and wrong values when n_h >= 2).
+# says: 'db2' has shape (), expected (2, 1)
+# hint: backward_sum_all_axes
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry
 # case: Draws from a fresh np.random.default_rng() instead of numpy's global state, so np.random.seed does not reproduce the weights.
+# says: got two different 'W1'
+# hint: init_private_generator
 
 import numpy as np
 

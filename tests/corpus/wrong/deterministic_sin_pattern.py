@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry init.small_scale
 # case: Weights are a fixed pattern 0.01*sin(k), not random draws (and not Gaussian: its spread is 0.01/sqrt(2)).
+# says: 'W1' is the same after np.random.seed(0) and after np.random.seed(1)
+# hint: init_ignores_seed
 
 import numpy as np
 

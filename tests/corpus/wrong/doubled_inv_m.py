@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: Divides every gradient by m twice.
+# says: relative error 0.5;
+# hint: backward_double_1_over_m
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry
 # case: W1 is drawn correctly but its last row is overwritten with a copy of its first row.
+# says: separate during training, but only through W2
+# hint: init_equal_rows
 
 import numpy as np
 

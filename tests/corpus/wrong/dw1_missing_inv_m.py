@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: Forgets to divide dW1 by m (the other gradients are right).
+# says: 'dW1' differs from the derivative of J
+# hint: backward_missing_1_over_m
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.shapes backward.gradients
 # case: Returns dW1 transposed, X dZ1.T / m, with shape (n_x, n_h).
+# says: (it looks transposed)
+# hint: backward_dw_transposed
 
 import numpy as np
 

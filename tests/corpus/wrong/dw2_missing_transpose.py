@@ -1,5 +1,7 @@
 # expect: backward.shapes backward.gradients
 # case: Writes dW2 = dZ2 @ A1 / m without the transpose, which raises a shape error unless m == n_h.
+# says: backward raised ValueError
+# hint: none
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.shapes
 # case: Weights are correct draws but cast to float32.
+# says: 'W1' has dtype float32, expected float64
+# hint: init_not_float64
 
 import numpy as np
 

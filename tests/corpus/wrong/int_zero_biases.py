@@ -1,5 +1,7 @@
 # expect: init.shapes
 # case: Biases are zeros of integer dtype instead of float64.
+# says: 'b1' has dtype int64, expected float64
+# hint: init_bias_not_float64
 
 import numpy as np
 

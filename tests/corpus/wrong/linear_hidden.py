@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: No hidden activation: A1 = Z1 is used both in the cache and to compute Z2.
+# says: 'cache['A1']' differs
+# hint: forward_a1_is_z1
 
 import numpy as np
 

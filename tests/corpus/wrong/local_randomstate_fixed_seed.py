@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry
 # case: Draws from a private np.random.RandomState(42) created on every call, so the weights never change.
+# says: does not come from the caller's random state
+# hint: init_ignores_seed
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: Takes m = X.shape[0] (the number of inputs) instead of the number of examples X.shape[1].
+# says: 'dW2' differs from the derivative of J
+# hint: backward_m_from_shape0
 
 import numpy as np
 

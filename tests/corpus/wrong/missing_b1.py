@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: Forgets the hidden bias: Z1 = W1 X.
+# says: 'cache['Z1']' differs
+# hint: forward_z1_no_bias
 
 import numpy as np
 

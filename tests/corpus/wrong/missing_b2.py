@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: Forgets the output bias: Z2 = W2 A1.
+# says: 'cache['Z2']' differs
+# hint: forward_z2_no_bias
 
 import numpy as np
 

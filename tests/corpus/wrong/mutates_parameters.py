@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: Computes everything correctly, then applies 'weight decay' to the caller's W1 and W2 in place.
+# says: forward changed parameters['W1'] in place
+# hint: none
 
 import numpy as np
 

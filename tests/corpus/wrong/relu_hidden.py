@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: The hidden layer uses ReLU instead of tanh.
+# says: 'cache['A1']' differs
+# hint: forward_a1_relu
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry
 # case: Calls np.random.seed() with no argument inside the function, reseeding from OS entropy, so the caller's seed has no effect.
+# says: got two different 'W1'
+# hint: init_private_generator
 
 import numpy as np
 

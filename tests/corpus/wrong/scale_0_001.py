@@ -1,5 +1,7 @@
 # expect: init.small_scale
 # case: Weights are scaled by 0.001 instead of 0.01.
+# says: standard deviation 0.001001, expected 0.01
+# hint: init_too_small
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.small_scale
 # case: Weights are scaled by 0.1 instead of 0.01.
+# says: That is not yet enough to saturate
+# hint: init_too_large
 
 import numpy as np
 

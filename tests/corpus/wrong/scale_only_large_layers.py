@@ -1,5 +1,7 @@
 # expect: init.small_scale
 # case: Multiplies by 0.01 only when the layer has more than 1000 weights; small layers get unscaled randn.
+# says: far outside what np.random.randn(...) * 0.01 gives
+# hint: none
 
 import numpy as np
 

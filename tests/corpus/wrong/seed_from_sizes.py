@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry
 # case: Seeds the global generator inside the function with a number computed from the layer sizes.
+# says: does not come from the caller's random state
+# hint: init_ignores_seed
 
 import numpy as np
 

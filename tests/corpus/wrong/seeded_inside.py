@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry
 # case: Calls np.random.seed(0) inside the function, so every call returns the same weights whatever the caller's seed.
+# says: does not come from the caller's random state
+# hint: init_ignores_seed
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: The hidden layer uses sigmoid instead of tanh.
+# says: 'cache['A1']' differs
+# hint: forward_a1_sigmoid
 
 import numpy as np
 

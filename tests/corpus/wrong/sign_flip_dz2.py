@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: Uses dZ2 = Y - A2, so every gradient has the wrong sign.
+# says: you returned 0.0652315, expected -0.0652315
+# hint: backward_sign_flipped
 
 import numpy as np
 

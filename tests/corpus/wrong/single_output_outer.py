@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: Written for one output unit: dZ1 uses only the first row, np.outer(W2[0], dZ2[0]); wrong whenever n_y >= 2.
+# says: 'dW1' differs from the derivative of J
+# hint: backward_one_output
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: The tanh slope is written A1**2 instead of 1 - A1**2.
+# says: 'dW1' differs from the derivative of J
+# hint: backward_tanh_slope_a1_squared
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: Forgets the tanh slope: dZ1 = W2.T dZ2.
+# says: 'dW1' differs from the derivative of J
+# hint: backward_tanh_slope_missing
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: The tanh slope is written 1 - np.tanh(A1)**2 (tanh applied twice) instead of 1 - A1**2.
+# says: 'dW1' differs from the derivative of J
+# hint: backward_tanh_twice
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: The tanh slope is written 1 - A1 instead of 1 - A1**2.
+# says: 'dW1' differs from the derivative of J
+# hint: backward_tanh_slope_1_minus_a1
 
 import numpy as np
 

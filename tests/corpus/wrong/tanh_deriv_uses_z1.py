@@ -1,5 +1,7 @@
 # expect: backward.gradients
 # case: The tanh slope uses Z1 instead of A1: 1 - Z1**2.
+# says: 'dW1' differs from the derivative of J
+# hint: backward_tanh_slope_from_z1
 
 import numpy as np
 

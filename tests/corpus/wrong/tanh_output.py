@@ -1,5 +1,7 @@
 # expect: forward.values
 # case: The output layer uses tanh instead of sigmoid.
+# says: 'cache['A2']' differs
+# hint: forward_a2_tanh
 
 import numpy as np
 

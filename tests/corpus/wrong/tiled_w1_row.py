@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry init.small_scale
 # case: One random row of W1 is drawn and tiled n_h times, so all hidden units start alike (a 200x250 W1 holds only 250 distinct values, which the KS test also rejects).
+# says: start out computing the same value
+# hint: init_equal_rows
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.small_scale
 # case: Weights are uniform np.random.rand * 0.01 (all positive, not Gaussian) instead of randn * 0.01.
+# says: take both signs
+# hint: init_rand_uniform
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: init.small_scale
 # case: Weights are np.random.randn without the 0.01 factor (standard deviation 1).
+# says: where tanh is flat
+# hint: init_saturates
 
 import numpy as np
 

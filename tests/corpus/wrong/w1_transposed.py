@@ -1,5 +1,7 @@
 # expect: init.shapes
 # case: W1 has shape (n_x, n_h) instead of (n_h, n_x); the values are correct random draws.
+# says: 'W1' has shape (1, 2), expected (2, 1) (it looks transposed)
+# hint: init_transposed
 
 import numpy as np
 

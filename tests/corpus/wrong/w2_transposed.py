@@ -1,5 +1,7 @@
 # expect: init.shapes
 # case: W2 has shape (n_h, n_y) instead of (n_y, n_h); the values are correct random draws.
+# says: 'W2' has shape (1, 2), expected (2, 1)
+# hint: init_transposed
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.shapes backward.gradients
 # case: Uses W2.T * dZ2 (elementwise) instead of the matrix product; right for n_y = 1 but raises a broadcast error for most n_y >= 2.
+# says: backward raised ValueError
+# hint: backward_one_output
 
 import numpy as np
 

@@ -1,5 +1,7 @@
 # expect: backward.shapes backward.gradients
 # case: Returns the gradients under the keys dw1, db1, dw2, db2 (lower-case w), so dW1 and dW2 are missing.
+# says: has no key 'dW1' (it has db1, db2, dw1, dw2)
+# hint: backward_key_case
 
 import numpy as np
 

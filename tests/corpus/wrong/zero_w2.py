@@ -1,5 +1,7 @@
-# expect: init.small_scale
-# case: W1 is correct but W2 starts at zero (W2 has no spread).
+# expect: init.breaks_symmetry init.small_scale
+# case: W1 is correct but W2 starts at zero (W2 has no spread). W2 is the same for every seed, so it is not a random draw either (init.breaks_symmetry).
+# says: every entry of 'W2' is 0, whatever seed
+# hint: init_constant
 
 import numpy as np
 

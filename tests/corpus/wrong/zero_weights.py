@@ -1,5 +1,7 @@
 # expect: init.breaks_symmetry init.small_scale
 # case: All weights start at zero, so every hidden unit is identical and the spread is 0.
+# says: start identical
+# hint: init_constant init_units_copies
 
 import numpy as np
 

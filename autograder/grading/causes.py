@@ -1,0 +1,180 @@
+"""Likely causes, verified: which classic mistake a wrong value is, and only when the numbers show it.
+
+The checks in ``checks.py`` decide pass or fail; this module only names the cause, so that every
+"Likely cause" a student reads is true of the submission. A cause is named when the student's
+value equals what that mistake computes on the same inputs (forward, backward), or when the
+measured draw has that mistake's signature (init: uniform against folded Gaussian, Gaussian with
+another scale, Xavier's 1/sqrt(fan-in)). Saturation is claimed only when the student's own
+weights, on the grader's own inputs, put most pre-activations where tanh or sigmoid is flat.
+Everything here reads plain arrays; nothing calls student code.
+"""
+
+import math
+
+import numpy as np
+
+from ..grader_rules import FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE
+from . import reference
+
+# --- initialize_parameters -----------------------------------------------------------------------
+
+# Saturation: |z| > 3 is where tanh's slope 1 - tanh(z)^2 is below 0.01 (1% of its peak) and
+# sigmoid's below 0.05 (a fifth of its peak, 0.25). It is claimed only when at least half of the
+# pre-activations on the grader's inputs are there: then most units learn slowly from the start.
+SATURATED_Z = 3.0
+SATURATION_SHARE = 0.5
+SATURATION_EXAMPLES = 100   # examples of the grader's inputs X for the measurement
+# A scale is "Gaussian" when the draw, divided by its own spread, passes the same KS bound the
+# spread check uses; only then is a wrong spread blamed on a wrong factor (and Xavier's named).
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def ks_normal(z):
+    """Kolmogorov-Smirnov distance between the sample z and N(0, 1)."""
+    z = np.sort(np.asarray(z, dtype=np.float64).ravel())
+    cdf = 0.5 * (1.0 + _erf(z / math.sqrt(2.0)).astype(np.float64))
+    n = z.size
+    return float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
+
+
+def _ks_against(z, cdf_fn):
+    z = np.sort(z.ravel())
+    cdf = cdf_fn(z)
+    n = z.size
+    return float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
+
+
+def one_signed_cause(w, ks_limit):
+    """For a draw whose entries all share one sign: 'init_rand_uniform', 'init_abs_randn' or None."""
+    a = np.abs(w.ravel())
+    if ks_limit >= _ks_against(a / SCALE, lambda z: np.clip(z, 0.0, 1.0)):
+        return "init_rand_uniform"                     # uniform on [0, 0.01): np.random.rand * 0.01
+    folded = lambda z: _erf(z / math.sqrt(2.0)).astype(np.float64)   # noqa: E731  (|N(0, 1)|)
+    if ks_limit >= _ks_against(a / SCALE, folded):
+        return "init_abs_randn"                        # |N(0, 0.01^2)|: np.abs(randn) * 0.01
+    return None
+
+
+def gaussian_shape(w, ks_limit):
+    """True when w, centred and divided by its own spread, looks like N(0, 1)."""
+    std = float(w.std())
+    return std > 0 and ks_normal((w - w.mean()) / std) <= ks_limit
+
+
+def saturation(name, p, seed, sizes):
+    """(share of |Z| > SATURATED_Z, 'Z1' or 'Z2') for the student's weights on the grader's inputs.
+
+    Z1 = W1 X and Z2 = W2 tanh(W1 X) with zero biases (the item's biases), X the grader's standard
+    normal inputs. None when the shapes do not fit (then nothing is claimed).
+    """
+    n_x, n_h, n_y = sizes["n_x"], sizes["n_h"], sizes["n_y"]
+    W1, W2 = p.get("W1"), p.get("W2")
+    if not (isinstance(W1, np.ndarray) and W1.shape == (n_h, n_x)):
+        return None
+    X = reference.problem(seed, n_x, n_h, n_y, SATURATION_EXAMPLES)[1]
+    with np.errstate(all="ignore"):
+        Z = W1 @ X
+        if name == "W2":
+            if not (isinstance(W2, np.ndarray) and W2.shape == (n_y, n_h)):
+                return None
+            Z = W2 @ np.tanh(Z)
+    if not np.all(np.isfinite(Z)):
+        return None
+    return float(np.mean(np.abs(Z) > SATURATED_Z)), ("Z1" if name == "W1" else "Z2")
+
+
+def saturation_text(share, z, only=""):
+    act, slope = ("tanh", "0.01") if z == "Z1" else ("sigmoid", "0.05")
+    formula = "Z1 = W1 X" if z == "Z1" else "Z2 = W2 tanh(W1 X)"
+    return ("on the grader's inputs (standard normal X), %s%.3g%% of the entries of %s have |%s| > %g, where "
+            "%s is flat (its slope is below %s)" % (only, 100 * share, formula, z, SATURATED_Z, act, slope))
+
+
+def xavier(std, fan_in, band):
+    """True when the spread is 1/sqrt(fan_in), Xavier's scaling, within ``band``."""
+    return abs(std - 1.0 / math.sqrt(fan_in)) <= band
+
+
+# --- forward -------------------------------------------------------------------------------------
+
+FORWARD_ALTERNATIVES = (   # (cache key, what the student may have computed instead, the hint id)
+    ("Z1", lambda X, p, c: p["W1"] @ X, "forward_z1_no_bias"),
+    ("Z1", lambda X, p, c: c["A1"], "forward_tanh_in_place"),
+    ("A1", lambda X, p, c: c["Z1"], "forward_a1_is_z1"),
+    ("A1", lambda X, p, c: reference.sigmoid(c["Z1"]), "forward_a1_sigmoid"),
+    ("A1", lambda X, p, c: np.maximum(c["Z1"], 0), "forward_a1_relu"),
+    ("Z2", lambda X, p, c: p["W2"] @ c["A1"], "forward_z2_no_bias"),
+    ("Z2", lambda X, p, c: p["W2"] @ c["Z1"] + p["b2"], "forward_z2_uses_z1"),
+    ("A2", lambda X, p, c: np.tanh(c["Z2"]), "forward_a2_tanh"),
+    ("A2", lambda X, p, c: c["Z2"], "forward_a2_is_z2"),
+)
+
+
+def forward_cause(key, got, X, p, true):
+    """The hint id when ``got`` (the student's cache[key]) equals what a classic mistake computes."""
+    if got is None or got.shape != true[key].shape:
+        return None
+    for hint_key, alternative, hint in FORWARD_ALTERNATIVES:
+        if hint_key == key and np.allclose(got, alternative(X, p, true), rtol=FORWARD_RTOL, atol=FORWARD_ATOL):
+            return hint
+    return None
+
+
+# --- backward ------------------------------------------------------------------------------------
+
+PARTNER = {"dW1": "dW2", "dW2": "dW1", "db1": "db2", "db2": "db1"}
+
+
+def _close(a, b):
+    return a.shape == b.shape and np.allclose(a, b, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
+
+
+def gradient_cause(name, got, true, p, X, Y, cache):
+    """The hint id when the student's gradient ``got`` equals what a classic mistake computes.
+
+    ``true`` holds all four true gradients (finite differences of J).
+    """
+    if got is None:
+        return None
+    want = true[name]
+    if got.size == 1 and (want.size > 1 or got.ndim == 0) and name.startswith("db") and np.allclose(
+            got.ravel()[0], want.sum(), rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL):
+        return "backward_sum_all_axes"
+    partner = true[PARTNER[name]]
+    if got.shape == partner.shape and _close(got, partner) and not (got.shape == want.shape and _close(got, want)):
+        return "backward_swapped_names"
+    if got.size != want.size:
+        return None
+    if name.startswith("dW") and got.shape == want.shape[::-1] and _close(got.T, want) and not _close(got, want):
+        return "backward_dw_transposed"
+    got = got.reshape(want.shape)
+    m, n_x = X.shape[1], X.shape[0]
+    for factor, hint in ((-1.0, "backward_sign_flipped"), (m, "backward_missing_1_over_m"),
+                         (1.0 / m, "backward_double_1_over_m"), (m / n_x, "backward_m_from_shape0")):
+        if factor != 1 and _close(got, factor * want):
+            return hint
+    dZ2 = cache["A2"] - Y
+    if name == "dW2" and _close(got, dZ2 @ cache["Z1"].T / m):
+        return "backward_dw2_uses_z1"
+    if name in ("dW1", "db1"):
+        back = p["W2"].T @ dZ2
+        for slope, hint in ((1 - cache["A1"], "backward_tanh_slope_1_minus_a1"),
+                            (cache["A1"] ** 2, "backward_tanh_slope_a1_squared"),
+                            (1 - np.tanh(cache["A1"]) ** 2, "backward_tanh_twice"),
+                            (1 - cache["Z1"] ** 2, "backward_tanh_slope_from_z1"),
+                            (np.ones_like(back), "backward_tanh_slope_missing")):
+            dZ1 = back * slope
+            alt = dZ1 @ X.T / m if name == "dW1" else dZ1.sum(axis=1, keepdims=True) / m
+            if np.allclose(got, alt, rtol=FORWARD_RTOL, atol=FORWARD_ATOL):
+                return hint
+    return None
+
+
+def swapped_shapes(grads, p):
+    """True when dW1/dW2 (or db1/db2) have each other's shapes, and the shapes differ."""
+    for a, b in (("dW1", "dW2"), ("db1", "db2")):
+        ga, gb = grads.get(a), grads.get(b)
+        pa, pb = p[a[1:]].shape, p[b[1:]].shape
+        if pa != pb and getattr(ga, "shape", None) == pb and getattr(gb, "shape", None) == pa:
+            return True
+    return False
