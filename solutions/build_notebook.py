@@ -68,7 +68,7 @@ RELEASE_NOTEBOOK = os.path.join(REPO, "assignment", ASSIGNMENT + ".ipynb")
 # Files the notebook imports; each is copied next to the source notebook, so that nbgrader puts it
 # into the release and into every autograded folder. assignment/ holds the one maintained copy.
 SIDE_FILES = {name: os.path.join(REPO, "assignment", name)
-              for name in ("lesson_tools.py", "lesson_studies.py", "public_checks.py")}
+              for name in ("lesson_tools.py", "lesson_studies.py", "public_checks.py", "grader_rules.py")}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 SCHEMA_VERSION = 3   # nbgrader's cell metadata format in 0.9.x
 
