@@ -5,9 +5,12 @@ A check that recognises a mistake raises ``Failed(..., hint=ID)``; the renderers
 explains the *cause*), falling back to the rubric item's section. The class report counts
 students per hint id, so an id names one misconception and never changes meaning.
 
-A hint is only raised where the check has *verified* it: the student's value equals what the
-mistake computes (forward, backward), or the measured numbers show it (init). The corpus
-(``tests/corpus/wrong``) holds a submission for each hint and asserts that it fires.
+A hint is only raised where ``causes.py`` has *verified* it: the student's value equals what the
+mistake computes on the same inputs (forward, backward), or the measured numbers show it (init).
+Each text is true whenever it is raised, names code only where that code is the cause, and its
+section explains the cause (a seeding mistake points to the seeding section, a scale that is too
+small to the small-random section, saturation to the saturation section only when measured).
+Every id has a submission in ``tests/corpus/wrong`` whose '# hint:' header asserts that it fires.
 """
 
 from dataclasses import dataclass
