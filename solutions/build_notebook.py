@@ -57,7 +57,7 @@ if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 from autograder import rubric  # noqa: E402
-from autograder.grader_rules import GRADIENT_ATOL, GRADIENT_RTOL  # noqa: E402
+from autograder.grading.grader_rules import GRADIENT_ATOL, GRADIENT_RTOL  # noqa: E402
 from autograder.platforms.nbgrader import cells as notebook  # noqa: E402
 
 ASSIGNMENT = "random_init"

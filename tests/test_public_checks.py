@@ -20,7 +20,8 @@ import sys
 import numpy as np
 import pytest
 
-from autograder import grader_rules, rubric
+from autograder import rubric
+from autograder.grading import grader_rules
 from autograder.grading import reference
 from autograder.sandbox import submission
 from conftest import CORPUS, ROOT, SOLUTION, corpus, graded
@@ -52,10 +53,10 @@ def failing_items(path):
 # --- one source of truth ----------------------------------------------------------------------
 
 def test_shipped_rules_are_the_graders_rules():
-    original = os.path.join(ROOT, "autograder", "grader_rules.py")
+    original = os.path.join(ROOT, "autograder", "grading", "grader_rules.py")
     for copy in (os.path.join(ASSIGNMENT, "grader_rules.py"),
                  os.path.join(ROOT, "solutions", "source", "random_init", "grader_rules.py")):
-        assert filecmp.cmp(original, copy, shallow=False), "%s drifted: cp autograder/grader_rules.py there" % copy
+        assert filecmp.cmp(original, copy, shallow=False), "%s drifted: cp autograder/grading/grader_rules.py assignment/ and run solutions/build_notebook.py" % copy
     assert filecmp.cmp(os.path.join(ASSIGNMENT, "public_checks.py"),
                        os.path.join(ROOT, "solutions", "source", "random_init", "public_checks.py"), shallow=False)
     assert public_checks.rules.FUNCTIONS == rubric.FUNCTIONS == grader_rules.FUNCTIONS

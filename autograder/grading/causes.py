@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..grader_rules import FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE
+from .grader_rules import FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE
 from . import reference
 
 # --- initialize_parameters -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..grader_rules import (BOUND, FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE,
+from .grader_rules import (BOUND, FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE,
                             mean_band, spread_band)
 from . import causes, reference
 from .feedback import (as_numbers, check_array, compare, describe_case, kind, not_finite_name, rebuild,

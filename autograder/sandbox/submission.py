@@ -18,7 +18,7 @@ This module only reads text: it never imports or executes the submission.
 import json
 import os
 
-from .. import grader_rules
+from ..grading import grader_rules
 
 STATEMENT_MARK = "\n# %%% statement\n"     # child.py splits on this
 ASSIGNMENT_NAME = "random_init"

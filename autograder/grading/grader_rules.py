@@ -12,10 +12,10 @@ public checks loses points for a reason the student could not see:
   error is skipped with a note;
 * the thresholds a check applies (``SCALE``, ``BOUND``, the tolerances, the spread bands).
 
-This file uses the standard library only. ``autograder/grader_rules.py`` is the maintained copy;
+This file uses the standard library only. ``autograder/grading/grader_rules.py`` is the maintained copy;
 ``assignment/grader_rules.py`` (and the nbgrader source copy next to the notebook) are the same
 bytes, and a test fails when they drift apart. Edit this file, then copy it:
-``cp autograder/grader_rules.py assignment/ && cp autograder/grader_rules.py solutions/source/random_init/``.
+``cp autograder/grading/grader_rules.py assignment/`` and ``python solutions/build_notebook.py``.
 """
 
 import ast
