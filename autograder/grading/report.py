@@ -62,7 +62,8 @@ def item_output(v):
     if v.case:
         lines.append("%s: %s." % (v.case_label, safe(v.case).rstrip(".")))
     if v.inputs:
-        lines.append("To reproduce it:\n" + safe(v.inputs).rstrip())
+        lines.append("To reproduce it, run this after your functions (it rebuilds the grader's inputs "
+                     "exactly):\n" + safe(v.inputs).rstrip())
     if v.section:
         lines.append("Read: " + v.section + " of the notebook.")
     return "\n".join(lines)
