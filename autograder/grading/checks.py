@@ -430,7 +430,7 @@ class _Case:
 
 
 def _shape_failure(c):
-    """(Failed, inf) for the first gradient not shaped like its parameter, or None."""
+    """(Failed, inf, gradient name) for the first gradient not shaped like its parameter, or None."""
     for name in SHAPES:
         problem = check_array("d" + name, c.grads["d" + name], c.p[name].shape, dtype=False,
                               hints=GRADIENT_SHAPE_HINTS["d" + name])
@@ -443,18 +443,18 @@ def _shape_failure(c):
                 got = as_numbers(c.grads["d" + name])
                 hint = causes.gradient_cause("d" + name, got, c.true, c.p, c.X, c.Y, c.cache) \
                     if got is not None else None
-            return c.failed(problem, hint), math.inf
+            return c.failed(problem, hint), math.inf, "d" + name
     return None
 
 
 def _value_failure(c):
-    """(Failed, relative error) for the first gradient that is not the derivative of J, or None."""
+    """(Failed, relative error, gradient name) for the first gradient that is not the derivative of J."""
     for name in ("dW2", "db2", "dW1", "db1"):
         problem = compare(name, c.grads[name], c.true[name], GRADIENT_RTOL, GRADIENT_ATOL,
                           "the derivative of J (measured by finite differences)")
         if problem:
             hint = causes.gradient_cause(name, as_numbers(c.grads[name]), c.true, c.p, c.X, c.Y, c.cache)
-            return c.failed(problem, hint), problem.rel
+            return c.failed(problem, hint), problem.rel, name
     return None
 
 
@@ -463,17 +463,19 @@ def _backward_failure(student, n_x, n_h, n_y, m, seed, judge):
     if c.failure is not None:
         return c.failed(c.failure, c.failure.hint or c.one_output_hint()), math.inf
     found = judge(c)
-    if found is not None and found[0].hint is None:
+    # "Right with one output, wrong with several" is named only for the hidden layer's gradients,
+    # the ones the error sent back through W2 (W2.T @ dZ2) reaches.
+    if found is not None and found[0].hint is None and found[2] in ("dW1", "db1"):
         hint = c.one_output_hint()
         if hint:
-            found = (c.failed(found[0], hint), found[1])
+            found = (c.failed(found[0], hint), found[1], found[2])
     if found is not None and found[0].hint == "backward_missing_1_over_m" and n_x == 1:
         # With one input, dividing by X.shape[0] = n_x = 1 and forgetting 1/m give the same numbers;
         # the same case with n_x = m + 1 inputs (neither 1 nor m) tells them apart.
         wider = _Case(student, m + 1, n_h, n_y, m, seed)
         other = judge(wider) if wider.failure is None else None
         if other is not None and other[0].hint == "backward_m_from_shape0":
-            found = (c.failed(found[0], "backward_m_from_shape0"), found[1])
+            found = (c.failed(found[0], "backward_m_from_shape0"), found[1], found[2])
     return found
 
 
