@@ -302,8 +302,9 @@ def init_small_everywhere(student, n_x, n_h, n_y, seed):
         if np.any(np.abs(w) >= BOUND):
             where = _where(np.abs(w) >= BOUND)
             raise Failed("'%s' has an entry %s = %.4g, far outside what np.random.randn(...) * 0.01 gives: "
-                         "its entries stay below %g in size (7.5 standard deviations). Multiply the draws by "
-                         "0.01 at every size" % (name, where, w[tuple(where)], BOUND), case)
+                         "its entries stay below %g in size (7.5 standard deviations, exceeded less than once "
+                         "in 10^13 draws). Multiply the draws by 0.01 at every size"
+                         % (name, where, w[tuple(where)], BOUND), case)
 
 
 # --- forward ----------------------------------------------------------------------------------
