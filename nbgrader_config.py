@@ -6,9 +6,10 @@ The course root is the folder nbgrader runs in (normally this repository's root)
     release/random_init/            what generate_assignment makes (copied to assignment/)
     submitted/<student>/random_init/, autograded/, feedback/, gradebook.db   one class's data
 
-Scores never come from the student's kernel: autograder.platforms.nbgrader grades each submitted
-notebook in a separate process (``python -m autograder grade``, the same engine as the command
-line) and writes the verdicts into the grade cells before nbgrader saves the grades. Each grade
+Scores never come from a student's kernel: by default autograde runs no student code in a kernel
+at all. autograder.platforms.nbgrader records each submitted notebook (copy and SHA-256) in
+autograde_ledger/, grades that copy in a separate process (the engine of ``python -m autograder
+grade``) and writes the verdicts into the grade cells before nbgrader saves the grades. Each grade
 cell's grade_id is the rubric id with "." replaced by "-" (init.breaks_symmetry ->
 init-breaks_symmetry). See docs/instructors.md.
 """
@@ -19,15 +20,20 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 if os.path.isdir(os.path.join(HERE, "autograder")):
     # The autograder package sits next to this file: make it importable by nbgrader, by the
-    # grading process it starts, and by the kernels it starts (the hidden part of a grade cell
-    # imports autograder.notebook). Student code itself runs with python -I, which ignores this.
+    # grading process it starts. Student code itself runs with python -I, which ignores this.
     if HERE not in sys.path:
         sys.path.insert(0, HERE)
     _paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if HERE not in _paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([HERE] + [p for p in _paths if p])
 
-from autograder.platforms.nbgrader import steps as nbgrader_plugin  # noqa: E402
+from autograder.platforms.nbgrader import steps  # noqa: E402
+
+# False (the default): no student code runs during autograde. The isolated grader's verdicts go
+# into the grade cells; every other cell keeps the outputs the student saved, labelled as theirs.
+# True: also run each notebook for fresh outputs, as a private uid with no network in a scratch
+# copy (root only; see docs/instructors.md for what this risks).
+EXECUTE_STUDENT_CODE = False
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
@@ -38,16 +44,22 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                             ".hypothesis", ".pytest_cache"]
 
-# Autograde: start the isolated grader on the submitted file, run the notebook for the
-# feedback (robustly), then write the isolated grader's verdicts into the grade cells.
-c.Autograde.autograde_preprocessors = nbgrader_plugin.autograde_steps()
+# Autograde: record and grade the submitted file in isolation, repair the grade cells, write the
+# verdicts into them (autograder/platforms/nbgrader/steps.py lists the steps).
+c.Autograde.sanitize_preprocessors = steps.sanitize_steps(EXECUTE_STUDENT_CODE)
+c.Autograde.autograde_preprocessors = steps.autograde_steps(EXECUTE_STUDENT_CODE)
+c.RecordSubmission.ledger_directory = "autograde_ledger"   # copies, hashes, scores; read by the audit
+c.GradeInIsolation.grade_seconds = 600          # the isolated grader, per notebook
+c.GradeInIsolation.outputs_are_fresh = EXECUTE_STUDENT_CODE
+
+# Execution mode only (EXECUTE_STUDENT_CODE = True).
 c.Execute.kernel_name = "python3"
 c.Execute.timeout = 60                          # seconds for one cell
 c.Execute.interrupt_on_timeout = True
 c.ExecuteSafely.seconds_after_timeout = 10      # once a cell has hung, later cells get this much
 c.ExecuteSafely.notebook_seconds = 300          # the whole notebook
-c.GradeInIsolation.grade_seconds = 600          # the isolated grader, per notebook
-c.OverwriteCells.add_missing_cells = True       # a deleted grade cell comes back and is graded
+c.ExecutePrivately.experiments = "skip"         # the lesson's training runs: "skip", "short" or "run"
 
-# Feedback: the hidden part of every grade cell is removed before the HTML is written.
-c.GenerateFeedback.preprocessors = nbgrader_plugin.feedback_steps()
+# Feedback: built from the autograded notebook, which holds no hidden test; HideHiddenTests
+# removes any that a notebook autograded otherwise still has.
+c.GenerateFeedback.preprocessors = steps.feedback_steps()

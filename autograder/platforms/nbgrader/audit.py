@@ -2,25 +2,27 @@
 
 Design
 ------
-``nbgrader autograde`` with this course's configuration writes into the gradebook the verdicts
-of the isolated grader (``nbgrader_plugin.GradeInIsolation``). But the gradebook is a file the
-instructor's user can write, and so could a student's kernel that ran as that user during
-autograde; a course may also have been autograded with a configuration that lacked the plugin.
-The audit trusts none of that: it regrades every submitted notebook from scratch, in the grader's
-own child processes (the same ``engine.grade`` as ``python -m autograder grade``), and compares
-the result with the gradebook, grade cell by grade cell.
+The gradebook and the submitted files are files the instructor's user can write, and so could
+anything that ever ran as that user (a kernel, or a process it left behind). The audit trusts
+nothing written after submission:
 
-* Where things are. The gradebook is ``COURSE_DIR/gradebook.db`` (or ``--db URL``); submissions
-  are ``COURSE_DIR/submitted/<student>/<ASSIGNMENT>/<notebook>.ipynb``, as ``nbgrader collect``
-  or ``zip_collect`` leave them, for every notebook of the assignment in the gradebook.
-* What is compared. Each grade cell whose grade_id is ``rubric.grade_id(id)`` of a rubric id:
-  its score in the gradebook (a manual grade, if an instructor gave one, else the auto score)
-  against the points the regrading gives that rubric item. Grade cells of other ids (manually
-  graded answers, say) and late penalties are not the grader's business and are left out.
-* Who is listed. Every student for whom some cell differs, a student with a submitted notebook
-  the gradebook has no grades for (not autograded yet), and a student with gradebook grades but
-  no submitted file. A difference caused by a manual grade is marked as such: it may be
-  intended, but the instructor should know.
+* **The ledger** (``record.py``). At the start of autograde, ``RecordSubmission`` copied each
+  submitted notebook into ``COURSE_DIR/autograde_ledger/`` with its SHA-256, before any other
+  step ran, and ``GradeInIsolation`` added the score it got. The audit hashes the submitted
+  file again (a file swapped after autograde is listed), checks the recorded copy against its
+  recorded hash, and **regrades the recorded copy**, so a swapped file cannot launder a score.
+  A notebook with grades but no record (autograded by another configuration) is regraded from
+  the submitted file and listed, because nothing proves that file is the one handed in.
+* **The gradebook.** Each grade cell whose grade_id is ``rubric.grade_id(id)``: its score (a
+  manual grade if one is set, else the auto score) against the regrade's points for that id,
+  and the recorded score against the regrade (they differ only if the grader's version did).
+  Other grade cells (manually graded answers) and late penalties are not the grader's business.
+* **Manual grades and extra credit on autograded cells** are listed whatever their value:
+  nbgrader keeps no author or time for them, so a grade entered in formgrader cannot be told
+  apart from one written by a process. The line says so, gives both numbers, and says whether
+  the manual score changes the total; the instructor confirms their own.
+* **Who is listed.** Every student for whom any of the above holds, a student with a submitted
+  notebook the gradebook has no grades for (not autograded yet), and one with grades but no file.
 * Speed. Regrading runs in ``batch.Pool`` worker processes, one per core (``-j``).
 * nbgrader is an optional extra: it is imported inside the command only, and its absence gives a
   clear message and exit status 2, never a traceback at ``python -m autograder`` start-up.
@@ -28,8 +30,10 @@ the result with the gradebook, grade cell by grade cell.
 Exit status: 0 every student agrees; 1 some students are listed; 2 the audit could not run.
 """
 
+import hashlib
 import os
 import sys
+import tempfile
 
 from ... import rubric
 from ...errors import UsageError
@@ -37,6 +41,8 @@ from ...grading.report import num
 
 INSTALL_HINT = ("install it with: pip install 'random-init-autograder[nbgrader]' "
                 "(or pip install nbgrader==0.9.6) in this Python")
+LEDGER = "autograde_ledger"      # record.LEDGER; not imported, so that nbgrader stays optional here
+TOLERANCE = 1e-9                 # scores are sums of rubric points; any real difference is >= 0.5
 
 
 class AuditError(UsageError):
@@ -53,7 +59,7 @@ def _nbgrader_api():
 
 
 def read_gradebook(db_url, assignment):
-    """(notebook names, {(student, notebook): {rubric id: (score, manual?)}}) from the gradebook."""
+    """(notebook names, {(student, notebook): {rubric id: (score, manual_score, extra_credit)}})."""
     Gradebook, MissingEntry = _nbgrader_api()
     scores = {}
     with Gradebook(db_url) as gb:
@@ -68,7 +74,7 @@ def read_gradebook(db_url, assignment):
                 for grade in notebook.grades:
                     item_id = rubric.rubric_id(grade.name)
                     if item_id in rubric.BY_ID:
-                        cells[item_id] = (float(grade.score or 0.0), grade.manual_score is not None)
+                        cells[item_id] = (float(grade.score or 0.0), grade.manual_score, grade.extra_credit)
                 if any(g.auto_score is not None or g.manual_score is not None for g in notebook.grades):
                     scores[(submission.student_id, notebook.name)] = cells
     return notebooks, scores
@@ -85,6 +91,30 @@ def submitted_notebooks(course, assignment, notebooks):
             path = os.path.join(root, student, assignment, notebook + ".ipynb")
             if os.path.isfile(path):
                 found[(student, notebook)] = path
+    return found
+
+
+def _sha256(path):
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def read_ledger(ledger, assignment, keys):
+    """{key: (record, recorded copy's path, its hash now)} for every key the ledger recorded."""
+    import json
+    found = {}
+    for student, notebook in keys:
+        folder = os.path.join(ledger, assignment, student)
+        try:
+            with open(os.path.join(folder, notebook + ".json"), encoding="utf-8") as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            continue
+        copy = os.path.join(folder, notebook + ".ipynb")
+        found[(student, notebook)] = (record, copy, _sha256(copy))
     return found
 
 
@@ -105,15 +135,42 @@ def regrade(paths, jobs=None):
     return points, failed
 
 
-def compare(book, regraded, submitted, failed=None):
-    """[{student, notebook, gradebook, isolated, items, why}] for every disagreement, sorted."""
+def _cells(entry):
+    """A gradebook entry as {id: (score, manual, extra)}; (score, manual?) pairs are accepted too."""
+    out = {}
+    for item_id, value in entry.items():
+        score, manual, extra = (tuple(value) + (None, None))[:3]
+        out[item_id] = (score, score if manual is True else (None if manual is False else manual), extra)
+    return out
+
+
+def ledger_reasons(key, submitted, ledger):
+    """Sentences on the ledger's evidence for one notebook (empty when it all checks out)."""
+    if key not in ledger:
+        return ["no autograde record in the ledger: nothing proves the submitted file is the one handed in "
+                "(autograded without this course's nbgrader_config.py?)"]
+    record, _, copy_hash = ledger[key]
+    reasons = []
+    if copy_hash != record.get("sha256"):
+        reasons.append("the ledger's copy no longer matches its recorded SHA-256 %s" % record.get("sha256", "?")[:16])
+    now = _sha256(submitted[key]) if key in submitted else None
+    if now is None:
+        reasons.append("the submitted file is gone")
+    elif now != record.get("sha256"):
+        reasons.append("the submitted file changed after autograde (recorded SHA-256 %s, now %s); the recorded "
+                       "copy was regraded" % (record["sha256"][:16], now[:16]))
+    return reasons
+
+
+def compare(book, regraded, submitted, failed=None, ledger=None):
+    """[{student, notebook, gradebook, isolated, items, why}] for every notebook to look at, sorted."""
     listed = []
     for key in sorted(set(book) | set(submitted)):
         student, notebook = key
-        cells = book.get(key)
+        cells = _cells(book[key]) if key in book else None
+        total = None if cells is None else sum(c[0] for c in cells.values())
         if key in (failed or {}):
-            listed.append(dict(student=student, notebook=notebook, isolated=None, items=[],
-                               gradebook=None if cells is None else sum(s for s, _ in cells.values()),
+            listed.append(dict(student=student, notebook=notebook, isolated=None, items=[], gradebook=total,
                                why="could not be regraded: %s" % failed[key]))
             continue
         fresh = regraded.get(key)
@@ -122,25 +179,39 @@ def compare(book, regraded, submitted, failed=None):
             listed.append(dict(student=student, notebook=notebook, gradebook=None, isolated=isolated, items=[],
                                why="submitted but not autograded"))
             continue
+        reasons = [] if ledger is None or key not in submitted and key not in ledger else \
+            ledger_reasons(key, submitted, ledger)
         if fresh is None:
             fresh = {item.id: 0.0 for item in rubric.ITEMS}
-        items, manual = [], False
+        items, manual_changes = [], False
         for item in rubric.ITEMS:
-            had, was_manual = cells.get(item.id, (None, False))
+            had, manual, extra = cells.get(item.id, (None, None, None))
             now = float(fresh.get(item.id, 0.0))
-            if had is None or abs(had - now) > 1e-9:
+            if had is None or abs(had - now) > TOLERANCE:
                 items.append((item.id, had, now))
-                manual = manual or was_manual
+                manual_changes = manual_changes or manual is not None
+            if manual is not None:
+                reasons.append("manual score %s on the autograded cell %s (isolated grader: %s)%s; nbgrader does "
+                               "not record who set it: confirm it is yours"
+                               % (num(manual), item.id, num(now), "" if abs(float(manual) - now) <= TOLERANCE
+                                  else ", which changes the total"))
+            if extra:
+                reasons.append("extra credit %s on the autograded cell %s; nbgrader does not record who set it: "
+                               "confirm it is yours" % (num(extra), item.id))
+        if ledger is not None and key in ledger and ledger[key][0].get("score") is not None \
+                and abs(float(ledger[key][0]["score"]) - isolated) > TOLERANCE:
+            reasons.append("the score recorded at autograde (%s) differs from the regrade" % num(ledger[key][0]["score"]))
         if items:
-            why = "no submitted file" if key not in submitted else (
-                "includes a manual grade" if manual else "gradebook differs from the isolated grader")
-            listed.append(dict(student=student, notebook=notebook, isolated=isolated, items=items, why=why,
-                               gradebook=sum(score for score, _ in cells.values())))
+            reasons.insert(0, "no submitted file" if key not in submitted and not (ledger and key in ledger) else
+                           "includes a manual grade" if manual_changes else "gradebook differs from the isolated grader")
+        if reasons:
+            listed.append(dict(student=student, notebook=notebook, isolated=isolated, items=items,
+                               why="; ".join(reasons), gradebook=total))
     return listed
 
 
-def audit(course, assignment, db_url=None, jobs=None):
-    """(number of notebooks audited, [disagreements]); raises AuditError."""
+def audit(course, assignment, db_url=None, jobs=None, ledger_dir=LEDGER):
+    """(number of notebooks audited, [notebooks to look at]); raises AuditError."""
     _nbgrader_api()        # first: without nbgrader, say so before anything else
     if not os.path.isdir(course):
         raise AuditError("%s is not a folder; give the course folder (where nbgrader_config.py and "
@@ -153,8 +224,17 @@ def audit(course, assignment, db_url=None, jobs=None):
         db_url = "sqlite:///" + db
     notebooks, book = read_gradebook(db_url, assignment)
     submitted = submitted_notebooks(course, assignment, notebooks)
-    regraded, failed = regrade(submitted, jobs)
-    return len(set(book) | set(submitted)), compare(book, regraded, submitted, failed)
+    ledger = read_ledger(os.path.join(course, ledger_dir), assignment, set(book) | set(submitted))
+    with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp:
+        paths = dict(submitted)
+        for n, (key, (record, copy, copy_hash)) in enumerate(sorted(ledger.items())):
+            if copy_hash == record.get("sha256"):       # regrade what was handed in, not what is there now
+                os.mkdir(os.path.join(tmp, str(n)))
+                paths[key] = os.path.join(tmp, str(n), key[1] + ".ipynb")
+                with open(copy, "rb") as src, open(paths[key], "wb") as dst:
+                    dst.write(src.read())
+        regraded, failed = regrade(paths, jobs)
+    return len(set(book) | set(submitted)), compare(book, regraded, submitted, failed, ledger)
 
 
 def _or_dash(x):
@@ -186,10 +266,12 @@ def add_subparsers(sub):
     p.add_argument("--db", metavar="URL",
                    help="the gradebook's database URL (default: sqlite:///COURSE_DIR/gradebook.db)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--ledger", default=LEDGER, metavar="DIR",
+                   help="the autograde ledger, relative to COURSE_DIR (default: %s)" % LEDGER)
     p.set_defaults(handler=command)
 
 
 def command(args):
-    count, listed = audit(args.course, args.assignment, args.db, args.jobs)
+    count, listed = audit(args.course, args.assignment, args.db, args.jobs, args.ledger)
     sys.stdout.write(report(count, listed))
     return 1 if listed else 0

@@ -8,8 +8,8 @@ Nothing computed in that kernel can be trusted, so **no score ever comes from he
 
 * Under ``nbgrader autograde`` (nbgrader sets ``NBGRADER_EXECUTION=autograde``), ``check`` does
   no grading at all. It raises :class:`GradedElsewhere`. The course's autograde step
-  ``GradeInIsolation`` (``autograder/nbgrader_plugin.py``) grades the submitted file with
-  ``python -m autograder grade`` in a separate process and *replaces* the outputs of every grade cell, so
+  ``GradeInIsolation`` (``autograder/platforms/nbgrader/verdicts.py``) grades the submitted file
+  with the engine of ``python -m autograder grade`` in a separate process and *replaces* the outputs of every grade cell, so
   this error never reaches the gradebook. If a course forgot that step, every hidden part
   fails: a misconfigured course gives zeros that an instructor notices, never free points.
 * Anywhere else (an instructor running the source notebook, ``nbgrader validate``), ``check``
@@ -62,7 +62,7 @@ def check(rubric_id):
         raise GradedElsewhere(
             "%s is graded by the autograder in a separate process, not in this kernel. If this message "
             "reaches a gradebook, the course's nbgrader_config.py does not run "
-            "autograder.nbgrader_plugin.GradeInIsolation (see docs/instructors.md)." % rubric_id)
+            "autograder.platforms.nbgrader.verdicts.GradeInIsolation (see docs/instructors.md)." % rubric_id)
     verdict = _verdict(rubric_id)
     from ...grading.report import item_output, num as _num
     if not verdict.passed:

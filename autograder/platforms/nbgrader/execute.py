@@ -1,0 +1,216 @@
+"""Execution mode (off by default): run the notebook for fresh outputs, where it can touch nothing.
+
+Design
+------
+``ExecuteSafely`` is nbgrader's Execute made robust: a cell that times out is interrupted and
+later cells get a short timeout (``seconds_after_timeout``); a kernel that dies or ignores the
+interrupt ends execution with a note on that cell and every cell not run; the notebook as a
+whole gets a budget (``notebook_seconds``). None of this costs points: points come from
+``GradeInIsolation``, never from this kernel.
+
+``ExecutePrivately`` (what ``EXECUTE_STUDENT_CODE = True`` in nbgrader_config.py installs) runs
+that kernel
+
+* in a **scratch copy** of the autograded folder outside the course (``tempfile``), so its
+  working directory holds nothing but the student's notebook folder;
+* as root only: with **no network** (a new network namespace; the kernel talks to nbgrader over
+  Unix sockets, which need none) and as a **private uid** that owns no file, started by
+  ``kernel_launcher.py``, which imports what the notebook needs and then drops privileges before
+  the kernel runs any cell. The course folder, the gradebook, the ledger, other submissions and
+  the grader are then out of its reach as long as they are not world-writable and the course
+  folder is not world-readable (mode 0700; see docs/instructors.md). When the notebook is done,
+  every process of that uid is killed, so nothing it started outlives autograde.
+* Not as root, it refuses to run unless ``allow_unsafe = True``: the kernel would then run as
+  the instructor, able to read solutions and classmates and to write the gradebook. The docs
+  say so.
+
+Cells tagged ``experiment`` (``experiment_tags``), and, with ``experiments_by_position``, every
+plain code cell after the first solution cell, are skipped when ``experiments = "skip"``; with
+``"short"`` they run with ``AUTOGRADER_EXPERIMENTS=short`` in the kernel's environment, which
+the lesson's code may read to shorten its training runs.
+"""
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Enum, Integer, List, Unicode
+
+try:   # nbclient's exceptions: a dead kernel, and a kernel that ignored the interrupt after a timeout
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+except ImportError:    # pragma: no cover - very old nbclient
+    from nbconvert.preprocessors.execute import CellTimeoutError, DeadKernelError
+
+KERNEL_UID_BASE = 5_000_000   # private uids: above the sandbox's 100000 + pid (pid_max is 4194304)
+CLONE_NEWNET = 0x40000000
+
+
+def _stream(name, text):
+    return NotebookNode(output_type="stream", name=name, text=text)
+
+
+def _error(ename, evalue, lines):
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=list(lines))
+
+
+class ExecuteSafely(Execute):
+    """nbgrader's Execute, with a notebook budget and no failure of the whole submission."""
+
+    notebook_seconds = Integer(
+        300, help="Wall-clock seconds for running one notebook; cells after that are not run.").tag(config=True)
+    seconds_after_timeout = Integer(
+        10, help="Timeout of every cell after one cell of the same notebook has timed out.").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.timeout_func = self._cell_timeout
+        self._deadline, self._hung, self._stopped = None, False, None
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = time.monotonic() + self.notebook_seconds
+        self._hung, self._stopped = False, None
+        return super().preprocess(nb, resources, km)
+
+    def _cell_timeout(self, cell):
+        limit = self.timeout if self.timeout and self.timeout > 0 else self.notebook_seconds
+        if self._hung:
+            limit = min(limit, self.seconds_after_timeout)
+        left = self._deadline - time.monotonic() if self._deadline else limit
+        return max(1, int(min(limit, left)))
+
+    def on_cell_executed(self, **kwargs):
+        super().on_cell_executed(**kwargs)
+        content = (kwargs.get("execute_reply") or {}).get("content", {})
+        if content.get("status") == "error" and content.get("ename") == self.error_on_timeout.get("ename"):
+            self._hung = True
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, resources
+        if self._stopped is None and time.monotonic() >= self._deadline:
+            self._stopped = ("This notebook used up its %d seconds of running time, so this cell and the "
+                             "ones after it were not run." % self.notebook_seconds)
+            cell.outputs = [_stream("stdout", self._stopped + "\n")]
+            return cell, resources
+        if self._stopped is not None:
+            cell.outputs = [_stream("stdout", "Not run. " + self._stopped + "\n")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._stopped = ("The Python kernel died while running this cell (os._exit, a crash, or too "
+                             "much memory), so the cells after it were not run.")
+        except CellTimeoutError:
+            self._stopped = ("This cell kept the kernel busy and the kernel did not answer an interrupt, "
+                             "so the cells after it were not run.")
+        self.log.warning("cell %d: %s", index, self._stopped)
+        cell.outputs.append(_error("KernelStopped", self._stopped, [self._stopped]))
+        return cell, resources
+
+
+
+class ExecutePrivately(ExecuteSafely):
+    """ExecuteSafely in a scratch copy, as a private uid with no network (root), experiments skipped."""
+
+    allow_unsafe = Bool(
+        False, help="Run the kernel even when not root, as the user running nbgrader: the student's code can "
+                    "then read and write everything that user can. Unsafe; see docs/instructors.md.").tag(config=True)
+    experiments = Enum(
+        ["run", "skip", "short"], "skip", help="What to do with experiment cells during autograde.").tag(config=True)
+    experiment_tags = List(
+        Unicode(), ["experiment"], help="Cell tags that mark an experiment cell.").tag(config=True)
+    experiments_by_position = Bool(
+        True, help="Also treat every code cell without nbgrader metadata after the first solution cell as an "
+                   "experiment (the lesson's training runs and plots).").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        root = os.geteuid() == 0
+        if not root and not self.allow_unsafe:
+            raise RuntimeError("execution mode runs student code; as a user other than root it would run with "
+                               "your rights (see docs/instructors.md). Run nbgrader as root, or turn "
+                               "EXECUTE_STUDENT_CODE off, or set c.ExecutePrivately.allow_unsafe = True")
+        folder = ((resources or {}).get("metadata") or {}).get("path") or os.getcwd()
+        self._scratch = tempfile.mkdtemp(prefix="autograder-kernel-")
+        work = os.path.join(self._scratch, "work")
+        shutil.copytree(folder, work, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+        self._uid = KERNEL_UID_BASE + os.getpid() if root else None
+        if self._uid is not None:
+            for base, dirs, files in os.walk(self._scratch):
+                for name in [base] + [os.path.join(base, n) for n in dirs + files]:
+                    os.chown(name, self._uid, self._uid)
+            os.chmod(self._scratch, 0o700)
+        resources = dict(resources or {}, metadata=dict((resources or {}).get("metadata") or {}, path=work))
+        self._skip = self._experiment_indexes(nb) if self.experiments == "skip" else set()
+        try:
+            nb, out = super().preprocess(nb, resources, km)
+        finally:
+            if self._uid is not None:
+                kill_user(self._uid)
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        out["metadata"]["path"] = folder
+        return nb, out
+
+    def _experiment_indexes(self, nb):
+        found, seen_solution = set(), False
+        for i, cell in enumerate(nb.cells):
+            meta = cell.get("metadata", {})
+            seen_solution = seen_solution or bool((meta.get("nbgrader") or {}).get("solution"))
+            if cell.cell_type != "code":
+                continue
+            if set(meta.get("tags", [])) & set(self.experiment_tags) or (
+                    self.experiments_by_position and seen_solution and not meta.get("nbgrader")):
+                found.add(i)
+        return found
+
+    def preprocess_cell(self, cell, resources, index):
+        if index in getattr(self, "_skip", ()):
+            cell.outputs = [_stream("stdout", "[Experiment cell: not run during autograde.]\n")]
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.transport, km.ip = "ipc", os.path.join(self._scratch, "kernel")     # Unix sockets: no network needed
+        km.connection_file = os.path.join(self._scratch, "kernel.json")
+        return km
+
+    async def async_start_new_kernel(self, **kwargs):
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": self._scratch, "LANG": "C.UTF-8",
+               "MPLBACKEND": "agg", "MPLCONFIGDIR": self._scratch, "NBGRADER_EXECUTION": "autograde",
+               "AUTOGRADER_EXPERIMENTS": self.experiments,
+               "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+                   os.path.abspath(__file__)))))}
+        kwargs.setdefault("env", env)
+        if self._uid is not None:
+            uid, connection = self._uid, self.km.connection_file
+            self.km.kernel_cmd = []
+            self.km.kernel_spec.argv = [sys.executable, "-m", "autograder.platforms.nbgrader.kernel_launcher",
+                                        str(uid), "-f", "{connection_file}"]
+
+            def no_network():
+                os.chown(connection, uid, uid)
+                import ctypes
+                if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
+                    raise OSError("unshare(CLONE_NEWNET) failed")
+            kwargs["preexec_fn"] = no_network
+        return await super().async_start_new_kernel(**kwargs)
+
+
+def kill_user(uid):
+    """SIGKILL every process of ``uid`` (what a kernel left behind: detached, double-forked), as root."""
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        time.sleep(0.05)

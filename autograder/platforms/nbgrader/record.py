@@ -1,0 +1,170 @@
+"""``RecordSubmission``: the first autograde step. Record the file handed in, and start grading it.
+
+Design
+------
+nbgrader's ``submitted/<student>/<assignment>/<notebook>.ipynb`` is an ordinary file; anything
+that runs as the instructor later (a kernel, a process it left behind) can overwrite it, and
+the gradebook with it, so that the two agree again and an audit of the two finds nothing
+(issue 12). So before any other step runs, this one
+
+1. reads the submitted file's bytes once and writes them, with their SHA-256, to the **ledger**:
+   ``<course>/autograde_ledger/<assignment>/<student>/<notebook>.ipynb`` and ``.json``
+   (``ledger_directory`` to move it). Folders are mode 0700, files 0400, owned by the user
+   running nbgrader. With the default configuration no student code runs during autograde at
+   all; in execution mode (root only) the kernel runs as a private uid that cannot enter the
+   course folder. Either way no student code can write the ledger;
+2. starts the isolated grader (``isolated.py``) on the ledger's copy, so the score belongs to
+   exactly the recorded bytes; ``GradeInIsolation`` collects it and adds the score to the record.
+
+``python -m autograder audit`` (``audit.py``) compares the submitted file with the recorded hash,
+regrades the recorded copy and compares that with the gradebook and with the recorded score.
+
+A submission without a submitted file (nbgrader was pointed elsewhere) is graded from the
+notebook being processed, and the record says so.
+"""
+
+import atexit
+import datetime
+import hashlib
+import json
+import os
+import tempfile
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from .isolated import IsolatedGrading
+
+LEDGER = "autograde_ledger"
+FOLDER_MODE, FILE_MODE = 0o700, 0o400
+running = {}     # (student, assignment, notebook) -> {"job": IsolatedGrading, "record": dict, "notes": []}
+
+
+@atexit.register
+def _cancel_all():
+    while running:
+        job = running.popitem()[1].get("job")
+        if job is not None:
+            job.cancel()
+
+
+def key_of(resources):
+    info = (resources or {}).get("nbgrader") or {}
+    return tuple(info.get(k) for k in ("student", "assignment", "notebook"))
+
+
+def coursedir_of(step):
+    node = step
+    while node is not None and getattr(node, "coursedir", None) is None:
+        node = getattr(node, "parent", None)
+    return getattr(node, "coursedir", None)
+
+
+def submitted_file(step, resources):
+    """submitted/<student>/<assignment>/<notebook>.ipynb of the submission being autograded, or None."""
+    student, assignment, name = key_of(resources)
+    coursedir = coursedir_of(step)
+    if coursedir is None or None in (student, assignment, name):
+        return None
+    folder = coursedir.format_path(coursedir.submitted_directory, student, assignment)
+    path = os.path.join(folder, name + ".ipynb")
+    return path if os.path.isfile(path) else None
+
+
+# --- the ledger ------------------------------------------------------------------------------------
+
+def ledger_paths(ledger, student, assignment, notebook):
+    """(recorded copy, record JSON) of one submitted notebook."""
+    folder = os.path.join(ledger, assignment, student)
+    return os.path.join(folder, notebook + ".ipynb"), os.path.join(folder, notebook + ".json")
+
+
+def _write_private(path, data):
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=FOLDER_MODE, exist_ok=True)
+    for part in (folder, os.path.dirname(folder), os.path.dirname(os.path.dirname(folder))):
+        os.chmod(part, FOLDER_MODE)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ledger-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def record_submission(ledger, key, data, source):
+    """Write the copy and the record of ``data`` (the submitted bytes); returns (copy path, record)."""
+    copy, meta = ledger_paths(ledger, *key)
+    _write_private(copy, data)
+    record = {"student": key[0], "assignment": key[1], "notebook": key[2], "sha256": sha256(data),
+              "bytes": len(data), "source": source, "copy": os.path.basename(copy),
+              "recorded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    _write_private(meta, json.dumps(record, indent=1, sort_keys=True).encode("utf-8"))
+    return copy, record
+
+
+def record_score(ledger, key, record, results):
+    """Add the isolated grader's score and points per rubric id to the record."""
+    record = dict(record, score=results.get("score"),
+                  points={t["tags"][0]: t["score"] for t in results.get("tests", []) if t.get("tags")})
+    _write_private(ledger_paths(ledger, *key)[1], json.dumps(record, indent=1, sort_keys=True).encode("utf-8"))
+    return record
+
+
+def read_record(ledger, key):
+    """(record dict, recorded bytes) or (None, None) when this notebook was never recorded."""
+    copy, meta = ledger_paths(ledger, *key)
+    try:
+        with open(meta, encoding="utf-8") as f:
+            record = json.load(f)
+        with open(copy, "rb") as f:
+            return record, f.read()
+    except (OSError, ValueError):
+        return None, None
+
+
+# --- the step ----------------------------------------------------------------------------------------
+
+class RecordSubmission(NbGraderPreprocessor):
+    """Copy and hash the submitted notebook into the ledger, then start grading the copy."""
+
+    ledger_directory = Unicode(
+        LEDGER, help="Where the submitted files' copies, hashes and scores are recorded; relative to the "
+                     "course root. Must not be writable by anyone but the user running nbgrader.").tag(config=True)
+
+    def ledger(self):
+        coursedir = coursedir_of(self)
+        if coursedir is None:     # outside a course (a test calling the step directly): a scratch ledger
+            if not getattr(self, "_scratch", None):
+                self._scratch = tempfile.mkdtemp(prefix="autograder-ledger-")
+            return self._scratch
+        return os.path.join(coursedir.root, self.ledger_directory)
+
+    def preprocess(self, nb, resources):
+        key = key_of(resources)
+        stale = running.pop(key, None)
+        if stale and stale.get("job"):
+            stale["job"].cancel()
+        path = submitted_file(self, resources)
+        if path is not None:
+            with open(path, "rb") as f:
+                data, source = f.read(), "submitted"
+        else:
+            import nbformat
+            self.log.warning("RecordSubmission: no submitted file for %s; recording the notebook nbgrader "
+                             "is processing", "/".join(map(str, key)))
+            data, source = nbformat.writes(nb).encode("utf-8"), "processed"
+        if None in key:      # outside a course: name the record anyway
+            key = tuple("unknown" if k is None else str(k) for k in key)
+        copy, record = record_submission(self.ledger(), key, data, source)
+        running[key_of(resources)] = {"job": IsolatedGrading(copy), "record": record, "notes": [],
+                                      "ledger": self.ledger(), "ledger_key": key}
+        return nb, resources

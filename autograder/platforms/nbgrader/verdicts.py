@@ -1,0 +1,131 @@
+"""``GradeInIsolation``: the isolated grader's verdicts become the grade cells' only outputs.
+
+Design
+------
+nbgrader scores a code grade cell from its outputs: an error output scores 0, a number in an
+execute_result scores that many points, anything else full points. This step (just before
+nbgrader's ``SaveAutoGrades``) collects the isolated grader that ``RecordSubmission`` started
+(``record.py``; it starts one now if that step did not run) and, in every grade cell whose
+grade_id is ``rubric.grade_id(id)`` of a rubric id, writes the verdict as the cell's only
+outputs: a passed item a line on stdout; a failed item an error output carrying the grader's
+feedback; a partly earned item (should a rubric ever give one) nbgrader's partial-credit number.
+nbgrader's own scoring then yields exactly the command line's score.
+
+It also puts one Markdown cell at the top of the notebook, written by the grader, so that the
+feedback says where the score came from, which file was graded (its SHA-256, as recorded in the
+ledger), whose the other outputs are, and what ``RepairGradeCells`` had to repair.
+
+A grader failure raises, so nbgrader reports that student as failed instead of recording a
+score nobody computed.
+"""
+
+import os
+import time
+
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Integer, Unicode
+
+from ... import rubric
+from ...grading.report import num as _num
+from .record import RecordSubmission, key_of, record_score, running
+
+NOTES_CELL_ID = "autograder-notes"
+MAX_NOTES = 5       # grader notes quoted under a failed item; the rest are in the notes cell
+
+
+def stream(name, text):
+    return NotebookNode(output_type="stream", name=name, text=text)
+
+
+def error(ename, evalue, lines):
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=list(lines))
+
+
+class GradeInIsolation(NbGraderPreprocessor):
+    """Set every rubric grade cell's outputs from the isolated grader's verdicts."""
+
+    grade_seconds = Integer(
+        600, help="Longest wait for the isolated grader on one notebook.").tag(config=True)
+    outputs_are_fresh = Bool(
+        False, help="True when the notebook was run during autograde (execution mode); the notes cell "
+                    "then does not call the other outputs the student's saved ones.").tag(config=True)
+    footer = Unicode(
+        "Graded by the autograder in a separate process, on many cases; the quick check in this cell "
+        "tries only one.", help="Last line of the feedback of a failed item.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        started = time.monotonic()
+        key = key_of(resources)
+        state = running.get(key) or {}
+        if state.get("job") is None:     # RecordSubmission did not run: record and start now
+            RecordSubmission(parent=self.parent).preprocess(nb, resources)
+            state = dict(running[key], notes=state.get("notes", []) + running[key].get("notes", []))
+        running.pop(key, None)
+        results = state["job"].wait(self.grade_seconds)
+        record = record_score(state["ledger"], state["ledger_key"], state["record"], results)
+        tests = {t["tags"][0]: t for t in results["tests"] if t.get("tags")}
+        folder = ((resources or {}).get("metadata") or {}).get("path")
+        notes = _worth_reading(str(results.get("output", "")).splitlines(), folder)
+        seen = set()
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            item_id = rubric.rubric_id(str(meta.get("grade_id", "")))
+            if cell.cell_type != "code" or not meta.get("grade") or item_id not in tests or item_id in seen:
+                continue
+            test = tests[item_id]
+            if float(meta.get("points", 0)) != float(test["max_score"]):
+                self.log.warning("grade cell %s is worth %s points in the notebook but %s in the rubric; "
+                                 "rebuild it with solutions/build_notebook.py", meta.get("grade_id"),
+                                 meta.get("points"), test["max_score"])
+            cell.outputs = self.outputs_for(item_id, test, notes)
+            seen.add(item_id)
+        unplaced = [i.id for i in rubric.ITEMS if i.id not in seen]
+        if unplaced:
+            self.log.warning("no grade cell for %s in this notebook; those points are not in the gradebook",
+                             ", ".join(unplaced))
+        nb.cells = [c for c in nb.cells if c.get("id") != NOTES_CELL_ID]
+        nb.cells.insert(0, self.notes_cell(nb, results, record, state.get("notes", []) + notes))
+        self.log.info("GradeInIsolation: %s/%s points (waited %.1f s)", _num(results.get("score", 0)),
+                      rubric.TOTAL, time.monotonic() - started)
+        return nb, resources
+
+    def notes_cell(self, nb, results, record, notes):
+        lines = ["**Autograder: %s/%d points.** The autograder graded the functions in the notebook you handed "
+                 "in (SHA-256 `%s`) in a separate process, on many cases. Each test cell below shows its "
+                 "verdict." % (_num(results.get("score", 0)), rubric.TOTAL, record["sha256"][:16])]
+        if not self.outputs_are_fresh:
+            lines.append("Your other cells were not run by the autograder: their outputs are the ones saved in "
+                         "your notebook, and each is labelled so.")
+        if notes:
+            lines += ["", "Notes on your notebook:", ""] + ["* " + n.replace("\n", " ") for n in notes]
+        cell = {"cell_type": "markdown", "metadata": {}, "source": "\n".join(lines)}
+        if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
+            cell["id"] = NOTES_CELL_ID
+        return from_dict(cell)
+
+    def outputs_for(self, item_id, test, notes=()):
+        """The outputs that make nbgrader score ``test["score"]`` points for this cell."""
+        score, top = float(test["score"]), float(test["max_score"])
+        head = "%s: %s/%s points" % (item_id, _num(score), _num(top))
+        if test.get("status") == "passed" and score >= top:
+            return [stream("stdout", "%s. Passed: %s.\n" % (head, rubric.BY_ID[item_id].title))]
+        lines = [head] + str(test.get("output", "")).splitlines()
+        if notes:
+            lines += ["", "Notes on your notebook:"] + ["  - " + n for n in notes[:MAX_NOTES]]
+        lines += ["", self.footer]
+        if score > 0:    # partial credit: nbgrader reads the number of an execute_result
+            return [stream("stdout", "\n".join(lines) + "\n"),
+                    NotebookNode(output_type="execute_result", execution_count=None, metadata={},
+                                 data={"text/plain": repr(score)})]
+        return [error("TestFailed", lines[1] if len(lines) > 1 else "failed", lines)]
+
+
+def _worth_reading(notes, folder):
+    """The grader's notes on a notebook, without "No module named 'lesson_tools'" and the like: the
+    grader runs the student's functions on their own, without the modules shipped next to the
+    notebook, and a student cannot act on that note."""
+    shipped = set()
+    if folder and os.path.isdir(folder):
+        shipped = {os.path.splitext(n)[0] for n in os.listdir(folder) if n.endswith(".py")}
+    return [n for n in notes if n.strip() and not any("No module named '%s'" % m in n for m in shipped)]
