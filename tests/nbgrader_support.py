@@ -1,6 +1,4 @@
-"""A throw-away nbgrader course for the tests, and the autograde timing of the report.
-
-    python tests/nbgrader_support.py timing [--rounds N] [--per-run K]   # s per notebook, ours vs plain
+"""A throw-away nbgrader course for the tests and the benchmark, and the submissions they use.
 
 Design
 ------
@@ -16,15 +14,12 @@ cells (``fill``): each of ``initialize_parameters``, ``forward`` and ``backward`
 cell, and whatever else the code has at top level (imports, helpers, tampering) at the top of
 the first one. ``extra_cells`` adds cells of the student's own after the setup cells, where a
 tamperer would put them. ``without_experiments`` drops the lesson's experiment cells (training
-runs and plots, some 15 s of kernel time); a student may delete them, as they are not graded,
-and the tests use that for every student but one to stay within their time budget.
+runs and plots); a student may delete them, as they are not graded.
 
-The timing compares, on the same submitted notebook, ``nbgrader autograde`` with this course's
-configuration against nbgrader's defaults (Execute only; the hidden cells then fail, as they
-do under any course that forgot GradeInIsolation; only the time matters there).
+``broken_metadata``, ``without_nbgrader_metadata`` and ``fresh_notebook`` make the broken
+notebooks of issue 12. The autograde timing is benchmarks/bench_nbgrader.py.
 """
 
-import argparse
 import ast
 import copy
 import html
@@ -34,8 +29,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for _path in (ROOT, os.path.join(ROOT, "solutions")):
@@ -195,50 +188,48 @@ def html_text(path):
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
-# --- the timing ------------------------------------------------------------------------------------
+# --- broken metadata -------------------------------------------------------------------------------
 
-PLAIN_CONFIG = """c = get_config()
-c.CourseDirectory.source_directory = "solutions/source"
-"""
-
-
-def time_autograde(rounds=2, per_run=3):
-    """{setting: [seconds per notebook]}: this course's autograde vs nbgrader's defaults, same notebook.
-
-    Each round autogrades ``per_run`` new copies of the notebook in one nbgrader run per setting
-    (nbgrader skips the students it has graded already); the settings take turns, so both see the
-    same machine load. Seconds per notebook = the run's wall time / per_run, start-up included."""
-    with tempfile.TemporaryDirectory(prefix="nbgrader-timing-") as tmp:
-        course = Course(tmp, settings="")
-        with open(course.path("nbgrader_config.py"), encoding="utf-8") as f:
-            configs = {"isolated": f.read(), "plain": PLAIN_CONFIG}
-        student = fill(course.release_notebook(), path=os.path.join(ROOT, "solutions", "random_init.py"))
-        timings = {setting: [] for setting in configs}
-        for round_ in range(rounds):
-            for setting, config in configs.items():
-                for i in range(per_run):
-                    course.submit("%s-%d-%d" % (setting, round_, i), student)
-                with open(course.path("nbgrader_config.py"), "w", encoding="utf-8") as f:
-                    f.write(config)
-                start = time.monotonic()
-                course.nbgrader("autograde", ASSIGNMENT)
-                timings[setting].append((time.monotonic() - start) / per_run)
-        return timings
+def grade_cells(nb):
+    """[cell] of a notebook's grade cells, in order."""
+    return [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="nbgrader course helpers for the tests")
-    sub = parser.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("timing", help="time nbgrader autograde per notebook, with and without isolation")
-    t.add_argument("--rounds", type=int, default=2, help="nbgrader runs per setting")
-    t.add_argument("--per-run", type=int, default=3, help="notebooks autograded in one nbgrader run")
-    args = parser.parse_args(argv)
-    if args.command == "timing":
-        for setting, seconds in time_autograde(args.rounds, args.per_run).items():
-            print("%-9s %s  (mean %.1f s per notebook)" % (setting, " ".join("%.1f" % s for s in seconds),
-                                                         sum(seconds) / len(seconds)))
-    return 0
+def broken_metadata(nb):
+    """Duplicated grade_id (init-shapes twice), a deleted grade cell (forward-values), a grade cell
+    retyped as Markdown (backward-shapes), and a second solution cell claiming forward-impl."""
+    nb = copy.deepcopy(nb)
+    cells = {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"] if "nbgrader" in c["metadata"]}
+    twin = copy.deepcopy(cells["init-shapes"])
+    twin["id"] = "twin-of-init-shapes"
+    nb["cells"].append(twin)
+    nb["cells"].remove(cells["forward-values"])
+    retyped = cells["backward-shapes"]
+    retyped["cell_type"] = "markdown"
+    retyped.pop("outputs", None)
+    retyped.pop("execution_count", None)
+    other = copy.deepcopy(cells["forward-impl"])
+    other["id"] = "second-forward-impl"
+    other["source"] = "# my scratch copy\nx_scratch = 1"
+    nb["cells"].append(other)
+    return nb
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def without_nbgrader_metadata(nb):
+    """Every cell's nbgrader metadata (and the editable/deletable flags) removed, as some editors do."""
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        for key in ("nbgrader", "editable", "deletable"):
+            cell["metadata"].pop(key, None)
+    return nb
+
+
+def fresh_notebook(code, minor=4):
+    """A new notebook holding ``code`` in one cell: the work copied out of the assignment."""
+    cell = {"cell_type": "code", "execution_count": 3, "metadata": {}, "source": code,
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": "copied by hand\n"}]}
+    if minor >= 5:
+        cell["id"] = "only-cell"
+    return {"cells": [cell], "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                                          "name": "python3"}},
+            "nbformat": 4, "nbformat_minor": minor}

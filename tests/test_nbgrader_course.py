@@ -1,36 +1,50 @@
-"""A real nbgrader course, end to end: its scores must be the command line's, whatever students do.
+"""A real nbgrader course, end to end: its scores are the command line's, whatever students do.
 
 One temporary course (tests/nbgrader_support.py) is built from the committed source notebook
 and run with real nbgrader, from the interpreter running the tests: generate_assignment;
-submissions from eight students; autograde; generate_feedback; export; the audit.
+submissions from thirteen students; autograde; generate_feedback; export; then an attack from a
+detached process, and the audit. With the default configuration no student code runs in a
+kernel, so the attacks written into notebooks must have no effect at all.
 
-    alice  the reference solution, in the full release notebook (experiments and plots too)
-    bob    wrong: weights ten times too large (tests/corpus/wrong/scale_0_1.py)
-    carol  wrong: dW1 transposed (tests/corpus/wrong/dw1_transposed.py)
-    dave   a syntax error in forward's cell
-    erin   forward loops forever and swallows the kernel's interrupts
-    frank  tampers: earlier cells replace np.allclose, np.testing, AssertionError and
-           autograder.notebook itself, so every check in his kernel passes; his functions are
-           wrong; a last cell prints the kernel's input history (which holds the hidden tests)
-    grace  correct, but every function warns and writes to stderr
-    heidi  forward calls os._exit, killing the kernel
+    alice   the reference solution, full release notebook, with outputs she saved (and a forged
+            "Passed" saved in a grade cell)
+    bob     wrong: weights ten times too large (tests/corpus/wrong/scale_0_1.py)
+    carol   wrong: dW1 transposed (tests/corpus/wrong/dw1_transposed.py)
+    dave    a syntax error in forward's cell
+    erin    forward loops forever and swallows interrupts
+    frank   kernel forgery: cells that replace numpy, builtins and autograder.notebook, rewrite any
+            results.json, the ledger and the gradebook, print the input history; a fake grade cell
+            worth 50 points; forged saved outputs in every grade cell; wrong functions
+    grace   correct, but every function warns and writes to stderr
+    heidi   forward calls os._exit
+    ivan    reads the solution and a classmate: top-level cells print them (a kernel attack), and
+            his functions raise their contents as exception messages (an attack on the grader)
+    judy    the solution with broken metadata: a duplicated grade_id, a deleted grade cell, a grade
+            cell retyped as Markdown, a second cell claiming a solution cell's id
+    ken     the solution with every cell's nbgrader metadata removed
+    leo     the solution copied into a fresh notebook (nbformat 4.4, one cell)
+    mallory zero weights, and a cell that would start a detached process to raise her score and
+            swap her file. The test then does exactly that from a detached process of its own,
+            after autograde (what a kernel of an unsafe course could leave behind).
 
-Only alice keeps the lesson's experiment cells (15 s of training runs per notebook); the others
-deleted them, as students may. The tests that need no nbgrader (the rubric's grade_id mapping,
-the source notebook's freshness) run without it; the rest skip when nbgrader is not installed.
+The command line's scores are computed on copies of the files as handed in.
 """
 
 import csv
+import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
 from autograder import rubric
+from autograder.grading.report import num
 from autograder.notebook import split_hidden
 from conftest import CORPUS, ROOT, SOLUTION
 
@@ -39,6 +53,7 @@ import nbgrader_support as ns
 ASSIGNMENT = ns.ASSIGNMENT
 COMMITTED_RELEASE = os.path.join(ROOT, "assignment", ASSIGNMENT + ".ipynb")
 SOURCE = os.path.join(ROOT, "solutions", "source", ASSIGNMENT, ASSIGNMENT + ".ipynb")
+KERNEL_MARK = "KERNEL_RAN_"        # a file <course>/KERNEL_RAN_<student> proves a notebook cell ran
 
 NOISY = """import sys
 import warnings
@@ -55,6 +70,15 @@ TAMPERING = [
     "_fake.check = lambda *a, **k: print('passed')\n"
     "sys.modules['autograder'] = types.ModuleType('autograder')\nsys.modules['autograder.notebook'] = _fake",
 ]
+FORGE = """import glob, json, os, sqlite3
+open({course!r} + '/KERNEL_RAN_frank', 'w').write('ran')
+for path in glob.glob('/tmp/**/results.json', recursive=True):
+    json.dump({{'score': 100, 'tests': []}}, open(path, 'w'))
+for path in glob.glob({course!r} + '/autograde_ledger/**/*.json', recursive=True):
+    open(path, 'w').write('{{"score": 100}}')
+db = sqlite3.connect({course!r} + '/gradebook.db')
+db.execute('UPDATE grade SET auto_score = 100, extra_credit = 50')
+db.commit()"""
 LEAK = "print(In)\nprint(repr(In))"
 STUBBORN_FORWARD = '''def forward(X, parameters):
     while True:
@@ -64,6 +88,53 @@ STUBBORN_FORWARD = '''def forward(X, parameters):
         except KeyboardInterrupt:
             pass
 '''
+READER = """import glob
+open({course!r} + '/KERNEL_RAN_ivan', 'w').write('ran')
+for path in [{solution!r}, {source!r}] + glob.glob({course!r} + '/submitted/*/random_init/*.ipynb'):
+    print(open(path).read())"""
+READING_FUNCTIONS = '''import numpy as np
+
+
+def initialize_parameters(n_x, n_h, n_y):
+    raise ValueError(open({solution!r}).read())
+
+
+def forward(X, parameters):
+    raise RuntimeError(open({source!r}).read() + open({classmate!r}).read())
+
+
+def backward(parameters, cache, X, Y):
+    raise RuntimeError(open({classmate!r}).read())
+'''
+# Run by mallory's notebook if a kernel ever ran it, and by the test itself after autograde: a
+# process that detaches (new session, double fork), then raises her scores, gives her extra
+# credit, sets a classmate's manual score, and swaps her submitted file for alice's.
+DETACHED = """import os, sqlite3, shutil, sys, time
+course, mark = {course!r}, {mark!r}
+if os.fork():
+    sys.exit(0)
+os.setsid()
+if os.fork():
+    os._exit(0)
+time.sleep(0.5)
+db = sqlite3.connect(course + '/gradebook.db')
+rows = db.execute('SELECT grade.id, base_cell.name, submitted_assignment.student_id, grade_cells.max_score '
+                  'FROM grade JOIN base_cell ON grade.cell_id = base_cell.id '
+                  'JOIN grade_cells ON grade_cells.id = base_cell.id '
+                  'JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id '
+                  'JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id').fetchall()
+for grade_id, cell, student, top in rows:
+    if student == 'mallory':
+        db.execute('UPDATE grade SET auto_score = ? WHERE id = ?', (top, grade_id))
+        if cell == 'init-shapes':
+            db.execute('UPDATE grade SET extra_credit = 5 WHERE id = ?', (grade_id,))
+    if student == 'bob' and cell == 'init-small_scale':
+        db.execute('UPDATE grade SET manual_score = 15 WHERE id = ?', (grade_id,))
+db.commit()
+shutil.copyfile(course + '/submitted/alice/random_init/random_init.ipynb',
+                course + '/submitted/mallory/random_init/random_init.ipynb')
+open(mark, 'w').write('done')
+os._exit(0)"""
 
 
 def noisy_solution():
@@ -82,22 +153,55 @@ def tampered_functions():
     return "import numpy as np\n\n" + "\n\n".join(functions[name] for name in ns.FUNCTIONS)
 
 
-def students(release):
+def with_saved_outputs(nb):
+    """alice saved outputs: a plot's text in a lesson cell, and a forged "Passed" in a grade cell."""
+    lesson = next(c for c in nb["cells"] if c["cell_type"] == "code" and not c["metadata"].get("nbgrader"))
+    lesson["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "alice saved this: 4242\n"},
+                         {"output_type": "display_data", "metadata": {},
+                          "data": {"text/plain": "<Figure>", "text/html": "<script>alert(1)</script>"}}]
+    ns.grade_cells(nb)[0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "Passed (forged)\n"}]
+    return nb
+
+
+def forged(nb, course):
+    """frank's notebook: tampering and forging cells, a fake grade cell, forged grade cell outputs."""
+    nb = ns.extra_cells(nb, TAMPERING + [FORGE.format(course=course)])
+    nb = ns.extra_cells(nb, [LEAK], after=None)
+    for cell in ns.grade_cells(nb):
+        cell["outputs"] = [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                            "data": {"text/plain": "99"}}]
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "bonus", "outputs": [],
+                        "source": "print('bonus')", "metadata": {"nbgrader": {
+                            "grade": True, "grade_id": "bonus", "points": 50, "locked": False, "solution": False,
+                            "task": False, "schema_version": 3}}})
+    return nb
+
+
+def students(release, course):
     """{student: notebook} as described in this module's docstring."""
     def wrong(name):
-        return ns.without_experiments(ns.fill(release, path=os.path.join(CORPUS, "wrong", name)))
-    short = ns.without_experiments
+        return ns.fill(release, path=os.path.join(CORPUS, "wrong", name))
+    paths = dict(course=course, solution=SOLUTION, source=os.path.join(course, "solutions", "source", ASSIGNMENT,
+                                                                        ASSIGNMENT + ".ipynb"),
+                 classmate=os.path.join(course, "submitted", "alice", ASSIGNMENT, ASSIGNMENT + ".ipynb"))
+    with open(SOLUTION, encoding="utf-8") as f:
+        solution_code = f.read()
     return {
-        "alice": ns.fill(release, path=SOLUTION),
+        "alice": with_saved_outputs(ns.fill(release, path=SOLUTION)),
         "bob": wrong("scale_0_1.py"),
         "carol": wrong("dw1_transposed.py"),
-        "dave": short(ns.fill(release, path=SOLUTION, replace={"forward": "def forward(X, parameters):\n"
-                                                                          "    return X +* parameters\n"})),
-        "erin": short(ns.fill(release, path=SOLUTION, replace={"forward": STUBBORN_FORWARD})),
-        "frank": ns.extra_cells(ns.extra_cells(short(ns.fill(release, tampered_functions())), TAMPERING),
-                                [LEAK], after=None),
-        "grace": short(ns.fill(release, noisy_solution())),
-        "heidi": short(ns.fill(release, path=os.path.join(CORPUS, "hostile", "os_exit_in_forward.py"))),
+        "dave": ns.fill(release, path=SOLUTION, replace={"forward": "def forward(X, parameters):\n"
+                                                                    "    return X +* parameters\n"}),
+        "erin": ns.fill(release, path=SOLUTION, replace={"forward": STUBBORN_FORWARD}),
+        "frank": forged(ns.fill(release, tampered_functions()), course),
+        "grace": ns.fill(release, noisy_solution()),
+        "heidi": ns.fill(release, path=os.path.join(CORPUS, "hostile", "os_exit_in_forward.py")),
+        "ivan": ns.extra_cells(ns.fill(release, READING_FUNCTIONS.format(**paths)), [READER.format(**paths)]),
+        "judy": ns.broken_metadata(ns.fill(release, path=SOLUTION)),
+        "ken": ns.without_nbgrader_metadata(ns.fill(release, path=SOLUTION)),
+        "leo": ns.fresh_notebook(solution_code),
+        "mallory": ns.extra_cells(wrong("zero_weights.py"), [DETACHED.format(
+            course=course, mark=os.path.join(course, KERNEL_MARK + "mallory"))]),
     }
 
 
@@ -122,20 +226,35 @@ def course(tmp_path_factory):
     pytest.importorskip("nbgrader")
     pytest.importorskip("ipykernel")
     c = ns.Course(tmp_path_factory.mktemp("course"))
-    c.students = students(c.release_notebook())
+    c.students = students(c.release_notebook(), c.root)
     c.submitted = {name: c.submit(name, nb) for name, nb in c.students.items()}
+    handed_in = tmp_path_factory.mktemp("handed_in")         # the files as handed in, for the CLI
+    c.handed_in = {}
+    for name, path in c.submitted.items():
+        os.makedirs(str(handed_in / name))
+        c.handed_in[name] = shutil.copy(path, str(handed_in / name / os.path.basename(path)))
     c.autograde = c.nbgrader("autograde", ASSIGNMENT)          # every student, one nbgrader run
+    c.book = c.gradebook()                                     # before anything else touches it
     c.nbgrader("generate_feedback", ASSIGNMENT)
     c.nbgrader("export")
     frank_untampered = c.path("frank-untampered.ipynb")
     with open(frank_untampered, "w", encoding="utf-8") as f:
-        json.dump(ns.without_experiments(ns.fill(c.release_notebook(), tampered_functions())), f)
-    c.cli = cli_results(dict(c.submitted, frank_untampered=frank_untampered), tmp_path_factory.mktemp("cli"))
+        json.dump(ns.fill(c.release_notebook(), tampered_functions()), f)
+    c.cli = cli_results(dict(c.handed_in, frank_untampered=frank_untampered), tmp_path_factory.mktemp("cli"))
     return c
 
 
 def cli_points(results):
     return {t["tags"][0]: t["score"] for t in results["tests"]}
+
+
+def feedback(course, student):
+    return ns.html_text(course.path("feedback", student, ASSIGNMENT, ASSIGNMENT + ".html"))
+
+
+def autograded(course, student):
+    with open(course.path("autograded", student, ASSIGNMENT, ASSIGNMENT + ".ipynb"), encoding="utf-8") as f:
+        return json.load(f)
 
 
 # --- without nbgrader ------------------------------------------------------------------------------
@@ -234,11 +353,10 @@ def test_the_drift_check_notices_a_changed_release(course, tmp_path):
 
 
 def test_every_gradebook_score_equals_the_command_line_score(course):
-    book = course.gradebook()
-    assert set(book) == set(course.students), course.autograde.stdout + course.autograde.stderr
+    assert set(course.book) == set(course.students), course.autograde.stdout + course.autograde.stderr
     for student in course.students:
         expected = cli_points(course.cli[student])
-        got = {rubric.rubric_id(g): s for g, s in book[student].items()}
+        got = {rubric.rubric_id(g): s for g, s in course.book[student].items()}
         assert got == expected, student
         assert sum(got.values()) == course.cli[student]["score"], student
 
@@ -246,55 +364,107 @@ def test_every_gradebook_score_equals_the_command_line_score(course):
 def test_scores_are_what_each_submission_deserves(course):
     lost = {s: {i for i, p in cli_points(course.cli[s]).items() if p < rubric.BY_ID[i].points}
             for s in course.students}
-    assert lost["alice"] == set() and lost["grace"] == set()      # warnings and stderr cost nothing
+    for student in ("alice", "grace", "judy", "ken", "leo"):     # warnings, stderr, broken metadata: free
+        assert lost[student] == set(), student
     assert lost["bob"] == {"init.small_scale"}
     assert lost["carol"] == {"backward.shapes", "backward.gradients"}
     assert lost["dave"] == {"forward.values"}                     # the syntax error costs forward only
     assert lost["erin"] == {"forward.values"}                     # the endless loop costs forward only
     assert lost["heidi"] == {"forward.values"}                    # so does os._exit
+    assert lost["ivan"] == {i.id for i in rubric.ITEMS}           # reading files earns nothing
+    assert lost["mallory"] == {"init.breaks_symmetry", "init.small_scale"}
 
 
-def test_the_tamperer_gains_nothing(course):
-    book = course.gradebook()
-    assert sum(book["frank"].values()) == course.cli["frank_untampered"]["score"] < rubric.TOTAL
-    assert cli_points(course.cli["frank"]) == cli_points(course.cli["frank_untampered"])
+def test_no_notebook_cell_ran_and_forgeries_count_for_nothing(course):
+    assert not [n for n in os.listdir(course.root) if n.startswith(KERNEL_MARK)]
+    assert course.book["frank"] == {rubric.grade_id(k): v for k, v in cli_points(course.cli["frank"]).items()}
+    assert sum(course.book["frank"].values()) == course.cli["frank_untampered"]["score"] < rubric.TOTAL
+    from nbgrader.api import Gradebook
+    with Gradebook("sqlite:///" + course.path("gradebook.db")) as gb:
+        grades = [g for s in gb.assignment_submissions(ASSIGNMENT) for n in s.notebooks for g in n.grades]
+        assert grades and all(g.extra_credit is None and g.manual_score is None for g in grades)
+        assert {g.name for g in grades} == {rubric.grade_id(i.id) for i in rubric.ITEMS}   # no "bonus" cell
 
 
-def test_hanging_and_dying_kernels_do_not_stop_the_class(course):
+def test_the_ledger_holds_each_file_as_handed_in_where_only_the_grader_can_write(course):
+    ledger = course.path("autograde_ledger")
+    for student, path in course.handed_in.items():
+        folder = os.path.join(ledger, ASSIGNMENT, student)
+        with open(os.path.join(folder, ASSIGNMENT + ".json"), encoding="utf-8") as f:
+            record = json.load(f)
+        with open(path, "rb") as f:
+            assert record["sha256"] == hashlib.sha256(f.read()).hexdigest(), student
+        assert record["score"] == course.cli[student]["score"], student
+        for part in (ledger, os.path.join(ledger, ASSIGNMENT), folder):
+            assert stat.S_IMODE(os.stat(part).st_mode) == 0o700 and os.stat(part).st_uid == os.geteuid()
+        assert stat.S_IMODE(os.stat(os.path.join(folder, ASSIGNMENT + ".ipynb")).st_mode) == 0o400
+
+
+def test_grade_cells_hold_only_the_verdict_and_nothing_hidden(course):
     log = course.autograde.stdout + course.autograde.stderr
     assert "There was an error processing" not in log
-    for student in course.students:
-        path = course.path("autograded", student, ASSIGNMENT, ASSIGNMENT + ".ipynb")
-        with open(path, encoding="utf-8") as f:
-            nb = json.load(f)
-        assert nb["metadata"]["kernelspec"]["name"] == "python3"
-        outputs = {c["metadata"]["nbgrader"]["grade_id"]: c["outputs"] for c in nb["cells"]
-                   if c["metadata"].get("nbgrader", {}).get("grade")}
-        assert len(outputs) == len(rubric.ITEMS), student
-        for grade_id, out in outputs.items():     # the verdict is the cell's only output
-            assert len(out) in (1, 2) and rubric.rubric_id(grade_id) in json.dumps(out), (student, grade_id)
-    stopped = {s: open(course.path("autograded", s, ASSIGNMENT, ASSIGNMENT + ".ipynb"), encoding="utf-8").read()
-               for s in ("erin", "heidi")}
-    assert "The Python kernel died" in stopped["heidi"]          # said in the cells that were not run
-    assert "CellTimeoutError" in stopped["erin"] or "did not answer an interrupt" in stopped["erin"]
-
-
-def test_feedback_shows_the_verdicts_but_never_the_hidden_tests(course):
     with open(SOURCE, encoding="utf-8") as f:
         hidden = ns.hidden_lines(json.load(f))
     for student in course.students:
-        path = course.path("feedback", student, ASSIGNMENT, ASSIGNMENT + ".html")
-        text = ns.html_text(path)
+        nb = autograded(course, student)
+        text = json.dumps(nb)
         assert "HIDDEN TESTS" not in text and not [h for h in hidden if h in text], student
-        assert "Score: " in text, student
-        for notes in re.findall(r"Notes on your notebook:(.*?)Graded by the autograder", text, re.S):
-            assert "lesson_tools" not in notes, student   # a note no student can act on
-    frank = ns.html_text(course.path("feedback", "frank", ASSIGNMENT, ASSIGNMENT + ".html"))
-    assert "[hidden]" in frank                    # his print(In) was blanked, not just missing
-    bob = ns.html_text(course.path("feedback", "bob", ASSIGNMENT, ASSIGNMENT + ".html"))
+        outputs = {c["metadata"]["nbgrader"]["grade_id"]: c["outputs"] for c in nb["cells"]
+                   if c["metadata"].get("nbgrader", {}).get("grade")}
+        assert sorted(outputs) == sorted(rubric.grade_id(i.id) for i in rubric.ITEMS), student
+        for grade_id, out in outputs.items():     # the verdict is the cell's only output
+            assert len(out) in (1, 2) and rubric.rubric_id(grade_id) in json.dumps(out), (student, grade_id)
+            assert "forged" not in json.dumps(out) and "99" not in [o.get("data", {}).get("text/plain")
+                                                                    for o in out], (student, grade_id)
+
+
+def test_saved_outputs_stay_labelled_and_plain(course):
+    nb = autograded(course, "alice")
+    kept = [c for c in nb["cells"] if c["cell_type"] == "code" and c["outputs"]
+            and not c["metadata"].get("nbgrader")]
+    assert len(kept) == 1
+    texts = json.dumps(kept[0]["outputs"])
+    assert "did not run this cell" in texts and "alice saved this: 4242" in texts and "<Figure>" in texts
+    assert "<script>" not in texts                       # only plain text and images are kept
+    page = feedback(course, "alice")
+    assert "alice saved this: 4242" in page and "The autograder did not run this cell" in page
+
+
+def test_broken_metadata_is_repaired_and_said_in_the_feedback(course):
+    judy, ken, leo = (feedback(course, s) for s in ("judy", "ken", "leo"))
+    assert "second cell named init-shapes" in judy and "forward-values was missing" in judy
+    assert "backward-shapes had been changed into a markdown cell" in judy
+    assert "none of the assignment's nbgrader cells" in ken
+    assert "none of the assignment's nbgrader cells" in leo
+    for student in ("judy", "ken", "leo"):
+        assert "Autograder: 100/100 points" in feedback(course, student), student
+
+
+def _secret_lines(course, student):
+    """Lines this student may not see: the solution, hidden tests, classmates' own work."""
+    with open(SOURCE, encoding="utf-8") as f:
+        source = json.load(f)
+    from autograder.platforms.nbgrader import leaks
+    release = "\n".join("".join(c["source"]) for c in course.release_notebook()["cells"])   # anyone's to read
+    own = set(leaks.code_lines(course.students[student]))
+    secrets = set(ns.hidden_lines(source)) | set(leaks.solution_lines(source))
+    for other, nb in course.students.items():
+        if other != student:
+            secrets |= set(leaks.code_lines(nb))
+    return {s for s in secrets - own if len(s) >= leaks.MIN_LINE and s not in release}
+
+
+def test_feedback_shows_verdicts_and_never_a_secret(course):
+    for student in course.students:
+        text = feedback(course, student)
+        assert "Autograder: %s/100 points" % num(course.cli[student]["score"]) in text, student
+        leaked = [s for s in _secret_lines(course, student) if s in text]
+        assert not leaked, (student, leaked[:3])
+    bob = feedback(course, "bob")
     assert "init.small_scale: 0/15 points" in bob and "Section" in bob
-    dave = ns.html_text(course.path("feedback", "dave", ASSIGNMENT, ASSIGNMENT + ".html"))
-    assert "syntax error" in dave                 # the grader's note says which cell was skipped
+    assert "syntax error" in feedback(course, "dave")       # the grader's note says which cell was skipped
+    ivan = feedback(course, "ivan")             # his exceptions are reported, without what they read:
+    assert "initialize_parameters raised" in ivan and "forward raised" in ivan   # denied, or scrubbed
 
 
 def test_export_has_the_command_line_totals(course):
@@ -306,40 +476,98 @@ def test_export_has_the_command_line_totals(course):
         assert float(row["max_score"]) == rubric.TOTAL
 
 
-def test_audit_names_exactly_the_student_whose_gradebook_was_edited(course):
-    from nbgrader.api import Gradebook
-    db = "sqlite:///" + course.path("gradebook.db")
-    with Gradebook(db) as gb:     # what a kernel running as the instructor could have done
-        grade = gb.find_grade(rubric.grade_id("init.small_scale"), ASSIGNMENT, ASSIGNMENT, "bob")
-        before, grade.auto_score = grade.auto_score, 15.0
-        gb.db.commit()
-    try:
-        done = subprocess.run([sys.executable, "-m", "autograder", "audit", course.root, ASSIGNMENT, "-j", "2"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600)
-    finally:
-        with Gradebook(db) as gb:
-            gb.find_grade(rubric.grade_id("init.small_scale"), ASSIGNMENT, ASSIGNMENT, "bob").auto_score = before
-            gb.db.commit()
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "Audited %d submitted notebooks" % len(course.students) in done.stdout
-    listed = [line.split()[0] for line in done.stdout.splitlines()
-              if line and not line.startswith((" ", "Audited"))]
-    assert listed == ["bob"], done.stdout       # everyone else agrees with the isolated grader
-    assert re.search(r"init\.small_scale\s+gradebook\s+15\s+isolated\s+0", done.stdout), done.stdout
+def run_audit(course):
+    return subprocess.run([sys.executable, "-m", "autograder", "audit", course.root, ASSIGNMENT, "-j", "2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def listed(done):
+    return {line.split()[0]: line for line in done.stdout.splitlines()
+            if line and not line.startswith((" ", "Audited"))}
+
+
+@pytest.fixture(scope="module")
+def attacked(course):
+    """The audit before, and after a detached process edited the gradebook and swapped a file."""
+    before = run_audit(course)
+    mark = course.path("detached-done")
+    subprocess.run([sys.executable, "-c", DETACHED.format(course=course.root, mark=mark)], timeout=60,
+                   check=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert os.path.exists(mark), "the detached process did not finish"
+    return before, run_audit(course)
+
+
+def test_audit_agrees_with_an_untouched_course(attacked):
+    before, _ = attacked
+    assert before.returncode == 0, before.stdout + before.stderr
+    assert "every gradebook score equals the isolated grader's" in before.stdout
+
+
+def test_audit_flags_a_detached_process_that_edited_grades_and_swapped_a_file(course, attacked):
+    _, after = attacked
+    assert after.returncode == 1, after.stdout + after.stderr
+    rows = listed(after)
+    assert set(rows) == {"mallory", "bob"}, after.stdout        # everyone else agrees
+    mallory = rows["mallory"]
+    assert "submitted file changed after autograde" in mallory and "extra credit 5" in mallory, mallory
+    assert "gradebook differs from the isolated grader" in mallory, mallory
+    assert re.search(r"isolated\s+%s\b" % num(course.cli["mallory"]["score"]), mallory), mallory
+    assert re.search(r"init\.breaks_symmetry\s+gradebook\s+20\s+isolated\s+0", after.stdout), after.stdout
+    bob = rows["bob"]
+    assert "manual score 15 on the autograded cell init.small_scale (isolated grader: 0), which changes the " \
+           "total" in bob, bob
+    assert "Audited %d submitted notebooks" % len(course.students) in after.stdout
 
 
 def test_audit_report_when_all_agree_and_when_not_autograded():
     from autograder.platforms.nbgrader import audit
     full = {i.id: float(i.points) for i in rubric.ITEMS}
-    book = {("ann", ASSIGNMENT): {i: (p, False) for i, p in full.items()}}
-    submitted = {("ann", ASSIGNMENT): "a.ipynb", ("ben", ASSIGNMENT): "b.ipynb"}
-    assert audit.compare(book, {("ann", ASSIGNMENT): full}, {("ann", ASSIGNMENT): "a.ipynb"}) == []
+    key = ("ann", ASSIGNMENT)
+    book = {key: {i: (p, None, None) for i, p in full.items()}}
+    submitted = {key: "a.ipynb", ("ben", ASSIGNMENT): "b.ipynb"}
+    assert audit.compare(book, {key: full}, {key: "a.ipynb"}) == []
     assert "every gradebook score equals" in audit.report(1, [])
-    listed = audit.compare(book, {k: full for k in submitted}, submitted)
-    assert [(r["student"], r["why"]) for r in listed] == [("ben", "submitted but not autograded")]
-    manual = {("ann", ASSIGNMENT): dict(book[("ann", ASSIGNMENT)], **{"init.shapes": (0.0, True)})}
-    listed = audit.compare(manual, {("ann", ASSIGNMENT): full}, {("ann", ASSIGNMENT): "a.ipynb"})
-    assert listed[0]["why"] == "includes a manual grade" and listed[0]["items"] == [("init.shapes", 0.0, 10.0)]
+    rows = audit.compare(book, {k: full for k in submitted}, submitted)
+    assert [(r["student"], r["why"]) for r in rows] == [("ben", "submitted but not autograded")]
+    manual = {key: dict(book[key], **{"init.shapes": (0.0, 0.0, None)})}
+    rows = audit.compare(manual, {key: full}, {key: "a.ipynb"})
+    assert rows[0]["why"].startswith("includes a manual grade") and rows[0]["items"] == [("init.shapes", 0.0, 10.0)]
+    assert "manual score 0 on the autograded cell init.shapes (isolated grader: 10), which changes" in rows[0]["why"]
+    same = {key: dict(book[key], **{"init.shapes": (10.0, 10.0, 2.0)})}     # a manual grade that agrees
+    rows = audit.compare(same, {key: full}, {key: "a.ipynb"})
+    assert rows[0]["items"] == [] and "which changes" not in rows[0]["why"]
+    assert "manual score 10 on the autograded cell init.shapes" in rows[0]["why"] and "extra credit 2" in rows[0]["why"]
+
+
+def test_audit_without_a_ledger_record_lists_the_notebook(tmp_path):
+    from autograder.platforms.nbgrader import audit
+    full = {i.id: float(i.points) for i in rubric.ITEMS}
+    key = ("ann", ASSIGNMENT)
+    path = tmp_path / "a.ipynb"
+    path.write_bytes(b"handed in")
+    book = {key: {i: (p, None, None) for i, p in full.items()}}
+    rows = audit.compare(book, {key: full}, {key: str(path)}, ledger={})
+    assert "no autograde record in the ledger" in rows[0]["why"]
+    record = {"sha256": hashlib.sha256(b"handed in").hexdigest(), "score": 100}
+    ledger = {key: (record, "copy", record["sha256"])}
+    assert audit.compare(book, {key: full}, {key: str(path)}, ledger=ledger) == []
+    path.write_bytes(b"swapped")
+    rows = audit.compare(book, {key: full}, {key: str(path)}, ledger=ledger)
+    assert "submitted file changed after autograde" in rows[0]["why"]
+    rows = audit.compare(book, {key: full}, {key: str(path)}, ledger={key: (record, "copy", "0" * 64)})
+    assert "no longer matches its recorded SHA-256" in rows[0]["why"]
+
+
+def test_scrubber_removes_lines_quoting_a_secret_but_not_the_students_own():
+    from autograder.platforms.nbgrader.leaks import REMOVED, Scrubber
+    secret = "W1 = np.random.randn(n_h, n_x) * 0.01"
+    scrub = Scrubber([secret, "short line", "dW1 = np.dot(dZ1, X.T) / m"], own=["dW1 = np.dot(dZ1, X.T) / m"])
+    text = "forward raised ValueError: '    %s\\n'\nfine\ndW1 = np.dot(dZ1, X.T) / m\nshort line" % secret
+    assert scrub(text).split("\n") == [REMOVED, "fine", "dW1 = np.dot(dZ1, X.T) / m", "short line"]
+    assert Scrubber([])(text) == text
 
 
 def test_audit_without_nbgrader_says_how_to_install_it(tmp_path):

@@ -28,7 +28,8 @@ from traitlets import Bool, Integer, Unicode
 
 from ... import rubric
 from ...grading.report import num as _num
-from .record import RecordSubmission, key_of, record_score, running
+from . import leaks
+from .record import RecordSubmission, coursedir_of, key_of, ledger_paths, record_score, running
 
 NOTES_CELL_ID = "autograder-notes"
 MAX_NOTES = 5       # grader notes quoted under a failed item; the rest are in the notes cell
@@ -64,9 +65,10 @@ class GradeInIsolation(NbGraderPreprocessor):
         running.pop(key, None)
         results = state["job"].wait(self.grade_seconds)
         record = record_score(state["ledger"], state["ledger_key"], state["record"], results)
-        tests = {t["tags"][0]: t for t in results["tests"] if t.get("tags")}
+        scrub = self.scrubber(key, state) or (lambda text: text)
+        tests = {t["tags"][0]: dict(t, output=scrub(t.get("output", ""))) for t in results["tests"] if t.get("tags")}
         folder = ((resources or {}).get("metadata") or {}).get("path")
-        notes = _worth_reading(str(results.get("output", "")).splitlines(), folder)
+        notes = _worth_reading(scrub(results.get("output", "")).splitlines(), folder)
         seen = set()
         for cell in nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -89,6 +91,16 @@ class GradeInIsolation(NbGraderPreprocessor):
         self.log.info("GradeInIsolation: %s/%s points (waited %.1f s)", _num(results.get("score", 0)),
                       rubric.TOTAL, time.monotonic() - started)
         return nb, resources
+
+    def scrubber(self, key, state):
+        """leaks.Scrubber for this student's messages: no line may quote a course file they cannot read."""
+        import json
+        try:
+            with open(ledger_paths(state["ledger"], *state["ledger_key"])[0], encoding="utf-8") as f:
+                own = json.load(f)
+        except (OSError, ValueError):
+            own = {}
+        return leaks.for_course(coursedir_of(self), *key, own)
 
     def notes_cell(self, nb, results, record, notes):
         lines = ["**Autograder: %s/%d points.** The autograder graded the functions in the notebook you handed "
