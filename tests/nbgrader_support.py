@@ -197,7 +197,8 @@ def grade_cells(nb):
 
 def broken_metadata(nb):
     """Duplicated grade_id (init-shapes twice), a deleted grade cell (forward-values), a grade cell
-    retyped as Markdown (backward-shapes), and a second solution cell claiming forward-impl."""
+    retyped as Markdown (backward-shapes), a second solution cell claiming forward-impl, and a
+    lesson cell whose nbgrader metadata is not even a dict."""
     nb = copy.deepcopy(nb)
     cells = {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb["cells"] if "nbgrader" in c["metadata"]}
     twin = copy.deepcopy(cells["init-shapes"])
@@ -212,6 +213,8 @@ def broken_metadata(nb):
     other["id"] = "second-forward-impl"
     other["source"] = "# my scratch copy\nx_scratch = 1"
     nb["cells"].append(other)
+    plain = next(c for c in nb["cells"] if c["cell_type"] == "code" and "nbgrader" not in c["metadata"])
+    plain["metadata"]["nbgrader"] = "garbage"
     return nb
 
 

@@ -579,3 +579,66 @@ def test_audit_without_nbgrader_says_how_to_install_it(tmp_path):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "pip install" in done.stderr and "Traceback" not in done.stderr, done.stderr
     shutil.rmtree(fake)
+
+
+# --- execution mode -----------------------------------------------------------------------------------
+
+PROBE = """import os, socket, subprocess, sys
+print("uid", os.getuid(), "cwd", os.getcwd())
+for path in [{course!r} + '/gradebook.db', {course!r} + '/solutions/source/random_init/random_init.ipynb']:
+    try:
+        open(path).read(10)
+        print("READ", path)
+    except OSError as exc:
+        print("denied", type(exc).__name__)
+try:
+    open({course!r} + '/KERNEL_RAN_oscar', 'w').write('ran')
+    print("WROTE course")
+except OSError as exc:
+    print("denied write", type(exc).__name__)
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    print("NETWORK")
+except OSError as exc:
+    print("no network", type(exc).__name__)
+subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(3); "
+                  "open({late!r}, 'w').write('outlived')"], start_new_session=True)
+print("probe done")"""
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="execution mode needs root")
+def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_path_factory):
+    pytest.importorskip("nbgrader")
+    pytest.importorskip("ipykernel")
+    c = ns.Course(tmp_path_factory.mktemp("course"))
+    config = c.path("nbgrader_config.py")
+    with open(config, encoding="utf-8") as f:
+        text = f.read()
+    assert "EXECUTE_STUDENT_CODE = False" in text
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(text.replace("EXECUTE_STUDENT_CODE = False", "EXECUTE_STUDENT_CODE = True"))
+    import tempfile
+    drop = tempfile.mkdtemp(prefix="autograder-drop-")    # a folder the kernel's uid may write, outside the course
+    os.chmod(drop, 0o777)
+    late = os.path.join(drop, "late")
+    release = c.release_notebook()
+    oscar = ns.extra_cells(ns.fill(release, path=os.path.join(CORPUS, "wrong", "scale_0_1.py")),
+                           [PROBE.format(course=c.root, late=late)])
+    paths = {"alice": c.submit("alice", ns.fill(release, path=SOLUTION)), "oscar": c.submit("oscar", oscar)}
+    cli = cli_results(paths, tmp_path_factory.mktemp("cli"))
+    c.nbgrader("autograde", ASSIGNMENT)
+    book = c.gradebook()
+    for student in paths:
+        assert {rubric.rubric_id(g): s for g, s in book[student].items()} == cli_points(cli[student]), student
+    nb = autograded(c, "oscar")
+    probe = next(cell for cell in nb["cells"] if "probe done" in "".join(cell["source"]))
+    said = "".join(o.get("text", "") for o in probe["outputs"])
+    assert "probe done" in said, said
+    assert "READ" not in said and "WROTE" not in said and "NETWORK" not in said, said
+    assert "uid 0 " not in said and "cwd %s" % c.root not in said, said
+    time.sleep(4)                                   # the detached process would have written by now
+    outlived = os.path.exists(late)
+    shutil.rmtree(drop, ignore_errors=True)
+    assert not outlived and not os.path.exists(c.path(KERNEL_MARK + "oscar"))
+    alice = json.dumps(autograded(c, "alice"))
+    assert "Experiment cell: not run during autograde" in alice

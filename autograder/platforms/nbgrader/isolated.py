@@ -32,8 +32,8 @@ LOG_TAIL = 2000        # characters of the grader's log quoted when it fails
 class IsolatedGrading:
     """The isolated grader running in the background on one file."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, path, owned=None):
+        self.path, self.owned = path, owned       # owned: a folder to remove with the job (the file's)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, env.get("PYTHONPATH")]))
         env.pop("NBGRADER_EXECUTION", None)
@@ -83,7 +83,9 @@ class IsolatedGrading:
         for f in (self.pipe, self.log):
             f.close()
         import shutil
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        for folder in (self.scratch, self.owned):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def main(argv):

@@ -16,6 +16,13 @@ the gradebook with it, so that the two agree again and an audit of the two finds
 2. starts the isolated grader (``isolated.py``) on the ledger's copy, so the score belongs to
    exactly the recorded bytes; ``GradeInIsolation`` collects it and adds the score to the record.
 
+nbgrader autogrades one student after another. So that grading overlaps nbgrader's own work,
+this step also starts grading the next ``look_ahead`` submissions nbgrader will process (the
+converter's sorted list, less those already autograded) on private copies. When nbgrader reaches
+one, its file is read again: if the bytes hash the same, that grading is adopted and the bytes
+are recorded; if not, it is thrown away and the file is graded afresh. Nothing is written to the
+ledger for a submission before nbgrader reaches it.
+
 ``python -m autograder audit`` (``audit.py``) compares the submitted file with the recorded hash,
 regrades the recorded copy and compares that with the gradebook and with the recorded score.
 
@@ -31,13 +38,14 @@ import os
 import tempfile
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Integer, Unicode
 
 from .isolated import IsolatedGrading
 
 LEDGER = "autograde_ledger"
 FOLDER_MODE, FILE_MODE = 0o700, 0o400
 running = {}     # (student, assignment, notebook) -> {"job": IsolatedGrading, "record": dict, "notes": []}
+ahead = {}       # submitted path -> (sha256, IsolatedGrading on a private copy it owns): graded early
 
 
 @atexit.register
@@ -46,6 +54,8 @@ def _cancel_all():
         job = running.popitem()[1].get("job")
         if job is not None:
             job.cancel()
+    while ahead:
+        ahead.popitem()[1][1].cancel()
 
 
 def key_of(resources):
@@ -136,6 +146,9 @@ def read_record(ledger, key):
 class RecordSubmission(NbGraderPreprocessor):
     """Copy and hash the submitted notebook into the ledger, then start grading the copy."""
 
+    look_ahead = Integer(
+        os.cpu_count() or 1, help="Submissions graded ahead of nbgrader, so that grading overlaps its "
+                                  "work (0: none).").tag(config=True)
     ledger_directory = Unicode(
         LEDGER, help="Where the submitted files' copies, hashes and scores are recorded; relative to the "
                      "course root. Must not be writable by anyone but the user running nbgrader.").tag(config=True)
@@ -165,6 +178,51 @@ class RecordSubmission(NbGraderPreprocessor):
         if None in key:      # outside a course: name the record anyway
             key = tuple("unknown" if k is None else str(k) for k in key)
         copy, record = record_submission(self.ledger(), key, data, source)
-        running[key_of(resources)] = {"job": IsolatedGrading(copy), "record": record, "notes": [],
+        job = self._adopt(path, record["sha256"]) or IsolatedGrading(copy)
+        running[key_of(resources)] = {"job": job, "record": record, "notes": [],
                                       "ledger": self.ledger(), "ledger_key": key}
+        if path is not None:
+            self._grade_ahead(path)
         return nb, resources
+
+    def _adopt(self, path, digest):
+        """The early grading of ``path`` if it graded these very bytes, else None."""
+        early = ahead.pop(path, None) if path is not None else None
+        if early is None:
+            return None
+        if early[0] == digest:
+            return early[1]
+        early[1].cancel()
+        return None
+
+    def _grade_ahead(self, path):
+        converter = self.parent
+        while converter is not None and not hasattr(converter, "assignments"):
+            converter = getattr(converter, "parent", None)
+        if converter is None or self.look_ahead <= 0:
+            return
+        folder, name = os.path.split(path)
+        later = [f for f in sorted(converter.assignments) if f > folder]
+        for later_folder in later[:self.look_ahead]:
+            nxt = os.path.join(later_folder, name)
+            if nxt in ahead or not os.path.isfile(nxt) or self._skipped(converter, later_folder):
+                continue
+            with open(nxt, "rb") as f:
+                data = f.read()
+            private = tempfile.mkdtemp(prefix="autograder-ahead-")
+            copy = os.path.join(private, name)
+            with open(copy, "wb") as f:
+                f.write(data)
+            ahead[nxt] = (sha256(data), IsolatedGrading(copy, owned=private))
+
+    @staticmethod
+    def _skipped(converter, folder):
+        """True when nbgrader will skip this submission (already autograded, no --force)."""
+        if getattr(converter, "force", False):
+            return False
+        student = os.path.basename(os.path.dirname(folder))
+        assignment = os.path.basename(folder)
+        try:
+            return os.path.exists(converter._format_dest(assignment, student))
+        except Exception:      # another nbgrader's converter: grade ahead anyway
+            return False

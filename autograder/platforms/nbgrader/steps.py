@@ -10,9 +10,9 @@ the result by the outputs of its grade cells. The steps, in the order they run:
 
 sanitize (nbgrader's first pass over the submitted notebook)
     ``RecordSubmission`` (record.py)   copy + hash the submitted file into the ledger, start grading it
+    ``RepairGradeCells`` (repair.py)   one well-formed grade cell per id, rebuilt without hidden tests
     ``KeepStudentOutputs`` (outputs.py) instead of ClearOutput: the student's saved outputs stay, labelled
                                        (execution mode clears them, as nbgrader does)
-    ``RepairGradeCells`` (repair.py)   one well-formed grade cell per id, rebuilt without hidden tests
     then nbgrader's DeduplicateIds, OverwriteKernelspec and CheckCellMetadata. nbgrader's
     OverwriteCells is left out: it would put the hidden tests back into the notebook.
 
@@ -45,12 +45,12 @@ def _defaults(trait):
 
 
 def sanitize_steps(execute=False):
-    """nbgrader's sanitizing steps: RecordSubmission first, RepairGradeCells before the rest,
-    ClearOutput replaced by KeepStudentOutputs (unless ``execute``), OverwriteCells left out."""
+    """nbgrader's sanitizing steps: RecordSubmission first, RepairGradeCells where ClearOutput was,
+    then ClearOutput, or KeepStudentOutputs (unless ``execute``); OverwriteCells left out."""
     steps = [RecordSubmission]
     for step in _defaults("sanitize_preprocessors"):
         if step is ClearOutput:
-            steps += [ClearOutput if execute else KeepStudentOutputs, RepairGradeCells]
+            steps += [RepairGradeCells, ClearOutput if execute else KeepStudentOutputs]
         elif step is not OverwriteCells:
             steps.append(step)
     if RepairGradeCells not in steps:
