@@ -561,6 +561,22 @@ def test_audit_without_a_ledger_record_lists_the_notebook(tmp_path):
     assert "no longer matches its recorded SHA-256" in rows[0]["why"]
 
 
+def test_the_ledger_never_overwrites_a_record_of_other_bytes(tmp_path):
+    pytest.importorskip("nbgrader")
+    from autograder.platforms.nbgrader import record
+    key, ledger = ("ann", ASSIGNMENT, ASSIGNMENT), str(tmp_path / "ledger")
+    copy, first = record.record_submission(ledger, key, b"first", "submitted")
+    assert record.read_record(ledger, key) == (first, b"first")
+    assert stat.S_IMODE(os.stat(copy).st_mode) == 0o400 and stat.S_IMODE(os.stat(ledger).st_mode) == 0o700
+    record.record_submission(ledger, key, b"first", "submitted")           # the same bytes again
+    history = os.path.join(os.path.dirname(copy), "history")
+    assert not os.path.exists(history)
+    record.record_submission(ledger, key, b"second", "submitted")
+    assert record.read_record(ledger, key)[1] == b"second"
+    kept = sorted(os.listdir(history))
+    assert len(kept) == 2 and open(os.path.join(history, kept[0]), "rb").read() == b"first"
+
+
 def test_scrubber_removes_lines_quoting_a_secret_but_not_the_students_own():
     from autograder.platforms.nbgrader.leaks import REMOVED, Scrubber
     secret = "W1 = np.random.randn(n_h, n_x) * 0.01"
@@ -583,7 +599,7 @@ def test_audit_without_nbgrader_says_how_to_install_it(tmp_path):
 
 # --- execution mode -----------------------------------------------------------------------------------
 
-PROBE = """import os, socket, subprocess, sys
+PROBE = """import os, socket
 print("uid", os.getuid(), "cwd", os.getcwd())
 for path in [{course!r} + '/gradebook.db', {course!r} + '/solutions/source/random_init/random_init.ipynb']:
     try:
@@ -601,8 +617,13 @@ try:
     print("NETWORK")
 except OSError as exc:
     print("no network", type(exc).__name__)
-subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(3); "
-                  "open({late!r}, 'w').write('outlived')"], start_new_session=True)
+if os.fork() == 0:                  # a detached child that tries to outlive the notebook
+    os.setsid()
+    if os.fork() == 0:
+        import time
+        time.sleep(3)
+        open({late!r}, 'w').write('outlived')
+    os._exit(0)
 print("probe done")"""
 
 
@@ -632,7 +653,7 @@ def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_pat
         assert {rubric.rubric_id(g): s for g, s in book[student].items()} == cli_points(cli[student]), student
     nb = autograded(c, "oscar")
     probe = next(cell for cell in nb["cells"] if "probe done" in "".join(cell["source"]))
-    said = "".join(o.get("text", "") for o in probe["outputs"])
+    said = "".join("".join(o.get("text", "")) for o in probe["outputs"])
     assert "probe done" in said, said
     assert "READ" not in said and "WROTE" not in said and "NETWORK" not in said, said
     assert "uid 0 " not in said and "cwd %s" % c.root not in said, said

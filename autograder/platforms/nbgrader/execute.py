@@ -38,6 +38,7 @@ import tempfile
 import time
 
 from nbformat.notebooknode import NotebookNode
+from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, List, Unicode
 
@@ -188,7 +189,6 @@ class ExecutePrivately(ExecuteSafely):
         kwargs.setdefault("env", env)
         if self._uid is not None:
             uid, connection = self._uid, self.km.connection_file
-            self.km.kernel_cmd = []
             self.km.kernel_spec.argv = [sys.executable, "-m", "autograder.platforms.nbgrader.kernel_launcher",
                                         str(uid), "-f", "{connection_file}"]
 
@@ -199,6 +199,8 @@ class ExecutePrivately(ExecuteSafely):
                     raise OSError("unshare(CLONE_NEWNET) failed")
             kwargs["preexec_fn"] = no_network
         return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)     # nbclient binds the sync name to its own
 
 
 def kill_user(uid):

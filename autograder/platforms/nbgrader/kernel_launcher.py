@@ -1,36 +1,45 @@
 """Start an IPython kernel as a private uid: ``python -m autograder.platforms.nbgrader.kernel_launcher UID -f CONN``.
 
-Design: started as root by ``ExecutePrivately`` (execute.py) inside a new network namespace. It
-imports, as root, the modules a notebook of this course needs (the interpreter may live where a
-private uid cannot read, such as /root/.pyenv), then becomes ``UID`` with no supplementary
-groups and a small process limit, and only then starts the kernel, which runs the student's
-cells. Nothing here reads a student's file.
+Design: started as root by ``ExecutePrivately`` (execute.py), already inside a new network
+namespace. As root it sets the kernel up completely (IPKernelApp.initialize: sockets bound,
+shell created; no cell runs there) and imports the modules a notebook of this course uses,
+because after the drop the interpreter's own files may be unreadable (a Python under /root, as
+on some graders' machines). Then it becomes ``UID`` with no supplementary groups and a limit on
+processes, and only then starts the kernel's loop, which runs the student's cells.
 """
 
+import importlib
 import os
 import resource
 import sys
 
-PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "json", "math", "random", "itertools", "collections",
-           "functools", "time", "warnings", "copy", "pathlib", "textwrap", "ipykernel.kernelapp")
+PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "json", "math",
+           "random", "itertools", "collections", "functools", "time", "warnings", "copy", "pathlib",
+           "textwrap", "socket", "subprocess", "glob", "pdb", "types", "builtins", "inspect", "traceback")
 MAX_PROCESSES = 256       # per uid: enough for a kernel's threads, too few for a fork bomb
+
+
+def become(uid):
+    os.setgroups([])
+    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
+    os.setgid(uid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise SystemExit("kernel_launcher: could not become uid %d" % uid)
 
 
 def main(argv):
     uid = int(argv[0])
-    import importlib
     for name in PRELOAD:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
-    os.setgroups([])
-    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
-    os.setgid(uid)
-    os.setuid(uid)
-    from ipykernel import kernelapp
-    sys.argv = [sys.argv[0]] + argv[1:]
-    kernelapp.launch_new_instance()
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize(argv[1:])
+    become(uid)
+    app.start()
 
 
 if __name__ == "__main__":

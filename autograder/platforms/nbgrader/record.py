@@ -23,6 +23,9 @@ one, its file is read again: if the bytes hash the same, that grading is adopted
 are recorded; if not, it is thrown away and the file is graded afresh. Nothing is written to the
 ledger for a submission before nbgrader reaches it.
 
+Autograding again (``--force``, or after a resubmission) never erases evidence: a record of
+other bytes moves to ``history/`` before the new one is written.
+
 ``python -m autograder audit`` (``audit.py``) compares the submitted file with the recorded hash,
 regrades the recorded copy and compares that with the gradebook and with the recorded score.
 
@@ -111,8 +114,19 @@ def sha256(data):
 
 
 def record_submission(ledger, key, data, source):
-    """Write the copy and the record of ``data`` (the submitted bytes); returns (copy path, record)."""
+    """Write the copy and the record of ``data`` (the submitted bytes); returns (copy path, record).
+
+    A record of different bytes (a resubmission, or a file swapped since the last autograde) is
+    never overwritten: it moves to ``history/`` next to it, named by the time it was recorded."""
     copy, meta = ledger_paths(ledger, *key)
+    old, _ = read_record(ledger, key)
+    if old is not None and old.get("sha256") != sha256(data):
+        history = os.path.join(os.path.dirname(meta), "history")
+        os.makedirs(history, mode=FOLDER_MODE, exist_ok=True)
+        stamp = str(old.get("recorded_at", "unknown")).replace(":", "")
+        for path in (copy, meta):
+            base, ext = os.path.splitext(os.path.basename(path))
+            os.replace(path, os.path.join(history, "%s.%s%s" % (base, stamp, ext)))
     _write_private(copy, data)
     record = {"student": key[0], "assignment": key[1], "notebook": key[2], "sha256": sha256(data),
               "bytes": len(data), "source": source, "copy": os.path.basename(copy),
