@@ -21,9 +21,10 @@ Nothing in ``solutions/source/`` is edited by hand. It is made from four inputs:
   Its points are the rubric's, so nbgrader's gradebook and the command line count the same
   things. A grade cell has a visible part, one small case the student can read and rerun, and a
   hidden part (``### BEGIN/END HIDDEN TESTS``) that calls ``autograder.notebook.check(id)``, the
-  same engine as the command line. Under ``nbgrader autograde`` the outputs of every grade cell
-  are replaced by the isolated grader's verdict (``autograder/platforms/nbgrader/steps.py``), so neither
-  part decides a score there; they help the student and the instructor running the source.
+  same engine as the command line. Under ``nbgrader autograde`` neither part runs: each grade cell
+  is rebuilt without its hidden part and its only output is the isolated grader's verdict
+  (``autograder/platforms/nbgrader/``, repair.py and verdicts.py); both parts help the student
+  and the instructor running the source.
 * ``assignment/lesson_tools.py`` and ``assignment/lesson_studies.py``: the experiments the
   lesson's cells import. Each is copied next to the source notebook, so nbgrader's
   generate_assignment releases it and autograde puts the instructor's copy next to every

@@ -18,8 +18,9 @@ that kernel
   ``kernel_launcher.py``, which imports what the notebook needs and then drops privileges before
   the kernel runs any cell. The course folder, the gradebook, the ledger, other submissions and
   the grader are then out of its reach as long as they are not world-writable and the course
-  folder is not world-readable (mode 0700; see docs/instructors.md). When the notebook is done,
-  every process of that uid is killed, so nothing it started outlives autograde.
+  folder is not world-readable (mode 0700; see docs/instructors.md). The uid comes from
+  ``sandbox/uids.py`` (a reserved range, checked free, claimed); when the notebook is done it is
+  released: every process of that uid is killed, so nothing it started outlives autograde.
 * Not as root, it refuses to run unless ``allow_unsafe = True``: the kernel would then run as
   the instructor, able to read solutions and classmates and to write the gradebook. The docs
   say so.
@@ -32,7 +33,6 @@ the lesson's code may read to shorten its training runs.
 
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -47,7 +47,6 @@ try:   # nbclient's exceptions: a dead kernel, and a kernel that ignored the int
 except ImportError:    # pragma: no cover - very old nbclient
     from nbconvert.preprocessors.execute import CellTimeoutError, DeadKernelError
 
-KERNEL_UID_BASE = 5_000_000   # private uids: above the sandbox's 100000 + pid (pid_max is 4194304)
 CLONE_NEWNET = 0x40000000
 
 
@@ -139,7 +138,8 @@ class ExecutePrivately(ExecuteSafely):
         self._scratch = tempfile.mkdtemp(prefix="autograder-kernel-")
         work = os.path.join(self._scratch, "work")
         shutil.copytree(folder, work, ignore=shutil.ignore_patterns(".*", "__pycache__"))
-        self._uid = KERNEL_UID_BASE + os.getpid() if root else None
+        from ...sandbox import uids
+        self._uid = uids.reserve() if root else None          # a checked, claimed uid of its own
         if self._uid is not None:
             for base, dirs, files in os.walk(self._scratch):
                 for name in [base] + [os.path.join(base, n) for n in dirs + files]:
@@ -151,7 +151,7 @@ class ExecutePrivately(ExecuteSafely):
             nb, out = super().preprocess(nb, resources, km)
         finally:
             if self._uid is not None:
-                kill_user(self._uid)
+                uids.release(self._uid)       # every process it started, every file it left in /tmp
             shutil.rmtree(self._scratch, ignore_errors=True)
         out["metadata"]["path"] = folder
         return nb, out
@@ -202,17 +202,3 @@ class ExecutePrivately(ExecuteSafely):
 
     start_new_kernel = run_sync(async_start_new_kernel)     # nbclient binds the sync name to its own
 
-
-def kill_user(uid):
-    """SIGKILL every process of ``uid`` (what a kernel left behind: detached, double-forked), as root."""
-    for _ in range(3):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.setgid(uid)
-                os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
-        time.sleep(0.05)

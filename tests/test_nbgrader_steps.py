@@ -1,0 +1,204 @@
+"""The course's nbgrader steps on their own, and execution mode in a real course (root only).
+
+The end-to-end course with every attack is tests/test_nbgrader_course.py; these are the pieces
+it relies on, each with a case it must refuse: hidden tests stripped for feedback, verdicts
+scored by nbgrader's own ``determine_grade`` outside a course, the audit's comparison and its
+ledger evidence, the ledger's history, the scrubbing of grader messages; and a course in
+execution mode whose kernel must run as a private uid, in a scratch copy, without network,
+and leave no process behind.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder import rubric
+from conftest import CORPUS, ROOT, SOLUTION
+
+import nbgrader_support as ns
+from test_nbgrader_course import KERNEL_MARK, autograded, cli_points, cli_results
+
+ASSIGNMENT = ns.ASSIGNMENT
+COMMITTED_RELEASE = os.path.join(ROOT, "assignment", ASSIGNMENT + ".ipynb")
+
+
+def test_hide_hidden_tests_strips_regions_and_quoted_lines():
+    pytest.importorskip("nbgrader")
+    import nbformat
+    from autograder.platforms.nbgrader.steps import HideHiddenTests
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1\n### BEGIN HIDDEN TESTS\nsecret_check(1)\n### END HIDDEN TESTS\ny = 2"),
+        nbformat.v4.new_code_cell("z = 3\n### BEGIN HIDDEN TESTS\nunterminated_secret()"),
+        nbformat.v4.new_code_cell("print(In)", outputs=[nbformat.v4.new_output(
+            "stream", name="stdout", text="['x = 1\\nsecret_check(1)', 'z']\nfine\n")])])
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    assert [c.source for c in nb.cells[:2]] == ["x = 1\ny = 2", "z = 3"]
+    assert nb.cells[2].outputs[0]["text"] == "[hidden]\nfine\n"
+
+
+def test_grade_in_isolation_sets_nbgrader_scores_without_a_course(tmp_path):
+    """Outside a course (no submitted file) it grades the processed notebook; nbgrader's own
+    determine_grade then reads the command line's points from the outputs it wrote."""
+    pytest.importorskip("nbgrader")
+    import nbformat
+    from nbgrader.utils import determine_grade
+    from autograder.platforms.nbgrader.steps import GradeInIsolation
+    with open(COMMITTED_RELEASE, encoding="utf-8") as f:
+        release = json.load(f)
+    filled = ns.fill(release, path=os.path.join(CORPUS, "wrong", "zero_weights.py"))
+    nb = nbformat.reads(json.dumps(filled), as_version=4)
+    nb, _ = GradeInIsolation().preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    scores = {rubric.rubric_id(c.metadata.nbgrader.grade_id): determine_grade(c)[0]
+              for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert scores == {i.id: (0 if i.id in ("init.breaks_symmetry", "init.small_scale") else i.points)
+                      for i in rubric.ITEMS}
+
+
+def test_audit_report_when_all_agree_and_when_not_autograded():
+    from autograder.platforms.nbgrader import audit
+    full = {i.id: float(i.points) for i in rubric.ITEMS}
+    key = ("ann", ASSIGNMENT)
+    book = {key: {i: (p, None, None) for i, p in full.items()}}
+    submitted = {key: "a.ipynb", ("ben", ASSIGNMENT): "b.ipynb"}
+    assert audit.compare(book, {key: full}, {key: "a.ipynb"}) == []
+    assert "every gradebook score equals" in audit.report(1, [])
+    rows = audit.compare(book, {k: full for k in submitted}, submitted)
+    assert [(r["student"], r["why"]) for r in rows] == [("ben", "submitted but not autograded")]
+    manual = {key: dict(book[key], **{"init.shapes": (0.0, 0.0, None)})}
+    rows = audit.compare(manual, {key: full}, {key: "a.ipynb"})
+    assert rows[0]["why"].startswith("includes a manual grade") and rows[0]["items"] == [("init.shapes", 0.0, 10.0)]
+    assert "manual score 0 on the autograded cell init.shapes (isolated grader: 10), which changes" in rows[0]["why"]
+    same = {key: dict(book[key], **{"init.shapes": (10.0, 10.0, 2.0)})}     # a manual grade that agrees
+    rows = audit.compare(same, {key: full}, {key: "a.ipynb"})
+    assert rows[0]["items"] == [] and "which changes" not in rows[0]["why"]
+    assert "manual score 10 on the autograded cell init.shapes" in rows[0]["why"] and "extra credit 2" in rows[0]["why"]
+
+
+def test_audit_without_a_ledger_record_lists_the_notebook(tmp_path):
+    from autograder.platforms.nbgrader import audit
+    full = {i.id: float(i.points) for i in rubric.ITEMS}
+    key = ("ann", ASSIGNMENT)
+    path = tmp_path / "a.ipynb"
+    path.write_bytes(b"handed in")
+    book = {key: {i: (p, None, None) for i, p in full.items()}}
+    rows = audit.compare(book, {key: full}, {key: str(path)}, ledger={})
+    assert "no autograde record in the ledger" in rows[0]["why"]
+    record = {"sha256": hashlib.sha256(b"handed in").hexdigest(), "score": 100}
+    ledger = {key: (record, "copy", record["sha256"])}
+    assert audit.compare(book, {key: full}, {key: str(path)}, ledger=ledger) == []
+    path.write_bytes(b"swapped")
+    rows = audit.compare(book, {key: full}, {key: str(path)}, ledger=ledger)
+    assert "submitted file changed after autograde" in rows[0]["why"]
+    rows = audit.compare(book, {key: full}, {key: str(path)}, ledger={key: (record, "copy", "0" * 64)})
+    assert "no longer matches its recorded SHA-256" in rows[0]["why"]
+
+
+def test_the_ledger_never_overwrites_a_record_of_other_bytes(tmp_path):
+    pytest.importorskip("nbgrader")
+    from autograder.platforms.nbgrader import record
+    key, ledger = ("ann", ASSIGNMENT, ASSIGNMENT), str(tmp_path / "ledger")
+    copy, first = record.record_submission(ledger, key, b"first", "submitted")
+    assert record.read_record(ledger, key) == (first, b"first")
+    assert stat.S_IMODE(os.stat(copy).st_mode) == 0o400 and stat.S_IMODE(os.stat(ledger).st_mode) == 0o700
+    record.record_submission(ledger, key, b"first", "submitted")           # the same bytes again
+    history = os.path.join(os.path.dirname(copy), "history")
+    assert not os.path.exists(history)
+    record.record_submission(ledger, key, b"second", "submitted")
+    assert record.read_record(ledger, key)[1] == b"second"
+    kept = sorted(os.listdir(history))
+    assert len(kept) == 2 and open(os.path.join(history, kept[0]), "rb").read() == b"first"
+
+
+def test_scrubber_removes_lines_quoting_a_secret_but_not_the_students_own():
+    from autograder.platforms.nbgrader.leaks import REMOVED, Scrubber
+    secret = "W1 = np.random.randn(n_h, n_x) * 0.01"
+    scrub = Scrubber([secret, "short line", "dW1 = np.dot(dZ1, X.T) / m"], own=["dW1 = np.dot(dZ1, X.T) / m"])
+    text = "forward raised ValueError: '    %s\\n'\nfine\ndW1 = np.dot(dZ1, X.T) / m\nshort line" % secret
+    assert scrub(text).split("\n") == [REMOVED, "fine", "dW1 = np.dot(dZ1, X.T) / m", "short line"]
+    assert Scrubber([])(text) == text
+
+
+def test_audit_without_nbgrader_says_how_to_install_it(tmp_path):
+    fake = tmp_path / "nbgrader"          # a package that fails to import hides the real one
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('nbgrader is not installed')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
+    done = subprocess.run([sys.executable, "-m", "autograder", "audit", str(tmp_path), ASSIGNMENT],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "pip install" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    shutil.rmtree(fake)
+
+
+# --- execution mode -----------------------------------------------------------------------------------
+
+PROBE = """import os, socket
+print("uid", os.getuid(), "cwd", os.getcwd())
+for path in [{course!r} + '/gradebook.db', {course!r} + '/solutions/source/random_init/random_init.ipynb']:
+    try:
+        open(path).read(10)
+        print("READ", path)
+    except OSError as exc:
+        print("denied", type(exc).__name__)
+try:
+    open({course!r} + '/KERNEL_RAN_oscar', 'w').write('ran')
+    print("WROTE course")
+except OSError as exc:
+    print("denied write", type(exc).__name__)
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    print("NETWORK")
+except OSError as exc:
+    print("no network", type(exc).__name__)
+if os.fork() == 0:                  # a detached child that tries to outlive the notebook
+    os.setsid()
+    if os.fork() == 0:
+        import time
+        time.sleep(3)
+        open({late!r}, 'w').write('outlived')
+    os._exit(0)
+print("probe done")"""
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="execution mode needs root")
+def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_path_factory):
+    pytest.importorskip("nbgrader")
+    pytest.importorskip("ipykernel")
+    c = ns.Course(tmp_path_factory.mktemp("course"))
+    config = c.path("nbgrader_config.py")
+    with open(config, encoding="utf-8") as f:
+        text = f.read()
+    assert "EXECUTE_STUDENT_CODE = False" in text
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(text.replace("EXECUTE_STUDENT_CODE = False", "EXECUTE_STUDENT_CODE = True"))
+    import tempfile
+    drop = tempfile.mkdtemp(prefix="autograder-drop-")    # a folder the kernel's uid may write, outside the course
+    os.chmod(drop, 0o777)
+    late = os.path.join(drop, "late")
+    release = c.release_notebook()
+    oscar = ns.extra_cells(ns.fill(release, path=os.path.join(CORPUS, "wrong", "scale_0_1.py")),
+                           [PROBE.format(course=c.root, late=late)])
+    paths = {"alice": c.submit("alice", ns.fill(release, path=SOLUTION)), "oscar": c.submit("oscar", oscar)}
+    cli = cli_results(paths, tmp_path_factory.mktemp("cli"))
+    c.nbgrader("autograde", ASSIGNMENT)
+    book = c.gradebook()
+    for student in paths:
+        assert {rubric.rubric_id(g): s for g, s in book[student].items()} == cli_points(cli[student]), student
+    nb = autograded(c, "oscar")
+    probe = next(cell for cell in nb["cells"] if "probe done" in "".join(cell["source"]))
+    said = "".join("".join(o.get("text", "")) for o in probe["outputs"])
+    assert "probe done" in said, said
+    assert "READ" not in said and "WROTE" not in said and "NETWORK" not in said, said
+    assert "uid 0 " not in said and "cwd %s" % c.root not in said, said
+    time.sleep(4)                                   # the detached process would have written by now
+    outlived = os.path.exists(late)
+    shutil.rmtree(drop, ignore_errors=True)
+    assert not outlived and not os.path.exists(c.path(KERNEL_MARK + "oscar"))
+    alice = json.dumps(autograded(c, "alice"))
+    assert "Experiment cell: not run during autograde" in alice
