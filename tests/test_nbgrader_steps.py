@@ -167,7 +167,7 @@ print("probe done")"""
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="execution mode needs root")
-def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_path_factory):
+def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_path_factory, request):
     pytest.importorskip("nbgrader")
     pytest.importorskip("ipykernel")
     c = ns.Course(tmp_path_factory.mktemp("course"))
@@ -180,6 +180,7 @@ def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_pat
     import tempfile
     drop = tempfile.mkdtemp(prefix="autograder-drop-")    # a folder the kernel's uid may write, outside the course
     os.chmod(drop, 0o777)
+    request.addfinalizer(lambda: shutil.rmtree(drop, ignore_errors=True))
     late = os.path.join(drop, "late")
     release = c.release_notebook()
     oscar = ns.extra_cells(ns.fill(release, path=os.path.join(CORPUS, "wrong", "scale_0_1.py")),
@@ -197,8 +198,6 @@ def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_pat
     assert "READ" not in said and "WROTE" not in said and "NETWORK" not in said, said
     assert "uid 0 " not in said and "cwd %s" % c.root not in said, said
     time.sleep(4)                                   # the detached process would have written by now
-    outlived = os.path.exists(late)
-    shutil.rmtree(drop, ignore_errors=True)
-    assert not outlived and not os.path.exists(c.path(KERNEL_MARK + "oscar"))
+    assert not os.path.exists(late) and not os.path.exists(c.path(KERNEL_MARK + "oscar"))
     alice = json.dumps(autograded(c, "alice"))
     assert "Experiment cell: not run during autograde" in alice

@@ -193,8 +193,8 @@ class RecordSubmission(NbGraderPreprocessor):
             key = tuple("unknown" if k is None else str(k) for k in key)
         copy, record = record_submission(self.ledger(), key, data, source)
         job = self._adopt(path, record["sha256"]) or IsolatedGrading(copy)
-        running[key_of(resources)] = {"job": job, "record": record, "notes": [],
-                                      "ledger": self.ledger(), "ledger_key": key}
+        running[key_of(resources)] = {"job": job, "record": record, "notes": [], "ledger": self.ledger(),
+                                      "ledger_key": key, "scratch_ledger": getattr(self, "_scratch", None)}
         if path is not None:
             self._grade_ahead(path)
         return nb, resources

@@ -20,6 +20,7 @@ score nobody computed.
 """
 
 import os
+import shutil
 import time
 
 from nbformat.notebooknode import NotebookNode, from_dict
@@ -66,6 +67,8 @@ class GradeInIsolation(NbGraderPreprocessor):
         results = state["job"].wait(self.grade_seconds)
         record = record_score(state["ledger"], state["ledger_key"], state["record"], results)
         scrub = self.scrubber(key, state) or (lambda text: text)
+        if state.get("scratch_ledger"):       # outside a course: nobody will audit it
+            shutil.rmtree(state["scratch_ledger"], ignore_errors=True)
         tests = {t["tags"][0]: dict(t, output=scrub(t.get("output", ""))) for t in results["tests"] if t.get("tags")}
         folder = ((resources or {}).get("metadata") or {}).get("path")
         notes = _worth_reading(scrub(results.get("output", "")).splitlines(), folder)
