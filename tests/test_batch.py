@@ -1,8 +1,10 @@
 """grade-all: a whole class in parallel, resumable, robust to bad submissions.
 
-A handful of corpus submissions is graded for real (two workers); the pool's
-robustness (a grader that raises, a worker that dies, one that hangs) is tested
-with a stand-in grading function so that it takes seconds, not minutes.
+A handful of corpus submissions is graded for real (two workers, warm pool); the
+pool's robustness (a grader that raises, a worker that dies, one that hangs) and the
+rough edges of a run (lock, sweep, failed writes) are tested with a stand-in grading
+function so that they take seconds, not minutes. The warm pool (sandbox/pool.py) is
+tested on its own and on hostile submissions graded one after another in one worker.
 """
 
 import csv
@@ -10,6 +12,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -17,6 +20,7 @@ import time
 import pytest
 
 from autograder import rubric
+from autograder.errors import UsageError
 from autograder.platforms import batch
 from conftest import CORPUS, ROOT
 
@@ -40,17 +44,22 @@ def expected_total(path):
 def test_discover_reads_both_layouts_and_names_problems(tmp_path):
     (tmp_path / "alice.py").write_text("x = 1\n")
     (tmp_path / "bob.ipynb").write_text("{}")
-    (tmp_path / "carol" / "ps1").mkdir(parents=True)
+    (tmp_path / "carol" / "ps1" / ".ipynb_checkpoints").mkdir(parents=True)
+    (tmp_path / "carol" / "ps1" / "random_init.ipynb").write_text("{}")
     (tmp_path / "dave").mkdir()
+    (tmp_path / "frank" / "ps1" / ".ipynb_checkpoints").mkdir(parents=True)   # a folder without code
+    (tmp_path / "frank" / "ps1" / ".ipynb_checkpoints" / "random_init-checkpoint.ipynb").write_text("{}")
+    (tmp_path / "frank" / "ps1" / "notes.txt").write_text("I will submit tomorrow")
     (tmp_path / "erin.py").write_text("")
     (tmp_path / "erin.ipynb").write_text("{}")
     (tmp_path / "grades.csv").write_text("")          # not a submission
     (tmp_path / ".hidden.py").write_text("")
     found = {s: (p, why) for s, p, why in batch.discover(str(tmp_path), assignment="ps1")}
-    assert sorted(found) == ["alice", "bob", "carol", "dave", "erin"]
+    assert sorted(found) == ["alice", "bob", "carol", "dave", "erin", "frank"]
     assert found["carol"][0] == str(tmp_path / "carol" / "ps1")
     assert found["dave"][0] is None and "no folder ps1" in found["dave"][1]
     assert found["erin"][0] is None and "two submissions" in found["erin"][1]
+    assert found["frank"][0] is None and "holds no .py or .ipynb file" in found["frank"][1]
     assert found["alice"] == (str(tmp_path / "alice.py"), "")
     with pytest.raises(batch.BatchError, match="not a folder"):
         batch.discover(str(tmp_path / "nope"))
@@ -75,6 +84,8 @@ def graded_class(tmp_path_factory):
     (subs / "carol" / "ps1").mkdir(parents=True)                         # nbgrader's layout
     shutil.copy(WRONG_SCALE, subs / "carol" / "ps1" / "random_init.py")
     (subs / "dave.py").write_text("def initialize_parameters(:\n")      # does not even parse
+    (subs / "frank").mkdir()                                             # a folder without code
+    (subs / "frank" / "README.txt").write_text("forgot to upload\n")
     out = tmp / "grades.csv"
     log = io.StringIO()
     done = batch.grade_all(str(subs), str(out), jobs=2, stream=log, results_dir=str(tmp / "feedback"))
@@ -87,7 +98,9 @@ def test_csv_has_a_column_per_rubric_id_and_the_right_totals(graded_class):
         header = f.readline().strip().split(",")
     assert header == ["student"] + [i.id for i in rubric.ITEMS] + ["total", "status", "detail"]
     rows = read_csv(out)
-    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin"]
+    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    frank = rows.pop("frank")
+    assert frank["status"] == "missing" and frank["total"] == "" and "no .py or .ipynb" in frank["detail"]
     assert rows["alice"]["total"] == rows["erin"]["total"] == "100"
     assert int(rows["bob"]["total"]) == expected_total(WRONG_FORWARD)
     assert rows["bob"]["forward.values"] == "0" and rows["bob"]["init.shapes"] == "10"
@@ -102,6 +115,8 @@ def test_csv_has_a_column_per_rubric_id_and_the_right_totals(graded_class):
 def test_each_student_gets_a_results_json(graded_class):
     subs, out, _, _ = graded_class
     rows = read_csv(out)
+    assert not os.path.exists(os.path.join(os.path.dirname(str(out)), "feedback", "frank.json"))
+    del rows["frank"]
     for student in rows:
         with open(os.path.join(os.path.dirname(str(out)), "feedback", student + ".json"), encoding="utf-8") as f:
             data = json.load(f)
@@ -123,7 +138,7 @@ def test_summary_names_the_most_lost_items_and_is_plotted(graded_class):
 
 def test_progress_went_to_the_log(graded_class):
     log = graded_class[3]
-    assert "5 to grade" in log and "5/5 100%" in log
+    assert "6 students: 5 to grade" in log and "5/5 100%" in log
 
 
 def test_rerun_skips_unchanged_and_regrades_what_changed(graded_class, tmp_path):
@@ -136,6 +151,7 @@ def test_rerun_skips_unchanged_and_regrades_what_changed(graded_class, tmp_path)
     done = batch.grade_all(str(copy), str(csv_copy), jobs=2, plot=False, stream=io.StringIO())
     assert done["skipped"] == 4 and done["graded"] == 1
     rows = read_csv(csv_copy)
+    assert rows["frank"]["status"] == "missing"
     assert int(rows["bob"]["total"]) == expected_total(WRONG_BACKWARD)
     assert rows["alice"]["total"] == "100"
     with open(str(csv_copy) + ".state.jsonl", encoding="utf-8") as f:
@@ -155,9 +171,10 @@ def stand_in_grader(path):
         raise RuntimeError("grader bug")
     if name.startswith("die"):
         os._exit(3)
-    if name.startswith("hang"):
+    if name.startswith(("hang", "slow")):
         time.sleep(60)
-    return {"status": "graded", "points": {i.id: i.points for i in rubric.ITEMS}, "total": 100}
+    return {"status": "graded", "points": {i.id: i.points for i in rubric.ITEMS}, "total": 100,
+            "results": {"score": 100, "tests": [], "graded": name}}
 
 
 def test_one_bad_submission_never_stops_the_batch(tmp_path):
@@ -193,3 +210,180 @@ def test_command_line_exit_status(tmp_path):
                            "--csv", str(tmp_path / "g.csv")], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2 and "not a folder" in done.stderr
+
+
+# -- the plot -------------------------------------------------------------------------------------
+def test_plot_has_a_histogram_of_total_scores_and_legends(graded_class):
+    _, out, done, _ = graded_class
+    csv_totals = sorted(float(r["total"]) for r in read_csv(out).values() if r["status"] == "graded")
+    scores = batch.totals(done["rows"])
+    assert sorted(scores) == csv_totals and len(scores) == 5
+    bars_ax, hist_ax = batch.figure(done["summary"], scores).axes
+    heights = [p.get_height() for p in hist_ax.patches]
+    assert len(heights) == len(batch.histogram_bins()) - 1 == 10
+    assert sum(heights) == 5 and heights[-1] == 2               # alice and erin: full marks, last bin
+    assert heights[0] == 1                                       # dave: 0 points
+    hist_labels = [t.get_text() for t in hist_ax.get_legend().get_texts()]
+    assert "students (5 graded)" in hist_labels
+    assert "mean %.1f" % (sum(scores) / 5) in hist_labels
+    bar_labels = [t.get_text() for t in bars_ax.get_legend().get_texts()]
+    assert bar_labels == ["lost by %d%% or more of the class" % batch.WIDELY_LOST,
+                          "lost by fewer than %d%%" % batch.WIDELY_LOST]
+
+
+# -- rough edges of a run -------------------------------------------------------------------------
+def test_rerun_writes_missing_feedback_files_without_grading_again(graded_class, tmp_path):
+    subs, out, _, _ = graded_class
+    csv_copy, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
+    shutil.copy(out, csv_copy)
+    shutil.copy(str(out) + ".state.jsonl", str(csv_copy) + ".state.jsonl")
+    shutil.copytree(os.path.join(os.path.dirname(str(out)), "feedback"), feedback)
+    original = (feedback / "bob.json").read_text()
+    (feedback / "bob.json").unlink()
+    log = io.StringIO()
+    done = batch.grade_all(str(subs), str(csv_copy), jobs=2, plot=False, stream=log, results_dir=str(feedback))
+    assert done["graded"] == 0 and done["skipped"] == 5 and done["rewritten"] == 1
+    assert (feedback / "bob.json").read_text() == original
+    assert "1 feedback files written again" in log.getvalue()
+
+
+def test_a_failed_feedback_write_is_not_recorded_as_graded(tmp_path):
+    subs, feedback, out = tmp_path / "subs", tmp_path / "feedback", tmp_path / "g.csv"
+    subs.mkdir()
+    for name in ("ok1", "ok2"):
+        (subs / (name + ".py")).write_text("# %s\n" % name)
+    (feedback / "ok1.json").mkdir(parents=True)          # a folder where ok1's file must go: the write fails
+    batch.grade_all(str(subs), str(out), jobs=1, plot=False, stream=io.StringIO(), results_dir=str(feedback),
+                    grade_fn=stand_in_grader)
+    rows = read_csv(out)
+    assert rows["ok2"]["status"] == "graded" and json.loads((feedback / "ok2.json").read_text())["score"] == 100
+    assert rows["ok1"]["status"] == "error"
+    assert "feedback file could not be written" in rows["ok1"]["detail"]
+    assert batch.load_state(str(out) + ".state.jsonl")["ok1"]["status"] == "error"
+    (feedback / "ok1.json").rmdir()
+    done = batch.grade_all(str(subs), str(out), jobs=1, plot=False, stream=io.StringIO(),
+                           results_dir=str(feedback), grade_fn=stand_in_grader)
+    assert done["graded"] == 1 and done["skipped"] == 1
+    assert read_csv(out)["ok1"]["status"] == "graded"
+    assert json.loads((feedback / "ok1.json").read_text())["graded"] == "ok1.py"
+    assert not [n for n in os.listdir(feedback) if n.startswith(".")]     # no temporary file left
+
+
+def test_a_second_run_on_the_same_csv_is_stopped_with_a_clear_message(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "g.csv"
+    subs.mkdir()
+    (subs / "ok1.py").write_text("# ok\n")
+    first = batch.RunLock(str(out), str(tmp_path / "scratch"), io.StringIO())
+    first.acquire()                                       # a run of this very process holds the CSV
+    try:
+        with pytest.raises(UsageError) as raised:
+            batch.grade_all(str(subs), str(out), jobs=1, plot=False, stream=io.StringIO(),
+                            grade_fn=stand_in_grader)
+        message = str(raised.value)
+        assert "another grade-all (pid %d" % os.getpid() in message
+        assert "wait for it to finish" in message and str(out) + ".lock" in message
+        done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(subs), "--csv", str(out)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert "autograder grade-all: another grade-all (pid %d" % os.getpid() in done.stderr
+        assert not out.exists()                           # the second run wrote nothing
+    finally:
+        first.release()
+    batch.grade_all(str(subs), str(out), jobs=1, plot=False, stream=io.StringIO(), grade_fn=stand_in_grader)
+    assert read_csv(out)["ok1"]["status"] == "graded" and not os.path.exists(str(out) + ".lock")
+
+
+KILLED_RUN = """
+import sys
+sys.path[:0] = [%r, %r]
+from autograder.platforms import batch
+from test_batch import stand_in_grader
+batch.grade_all(%r, %r, jobs=1, plot=False, grade_fn=stand_in_grader)
+"""
+
+
+def test_leftovers_of_a_killed_run_are_swept_at_the_next_start(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "g.csv"
+    subs.mkdir()
+    for name in ("ok1", "ok2", "slow"):                  # graded in this order, one worker
+        (subs / (name + ".py")).write_text("# %s\n" % name)
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN % (ROOT, os.path.dirname(__file__), str(subs), str(out))],
+                           cwd=ROOT, start_new_session=True, stderr=subprocess.DEVNULL)
+    state = str(out) + ".state.jsonl"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(batch.load_state(state)) < 2:
+            time.sleep(0.2)
+        assert len(batch.load_state(state)) == 2, "the run to be killed never graded ok1 and ok2"
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)                # the whole run, workers too, as the OOM killer would
+        run.wait()
+    with open(str(out) + ".lock", encoding="utf-8") as f:
+        scratch = json.load(f)["scratch"]
+    assert os.path.isdir(scratch)                         # the killed run left its scratch folder...
+    half = tmp_path / ".g.csv.tmp-k1ll3d"
+    half.write_text("student,half a CSV")                 # ...and, say, a half-written CSV
+    (subs / "slow.py").unlink()
+    log = io.StringIO()
+    done = batch.grade_all(str(subs), str(out), jobs=1, plot=False, stream=log, grade_fn=stand_in_grader)
+    text = log.getvalue()
+    assert "an earlier run on %s (pid %d" % (out, run.pid) in text and "did not finish" in text
+    assert scratch in text and str(half) in text
+    assert not os.path.exists(scratch) and not half.exists() and not os.path.exists(str(out) + ".lock")
+    assert done["skipped"] == 2 and done["graded"] == 0    # what the killed run graded is kept
+    assert sorted(read_csv(out)) == ["ok1", "ok2"]
+
+
+# -- the warm pool --------------------------------------------------------------------------------
+def _status_field(pid, field):
+    with open("/proc/%d/status" % pid, encoding="ascii") as f:
+        return next(line.split()[1:] for line in f if line.startswith(field + ":"))
+
+
+def test_warm_pool_forks_a_fresh_limited_child_per_sandbox(tmp_path):
+    from autograder.sandbox import pool, runner
+    launcher = pool.install()
+    try:
+        seen = []
+        for _ in range(2):
+            box = runner.Sandbox(VALID)
+            try:
+                assert box.load()["functions"]["forward"] == "ok"      # child.py runs and answers
+                pid = box.proc.pid
+                assert isinstance(box.proc, pool.ForkedChild)
+                assert int(_status_field(pid, "PPid")[0]) == launcher.proc.pid   # forked by the template
+                assert os.getsid(pid) == pid                              # its own session and group
+                with open("/proc/%d/limits" % pid, encoding="ascii") as f:
+                    limits = {line[:26].strip(): line[26:].split() for line in f}
+                assert limits["Max address space"][:2] == [str(runner.MEMORY_BYTES)] * 2
+                assert limits["Max file size"][:2] == [str(runner.FILE_BYTES)] * 2
+                if box.uid is not None:
+                    assert _status_field(pid, "Uid") == [str(box.uid)] * 4    # the private uid, as root
+                seen.append((pid, launcher.proc.pid))
+            finally:
+                box.close()
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)                                           # killed and reaped
+        assert seen[0][0] != seen[1][0] and seen[0][1] == seen[1][1]      # fresh child, same template
+        child = launcher.spawn({"PATH": os.environ.get("PATH", "")}, str(tmp_path))
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait() == -signal.SIGKILL                            # Popen's convention
+    finally:
+        pool.uninstall()
+    assert runner.LAUNCHER is None
+
+
+def test_hostile_code_cannot_reach_the_next_submission_in_the_same_worker(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    order = [("a", "hostile/monkeypatch_numpy_and_builtins.py"), ("b", "valid/np_dot.py"),
+             ("c", "hostile/escaping_process.py"), ("d", "valid/einsum.py"),
+             ("e", "hostile/sigkill_self_in_init.py"), ("f", "hostile/os_exit_in_forward.py"),
+             ("g", "valid/normal_0_01.py")]
+    for student, source in order:
+        shutil.copy(os.path.join(CORPUS, source), subs / (student + ".py"))
+    batch.grade_all(str(subs), str(tmp_path / "g.csv"), jobs=1, plot=False, stream=io.StringIO())
+    rows = read_csv(tmp_path / "g.csv")
+    for student, source in order:                          # one worker, one template, in this order
+        assert rows[student]["status"] == "graded"
+        assert int(rows[student]["total"]) == expected_total(os.path.join(CORPUS, source)), student

@@ -7,23 +7,31 @@ Design
   folder is a student, graded as a folder) or as one file per student
   (``alice.py``, ``bob.ipynb``: the student id is the file stem). ``--assignment``
   picks ``<student>/<assignment>/`` inside each student folder.
-* Parallel, and robust. One worker process per core, started with ``spawn`` so it
-  inherits no threads or locks. Each worker is fed through its own pipe, one
-  student at a time, and calls ``engine.grade``, which already runs the student's
-  code in a child of its own. Own pipes rather than a ProcessPoolExecutor: a
-  worker that dies or overruns ``--timeout`` is stopped and replaced without
-  breaking the pool, and only that student's row says ``error``. Nothing about
-  one submission can stop the batch.
+* Parallel, warm, and robust. One worker process per core, started with ``spawn`` so
+  it inherits no threads or locks. Each worker imports the grader once and installs
+  the warm pool (sandbox/pool.py): a template child that imported numpy once forks a
+  fresh child per submission, so a submission costs its checks, not two Python
+  start-ups. Each worker is fed through its own pipe, one student at a time. Own
+  pipes rather than a ProcessPoolExecutor: a worker that dies or overruns
+  ``--timeout`` is stopped and replaced without breaking the pool, and only that
+  student's row says ``error``. Nothing about one submission can stop the batch.
+  ``--dask SCHEDULER`` grades on a Dask cluster instead (batch_dask.py); everything
+  else below stays the same.
 * Resumable. After each student a JSON line is appended to ``<csv>.state.jsonl``.
   Its key is the SHA-256 of the submission's code files plus a fingerprint of the
   grader (its grading modules, numpy's and hypothesis' versions). A rerun skips a
-  student whose key is unchanged and who was graded without error; a changed
-  submission or a changed grader is graded again. Identical submissions (the
-  untouched template, say) are graded once: the grader is deterministic.
+  student whose key is unchanged and who was graded without error, and writes the
+  feedback file (``--results-dir``) of such a student if it is missing, from the
+  state; a changed submission or a changed grader is graded again. A feedback file
+  that cannot be written makes the row ``error``, so the rerun grades it again.
+  Identical submissions (the untouched template, say) are graded once: the grader
+  is deterministic.
+* One run per CSV; a killed run is swept by the next (``<csv>.lock``, batch_files.py).
 * Output. The CSV has ``student``, one column per rubric id, ``total``, ``status``
-  (``graded``, ``error`` or ``missing``) and ``detail``. The summary says which
-  rubric items the class lost most, with the notebook section that teaches each,
-  printed and drawn as a PNG next to the CSV (``<csv stem>_failures.png``). With
+  (``graded``, ``error``, or ``missing``: no submission, or a folder without any
+  .py/.ipynb file) and ``detail``. The summary says which rubric items the class lost
+  most, with the notebook section that teaches each, printed and drawn as a PNG next
+  to the CSV (``<csv stem>_failures.png``) with a histogram of total scores. With
   ``--html`` the rows (which keep each student's hint ids) also become the class report of
   class_report.py: what the class got wrong, most common misconception first.
 
@@ -31,7 +39,6 @@ Exit status of grade-all: 0 every student graded; 1 the CSV was written but some
 rows say error or missing; 2 the command was used wrongly.
 """
 
-import csv
 import hashlib
 import json
 import multiprocessing
@@ -39,6 +46,7 @@ import multiprocessing.connection
 import os
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -48,6 +56,7 @@ from .. import rubric
 from ..errors import UsageError
 from ..grading import report
 from . import class_report
+from .batch_files import SCRATCH_PREFIX, RunLock, load_state, write_atomically, write_csv
 
 CODE_EXTENSIONS = (".py", ".ipynb")
 SKIP_DIRS = ("__pycache__", ".ipynb_checkpoints")
@@ -81,11 +90,23 @@ def discover(root, assignment=None):
                              % ", ".join(os.path.basename(p) for p in paths)))
         elif not os.path.exists(paths[0]):
             students.append((student, None, "no folder %s for this student" % assignment))
+        elif os.path.isdir(paths[0]) and not any(True for _ in code_files(paths[0])):
+            students.append((student, None, "the folder %s holds no .py or .ipynb file"
+                             % os.path.relpath(paths[0], root)))
         else:
             students.append((student, paths[0], ""))
     if not students:
         raise BatchError("%s holds no .py or .ipynb file and no student folder" % root)
     return students
+
+
+def code_files(folder):
+    """(relative path, full path) of every .py/.ipynb file under FOLDER that the grader may read, sorted."""
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
+        for n in sorted(names):
+            if n.endswith(CODE_EXTENSIONS) and not n.startswith("."):
+                yield os.path.relpath(os.path.join(here, n), folder), os.path.join(here, n)
 
 
 def submission_digest(path):
@@ -94,11 +115,7 @@ def submission_digest(path):
     if os.path.isfile(path):
         files = [(os.path.splitext(path)[1], path)]   # the content and kind, not the student's file name
     else:
-        files = []
-        for folder, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-            files.extend((os.path.relpath(os.path.join(folder, n), path), os.path.join(folder, n))
-                         for n in sorted(names) if n.endswith(CODE_EXTENSIONS))
+        files = list(code_files(path))
     for rel, full in files:
         h.update(rel.encode("utf-8") + b"\0")
         with open(full, "rb") as f:
@@ -161,6 +178,8 @@ def _worker(conn, grade_fn, scratch):
     signal.signal(signal.SIGINT, signal.SIG_IGN)             # Ctrl-C is the parent's to handle
     if grade_fn is grade_row:
         from ..grading import checks, engine   # noqa: F401  (warm up once, not per student)
+        from ..sandbox import pool
+        pool.install()                          # children fork from a template that imported numpy once
     while True:
         try:
             task = conn.recv()
@@ -178,10 +197,11 @@ def _worker(conn, grade_fn, scratch):
 class Pool:
     """Worker processes, each fed through its own pipe; a stuck or dead worker is replaced."""
 
-    def __init__(self, jobs, timeout=TIMEOUT, grade_fn=grade_row):
+    def __init__(self, jobs, timeout=TIMEOUT, grade_fn=grade_row, scratch=None):
         self.jobs, self.timeout, self.grade_fn = max(1, jobs), timeout, grade_fn
         self.ctx = multiprocessing.get_context("spawn")
-        self.scratch = tempfile.mkdtemp(prefix="autograder-batch-")
+        self.scratch = scratch or tempfile.mkdtemp(prefix=SCRATCH_PREFIX + "%d-" % os.getpid())
+        os.makedirs(self.scratch, exist_ok=True)
         self.workers = []
 
     def _spawn(self):
@@ -295,43 +315,27 @@ class Progress:
                 self.last, self.last_decile, self.shown = now, decile, self.done
 
 
-def load_state(path):
-    """{student: row} from the state file; broken lines (a run that was killed mid-write) are ignored."""
-    state = {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict) and isinstance(row.get("student"), str):
-                    state[row["student"]] = row
-    except FileNotFoundError:
-        pass
-    return state
-
-
-def write_csv(rows, path):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".grades-")
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(report.CSV_HEADER)
-        for row in sorted(rows, key=lambda r: r["student"]):
-            out.writerow(report.csv_row(row["student"], row.get("points") or {}, row.get("total"),
-                                        row["status"], row.get("detail")))
-    os.replace(tmp, path)
-
-
 # -- what the class got wrong ----------------------------------------------------------------------
+# Functions of the rows the CSV is written from (``graded`` rows only), so every bar and count can be
+# checked against the CSV. matplotlib is imported in ``figure`` only: grading never pays for it.
+WIDELY_LOST = 25       # percent of the class: an item this many lost is a lesson that did not land
+BIN_POINTS = 10        # width of a histogram bin, in points (the rubric's items are worth 10-20)
+RED, GREY, BLUE = "#c0392b", "#7f8c8d", "#2e86c1"
+
+
+def _graded(rows):
+    return [r for r in rows if r.get("status") == "graded" and r.get("points")]
+
+
 def failure_summary(rows):
     """[(item, students who lost it, students graded)], the most lost first."""
-    graded = [r for r in rows if r["status"] == "graded" and r.get("points")]
+    done = _graded(rows)
     counts = []
     for item in rubric.ITEMS:
-        lost = sum(1 for r in graded if r["points"].get(item.id, 0) < item.points)
-        counts.append((item, lost, len(graded)))
-    return sorted(counts, key=lambda c: (-c[1], [i.id for i in rubric.ITEMS].index(c[0].id)))
+        lost = sum(1 for r in done if r["points"].get(item.id, 0) < item.points)
+        counts.append((item, lost, len(done)))
+    order = [i.id for i in rubric.ITEMS]
+    return sorted(counts, key=lambda c: (-c[1], order.index(c[0].id)))
 
 
 def summary_text(summary):
@@ -343,40 +347,94 @@ def summary_text(summary):
     return "\n".join(lines) + "\n"
 
 
-def plot_summary(summary, png_path):
-    """A bar per rubric item: the share of the class that lost it, labelled with its notebook section."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def totals(rows):
+    """The total score of every graded student."""
+    return [float(r["total"]) for r in _graded(rows) if r.get("total") is not None]
+
+
+def histogram_bins():
+    """Bin edges 0, 10, ..., 100 (the last bin holds full marks too)."""
+    return list(range(0, rubric.TOTAL + 1, BIN_POINTS))
+
+
+def figure(summary, scores):
+    """The matplotlib Figure: lost items (top) and the histogram of total scores (bottom)."""
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
     n = summary[0][2] if summary else 0
     ordered = list(reversed(summary))   # barh draws bottom-up: the most lost ends on top
-    fig = Figure(figsize=(9, 0.65 * len(ordered) + 1.6))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
+    fig = Figure(figsize=(9, 0.65 * len(ordered) + 5.2))
+    bars_ax, hist_ax = fig.subplots(2, 1, gridspec_kw={"height_ratios": [0.65 * len(ordered) + 1.2, 3.2]})
     shares = [100.0 * lost / n if n else 0.0 for _, lost, _ in ordered]
-    bars = ax.barh(range(len(ordered)), shares, color=["#c0392b" if s >= 25 else "#7f8c8d" for s in shares])
-    ax.set_yticks(range(len(ordered)))
-    ax.set_yticklabels(["%s\n%s" % (item.id, item.section) for item, _, _ in ordered], fontsize=8)
+    bars = bars_ax.barh(range(len(ordered)), shares, color=[RED if s >= WIDELY_LOST else GREY for s in shares])
+    bars_ax.set_yticks(range(len(ordered)))
+    bars_ax.set_yticklabels(["%s\n%s" % (item.id, item.section) for item, _, _ in ordered], fontsize=8)
     for bar, (_, lost, _) in zip(bars, ordered):
-        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, "%d/%d" % (lost, n),
-                va="center", fontsize=8)
-    ax.set_xlim(0, 110)
-    ax.set_xlabel("%% of the %d graded students who lost the item" % n)
-    ax.set_title("Which ideas of the lesson did not land")
+        bars_ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, "%d/%d" % (lost, n),
+                     va="center", fontsize=8)
+    bars_ax.set_xlim(0, 110)
+    bars_ax.set_xlabel("%% of the %d graded students who lost the item" % n)
+    bars_ax.set_title("Which ideas of the lesson did not land")
+    bars_ax.legend(handles=[Patch(color=RED, label="lost by %d%% or more of the class" % WIDELY_LOST),
+                            Patch(color=GREY, label="lost by fewer than %d%%" % WIDELY_LOST)],
+                   loc="lower right", fontsize=8)
+    hist_ax.hist(scores, bins=histogram_bins(), color=BLUE, edgecolor="white",
+                 label="students (%d graded)" % len(scores))
+    if scores:
+        mean, median = statistics.fmean(scores), statistics.median(scores)
+        hist_ax.axvline(mean, color="black", linestyle="--", label="mean %.1f" % mean)
+        hist_ax.axvline(median, color=RED, linestyle=":", label="median %.1f" % median)
+    hist_ax.set_xlim(0, rubric.TOTAL)
+    hist_ax.set_xticks(histogram_bins())
+    hist_ax.set_xlabel("total score (of %d points), in bins of %d" % (rubric.TOTAL, BIN_POINTS))
+    hist_ax.set_ylabel("students")
+    hist_ax.set_title("Distribution of total scores")
+    hist_ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def plot_summary(summary, png_path, scores=()):
+    """Draw ``figure`` to PNG_PATH; returns the path."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    fig = figure(summary, list(scores))
+    FigureCanvasAgg(fig)
     fig.savefig(png_path, dpi=110)
     return png_path
 
 
 # -- the command ---------------------------------------------------------------------------------
+def _write_feedback(results_dir, student, results):
+    path = os.path.join(results_dir, student + ".json")
+    write_atomically(path, lambda f: json.dump(results, f, indent=2))
+
+
 def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, results_dir=None,
-              plot=True, fresh=False, stream=None, grade_fn=grade_row):
-    """Grade every student under ROOT, write the CSV (and plot); returns a dict of what happened."""
+              plot=True, fresh=False, stream=None, grade_fn=grade_row, dask=None):
+    """Grade every student under ROOT, write the CSV (and plot); returns a dict of what happened.
+
+    ``dask``: a scheduler address (or a distributed Cluster) to grade on instead of local workers.
+    """
     stream = stream or sys.stderr
     students = discover(root, assignment)
+    if results_dir:
+        os.makedirs(results_dir, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX + "%d-" % os.getpid())
+    lock = RunLock(csv_path, scratch, stream)
+    try:
+        lock.acquire(results_dir)
+        return _grade_all(students, csv_path, jobs, timeout, results_dir, plot, fresh, stream, grade_fn,
+                          dask, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        lock.release()
+
+
+def _grade_all(students, csv_path, jobs, timeout, results_dir, plot, fresh, stream, grade_fn, dask, scratch):
     state_path = csv_path + ".state.jsonl"
     state = {} if fresh else load_state(state_path)
     fingerprint = grader_fingerprint()
-    rows, groups, skipped = {}, {}, 0
+    rows, groups, skipped, rewritten = {}, {}, 0, 0
     for student, path, problem in students:
         if problem:
             rows[student] = {"student": student, "status": "missing", "detail": problem}
@@ -388,58 +446,74 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
             continue
         old = state.get(student)
         if old and old.get("key") == key and old.get("status") == "graded":
-            rows[student], skipped = old, skipped + 1
-            continue
+            feedback = results_dir and os.path.join(results_dir, student + ".json")
+            if not feedback or os.path.exists(feedback):
+                rows[student], skipped = old, skipped + 1
+                continue
+            if old.get("results"):                 # graded before, but its feedback file is missing
+                try:
+                    _write_feedback(results_dir, student, old["results"])
+                    rows[student], skipped, rewritten = old, skipped + 1, rewritten + 1
+                    continue
+                except OSError:
+                    pass                             # grade it again below: the row will say why
         groups.setdefault(key, []).append((student, path))
-    if results_dir:
-        os.makedirs(results_dir, exist_ok=True)
     todo = sum(len(g) for g in groups.values())
-    jobs = jobs or default_jobs()
-    stream.write("grade-all: %d students: %d to grade on %d worker processes, %d unchanged since the last run\n"
-                 % (len(students), todo, min(jobs, len(groups)), skipped))
+    if dask is not None:
+        from .batch_dask import DaskPool
+        executor, where = DaskPool(dask), "the Dask cluster at %s" % (dask if isinstance(dask, str) else "a local cluster")
+    else:
+        jobs = jobs or default_jobs()
+        executor = Pool(jobs, timeout, grade_fn, scratch=os.path.join(scratch, "workers"))
+        where = "%d worker processes" % min(jobs, len(groups))
+    stream.write("grade-all: %d students: %d to grade on %s, %d unchanged since the last run%s\n"
+                 % (len(students), todo, where, skipped,
+                    " (%d feedback files written again)" % rewritten if rewritten else ""))
     progress = Progress(todo, stream)
     counts = {"done": 0, "errors": 0}
     start = time.monotonic()
     with open(state_path, "w" if fresh else "a", encoding="utf-8") as state_file:
         def on_done(key, result):
             for student, _ in groups[key]:
-                row = {"student": student, "key": key, "status": result.get("status", "error"),
-                       "detail": result.get("detail") or "", "points": result.get("points"),
-                       "total": result.get("total"), "hints": result.get("hints"), "limits": result.get("limits")}
+                row = dict(result, student=student, key=key, status=result.get("status", "error"),
+                           detail=result.get("detail") or "")
+                if results_dir and result.get("results"):
+                    try:
+                        _write_feedback(results_dir, student, result["results"])
+                    except OSError as exc:      # not recorded as graded: the next run grades it again
+                        row.update(status="error", detail="graded, but its feedback file could not be written "
+                                   "(%s); fix %s and run again" % (exc.strerror or exc, results_dir))
                 rows[student] = row
                 state_file.write(json.dumps(row) + "\n")
-                if results_dir and result.get("results"):
-                    with open(os.path.join(results_dir, student + ".json"), "w", encoding="utf-8") as f:
-                        json.dump(result["results"], f, indent=2)
                 counts["done"] += 1
                 counts["errors"] += row["status"] != "graded"
             state_file.flush()
             progress.update(counts["done"], counts["errors"])
 
         if groups:
-            Pool(jobs, timeout, grade_fn).run([(key, g[0][1]) for key, g in groups.items()], on_done,
-                                              tick=progress.update)
+            executor.run([(key, g[0][1]) for key, g in groups.items()], on_done, tick=progress.update)
             progress.update(final=True)
     seconds = time.monotonic() - start
     final = [rows[s] for s, _, _ in students]
     write_csv(final, csv_path)
-    with open(state_path + ".tmp", "w", encoding="utf-8") as f:   # compact: one line per student
+
+    def compact(f):                                 # one line per student
         for row in final:
             if row.get("key"):
                 f.write(json.dumps(row) + "\n")
-    os.replace(state_path + ".tmp", state_path)
+    write_atomically(state_path, compact)
     summary = failure_summary(final)
     png = None
     if plot and summary and summary[0][2]:
         try:
-            png = plot_summary(summary, os.path.splitext(csv_path)[0] + "_failures.png")
+            png = plot_summary(summary, os.path.splitext(csv_path)[0] + "_failures.png", totals(final))
         except ImportError:
             stream.write("grade-all: matplotlib is not installed, so no plot was drawn "
                          "(pip install matplotlib); the CSV is complete\n")
         except (OSError, ValueError, RuntimeError) as exc:
             stream.write("grade-all: the plot could not be drawn (%s); the CSV is complete\n" % exc)
     return {"rows": final, "graded": todo, "skipped": skipped, "seconds": seconds, "summary": summary,
-            "png": png, "csv": csv_path}
+            "png": png, "csv": csv_path, "rewritten": rewritten}
 
 
 def add_subparsers(sub):
@@ -455,6 +529,8 @@ def add_subparsers(sub):
     p.add_argument("--html", metavar="REPORT", help="also write the class report (what the class got wrong) here")
     p.add_argument("--anonymous", action="store_true", help="hide student names in the HTML report")
     p.add_argument("--compare", metavar="OLD_CSV", help="compare with an earlier grade-all CSV in the HTML report")
+    p.add_argument("--dask", metavar="SCHEDULER", help="grade on the Dask cluster at this address "
+                   "(tcp://HOST:8786) instead of local worker processes; see docs/scale.md")
     p.set_defaults(handler=command)
 
 
@@ -463,7 +539,7 @@ def command(args):
     try:
         done = grade_all(args.submissions, args.csv, jobs=args.jobs, timeout=args.timeout,
                          assignment=args.assignment, results_dir=args.results_dir,
-                         plot=not args.no_plot, fresh=args.fresh)
+                         plot=not args.no_plot, fresh=args.fresh, dask=args.dask)
     except KeyboardInterrupt:
         sys.stderr.write("\ngrade-all: interrupted. Students graded so far are kept in %s.state.jsonl; "
                          "run the same command again to go on from there.\n" % args.csv)

@@ -32,6 +32,10 @@ LOAD_SECONDS = 20.0         # wall time to run the submission's top level
 MEMORY_BYTES = 3 * 2**30    # address space of the child
 FILE_BYTES = 64 * 2**20     # largest file the child may write
 MAX_FRAME = 64 * 2**20      # largest reply read from the child
+LIMITS = ((resource.RLIMIT_AS, MEMORY_BYTES), (resource.RLIMIT_FSIZE, FILE_BYTES), (resource.RLIMIT_CORE, 0))
+# The warm pool (pool.install): when set, children are forked from a template that has imported
+# numpy once, with the same limits; when None, each child is a fresh `python -I -B child.py`.
+LAUNCHER = None
 
 
 class StudentError(Exception):
@@ -47,8 +51,7 @@ def _limit_child():
             ctypes.CDLL(None, use_errno=True).unshare(0x40000000)   # CLONE_NEWNET: no network
         except (OSError, AttributeError):
             pass
-    for limit, value in ((resource.RLIMIT_AS, MEMORY_BYTES), (resource.RLIMIT_FSIZE, FILE_BYTES),
-                         (resource.RLIMIT_CORE, 0)):
+    for limit, value in LIMITS:     # pool.py applies the same list in its forks
         try:
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
@@ -79,11 +82,15 @@ class Sandbox:
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if key in os.environ:
                 env[key] = os.environ[key]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=self.workdir, env=env, preexec_fn=_limit_child)
+        if LAUNCHER is not None:
+            self.proc = LAUNCHER.spawn(env, self.workdir)
+        else:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, cwd=self.workdir, env=env, preexec_fn=_limit_child)
         self.loaded = None
-        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+        if self.proc.stderr is not None:      # a pool's child writes its stderr to /dev/null
+            threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
 
     @staticmethod
     def _drain(stream):

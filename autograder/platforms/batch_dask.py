@@ -1,0 +1,151 @@
+"""grade-all on many machines: ``grade-all --dask SCHEDULER`` runs each submission on a Dask cluster.
+
+Design
+------
+* Same work, another executor. ``DaskPool`` has the interface of ``batch.Pool`` (``run(tasks,
+  on_done, tick)``): grade-all keeps its CSV, state file, resume and progress bar, and only where a
+  submission is graded changes. The scheduling is Dask's (``distributed.Client``); nothing here
+  schedules. A worker that dies is Dask's to retry; a task that fails for good becomes that
+  student's ``error`` row.
+* Nothing shared but the scheduler. A task carries the submission's code files themselves (a
+  submission is a few kilobytes), not a path, so workers need no shared file system: a pod of
+  dask-gateway on JupyterHub grades exactly what the instructor's machine read. The worker writes
+  them into a scratch folder of its own, under the submission's own file or folder name, and
+  grades that with ``batch.grade_row``, the very function the local pool runs.
+* Warm workers. The first task on a worker process installs the warm pool (sandbox/pool.py) and
+  imports the grader once; later tasks reuse both. Tasks on one worker process are graded one at
+  a time (a lock), so a worker started with several threads is still safe; start workers with
+  ``--nthreads 1`` and as many processes as cores instead (docs/scale.md).
+* Contained as locally. Each submission still runs in a fresh child under a private uid, which
+  needs the worker to run as root, in a container of its own (docs/scale.md).
+
+``distributed`` is an optional dependency (``pip install .[dask]``); it is imported here only, and
+only when ``--dask`` is given.
+"""
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+
+from ..errors import UsageError
+
+CONNECT_SECONDS = 30.0
+_WORKER = {"ready": False, "lock": threading.Lock()}
+
+
+class DaskUnavailable(UsageError):
+    """--dask was given, but distributed is missing or the scheduler cannot be reached."""
+
+
+# -- the instructor's side -------------------------------------------------------------------------
+def pack(path):
+    """(name, {relative path: bytes}) of a submission: one file, or a folder's code files."""
+    from .batch import code_files
+    name = os.path.basename(os.path.normpath(path))
+    if os.path.isfile(path):
+        with open(path, "rb") as f:
+            return name, {"": f.read()}
+    files = {}
+    for rel, full in code_files(path):
+        with open(full, "rb") as f:
+            files[rel] = f.read()
+    return name, files
+
+
+def connect(address):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DaskUnavailable("--dask needs the distributed package: pip install 'random-init-autograder[dask]' "
+                              "(or pip install distributed==2026.8.0)") from None
+    if not isinstance(address, str):
+        return Client(address)                # a Cluster object (tests, notebooks)
+    try:
+        return Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        raise DaskUnavailable("cannot reach the Dask scheduler at %s (%s); check the address "
+                              "(tcp://HOST:8786) and that the scheduler is running" % (address, exc)) from None
+
+
+class DaskPool:
+    """Grades [(key, path)] on a Dask cluster; the same interface as ``batch.Pool``."""
+
+    def __init__(self, address, timeout=None):
+        self.address, self.timeout = address, timeout
+        self.jobs = None
+
+    def workers(self, client):
+        info = client.scheduler_info()
+        return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+
+    def run(self, tasks, on_done, tick=None):
+        from distributed import as_completed
+        client = connect(self.address)
+        try:
+            self.jobs = self.workers(client)
+            futures = {}
+            for key, path in tasks:
+                try:
+                    name, files = pack(path)
+                except OSError as exc:
+                    on_done(key, {"status": "error", "detail": "cannot read %s: %s" % (path, exc)})
+                    continue
+                future = client.submit(grade_packed, name, files, pure=False)
+                futures[future] = key
+            done = as_completed(list(futures), with_results=False)
+            last = time.monotonic()
+            for future in done:
+                key = futures[future]
+                try:
+                    row = future.result()
+                except Exception as exc:     # a task that failed for good (KilledWorker, a lost worker)
+                    row = {"status": "error", "detail": "the Dask cluster could not grade it (%s: %s); "
+                           "grade it alone with python -m autograder grade PATH" % (type(exc).__name__, exc)}
+                future.release()
+                on_done(key, row)
+                if tick and time.monotonic() - last > 0.2:
+                    tick()
+                    last = time.monotonic()
+        finally:
+            if isinstance(self.address, str):
+                client.close()
+
+
+# -- the worker's side -----------------------------------------------------------------------------
+def _warm():
+    """Once per worker process: the warm pool, one BLAS thread, the grader imported."""
+    if _WORKER["ready"]:
+        return
+    for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(key, "1")
+    from ..grading import checks, engine  # noqa: F401
+    from ..sandbox import pool
+    pool.install()
+    _WORKER["ready"] = True
+
+
+def grade_packed(name, files):
+    """Runs on a Dask worker: write the submission into scratch, grade it, return batch's row."""
+    from .batch import grade_row
+    with _WORKER["lock"]:
+        _warm()
+        scratch = tempfile.mkdtemp(prefix="autograder-dask-")
+        try:
+            target = os.path.join(scratch, os.path.basename(name) or "submission")
+            if "" in files:
+                with open(target, "wb") as f:
+                    f.write(files[""])
+            else:
+                for rel, data in files.items():
+                    full = os.path.normpath(os.path.join(target, rel))
+                    if not full.startswith(target + os.sep):
+                        continue                      # a path that would leave the folder: not ours
+                    os.makedirs(os.path.dirname(full), exist_ok=True)
+                    with open(full, "wb") as f:
+                        f.write(data)
+                os.makedirs(target, exist_ok=True)
+            return grade_row(target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)

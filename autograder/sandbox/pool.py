@@ -1,0 +1,302 @@
+"""The warm pool: a template child that has imported numpy once forks a fresh child per submission.
+
+Design
+------
+Starting ``python -I -B child.py`` costs about one ``import numpy`` per submission, which is most
+of what a class-sized batch pays. Here a *template* process is started once per grading process
+(``python -I -B pool.py FD``). It imports numpy, compiles ``child.py`` and runs its preloads, and
+then does nothing but fork on request. Each fork becomes one submission's child exactly as if it
+had been started by ``Sandbox`` itself:
+
+* **Fresh.** The template never runs student code and never receives a submission's path: a
+  forked child has never seen other students' code, and the template's memory holds nothing but
+  the interpreter, numpy and the child's own code. ``child.py`` runs unchanged in the fork, as
+  ``__main__``, on the descriptors the grader created for that child alone.
+* **Limited.** Between fork and ``child.py`` the fork does what ``runner._limit_child`` does
+  between fork and exec: its own session and process group, a network namespace of its own when
+  root, and the resource limits ``runner.LIMITS`` (sent with every request, so there is one list).
+  The private uid is switched to by ``child.py`` itself when it loads the submission, as before.
+* **Owned by the grader.** The grader creates the pipes, passes the child's ends over a Unix
+  socket (SCM_RIGHTS) and keeps its own; it signals the child's process group itself. The
+  template only reaps: ``ForkedChild`` asks it for an exit status, and otherwise watches a pidfd,
+  so ``poll()`` costs no round trip. ``ForkedChild`` has the part of ``subprocess.Popen``
+  that ``runner.Sandbox`` uses (pid, stdin, stdout, stderr, poll, wait).
+* **Robust.** A template that died (or a broken socket) is restarted on the next spawn; if it
+  cannot start, the error is an ``OSError``, as a failed ``Popen`` would be.
+
+``install()`` makes every ``Sandbox`` of this process use a template (the batch workers call it
+once); without it nothing changes, and one ``grade`` starts ``child.py`` directly.
+
+This file is also the template's program: its top level imports only the standard library, and
+``serve`` imports nothing from the grader.
+"""
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+
+CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
+MAX_MESSAGE = 1 << 16
+TEMPLATE_START_SECONDS = 60.0   # the template imports numpy once; generous on a loaded machine
+
+
+# -- the template's side ---------------------------------------------------------------------------
+def serve(fd):
+    """The template: warm up, then fork one child per request until the socket closes."""
+    import builtins
+    import gc
+    import types
+    sock = socket.socket(fileno=fd)
+    with open(CHILD, encoding="utf-8") as f:
+        code = compile(f.read(), CHILD, "exec")
+    warm = types.ModuleType("autograder_child_template")   # not __main__: child.main() is not run
+    warm.__dict__.update(__file__=CHILD, __builtins__=builtins)
+    exec(code, warm.__dict__)                              # imports numpy, defines the child's code
+    warm.preload()
+    del warm
+    gc.collect()
+    gc.freeze()                                            # fewer pages copied in each fork
+    sock.sendall(b'{"ready": true}')
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 3)
+        except (ConnectionError, OSError):
+            return
+        if not data:
+            return
+        try:
+            request = json.loads(data.decode("utf-8"))
+            reply = _handle(request, fds, sock, code)
+        except Exception as exc:      # a bad request must not end the template
+            reply = {"error": "%s: %s" % (type(exc).__name__, exc)}
+        finally:
+            for x in fds:
+                os.close(x)
+        try:
+            sock.sendall(json.dumps(reply).encode("utf-8"))
+        except OSError:
+            return
+
+
+def _handle(request, fds, sock, code):
+    op = request.get("op")
+    if op == "fork":
+        if len(fds) != 3:
+            raise ValueError("fork needs three descriptors (stdin, stdout, stderr)")
+        pid = os.fork()
+        if pid == 0:
+            _become_child(request, fds, sock, code)        # never returns
+        return {"pid": pid}
+    if op == "status":
+        pid, flags = int(request["pid"]), 0 if request.get("block") else os.WNOHANG
+        try:
+            done, status = os.waitpid(pid, flags)
+        except ChildProcessError:
+            return {"error": "no child %d" % pid}
+        return {"code": os.waitstatus_to_exitcode(status) if done else None}
+    raise ValueError("unknown op %r" % op)
+
+
+def _become_child(request, fds, sock, code):
+    """In the fork: limits, descriptors, environment, then ``child.py`` as ``__main__``."""
+    status = 1
+    try:
+        import resource
+        import types
+        sock.close()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        os.setsid()
+        if request.get("netns") and os.geteuid() == 0:
+            try:
+                import ctypes
+                ctypes.CDLL(None, use_errno=True).unshare(0x40000000)   # CLONE_NEWNET: no network
+            except (OSError, AttributeError):
+                pass
+        for limit, value in request.get("limits", []):
+            try:
+                resource.setrlimit(limit, (value, value))
+            except (ValueError, OSError):
+                pass
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        for fd in fds:
+            if fd > 2:
+                os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        main = types.ModuleType("__main__")
+        main.__dict__.update(__file__=CHILD, __builtins__=__builtins__)
+        sys.modules["__main__"] = main
+        sys.argv = [CHILD]
+        exec(code, main.__dict__)           # child.py: sets up its descriptors, then serves requests
+        status = 0
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+# -- the grader's side -----------------------------------------------------------------------------
+class ForkedChild:
+    """What ``Sandbox`` needs of a ``Popen``, for a child forked by the template."""
+
+    def __init__(self, launcher, pid, stdin, stdout):
+        self.launcher, self.pid, self.stdin, self.stdout, self.stderr = launcher, pid, stdin, stdout, None
+        self.returncode, self._exited = None, False
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+
+    def _has_exited(self, timeout):
+        if self.pidfd is None:
+            return True                     # ask the template (WNOHANG when timeout is 0)
+        return bool(select.select([self.pidfd], [], [], timeout)[0])
+
+    def poll(self):
+        if not self._exited and self._has_exited(0):
+            code = self.launcher.status(self.pid, block=self.pidfd is not None)
+            if code is not None or self.pidfd is not None:
+                self._finish(code)
+        return self.returncode if not self._exited else (self.returncode if self.returncode is not None else -1)
+
+    def wait(self, timeout=None):
+        if not self._exited:
+            if self.pidfd is not None:
+                self._has_exited(None)
+            self._finish(self.launcher.status(self.pid, block=True))
+        return self.returncode
+
+    def _finish(self, code):
+        self.returncode, self._exited = code, True
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+class Launcher:
+    """Starts the template on first use and forks children from it; one per grading process."""
+
+    def __init__(self, limits=None, netns=None):
+        self.limits, self.netns = limits, netns
+        self.proc = self.sock = None
+        self.scratch = None
+
+    def _start(self, env):
+        import tempfile
+        self.close()
+        self.scratch = tempfile.mkdtemp(prefix="autograder-template-")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = dict(env, HOME=self.scratch, MPLCONFIGDIR=self.scratch)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", os.path.abspath(__file__), str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.scratch, env=env,
+                pass_fds=[theirs.fileno()], start_new_session=True)
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.sock.settimeout(TEMPLATE_START_SECONDS)
+        try:
+            ready = self.sock.recv(MAX_MESSAGE)
+        except OSError:
+            ready = b""
+        self.sock.settimeout(None)
+        if b"ready" not in ready:
+            self.close()
+            raise OSError("the warm pool's template process did not start (run python -I -B %s to see "
+                          "why)" % CHILD)
+
+    def _request(self, message, fds=()):
+        payload = json.dumps(message).encode("utf-8")
+        if fds:
+            socket.send_fds(self.sock, [payload], list(fds))
+        else:
+            self.sock.sendall(payload)
+        data = self.sock.recv(MAX_MESSAGE)
+        if not data:
+            raise ConnectionError("the template closed its socket")
+        reply = json.loads(data.decode("utf-8"))
+        if "error" in reply:
+            raise OSError("the warm pool's template refused: %s" % reply["error"])
+        return reply
+
+    def spawn(self, env, cwd):
+        """A fresh child running child.py, limited like ``runner._limit_child`` does; a ForkedChild."""
+        from . import runner
+        limits = self.limits if self.limits is not None else [list(x) for x in runner.LIMITS]
+        netns = self.netns if self.netns is not None else os.geteuid() == 0
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        null = os.open(os.devnull, os.O_WRONLY)   # stderr: student prints are dropped, as the drain did
+        try:
+            for attempt in range(2):
+                if self.sock is None or self.proc.poll() is not None:
+                    self._start(env)
+                try:
+                    reply = self._request({"op": "fork", "cwd": cwd, "env": env, "limits": limits,
+                                           "netns": netns}, (in_r, out_w, null))
+                    break
+                except (ConnectionError, OSError, ValueError):
+                    self.close()
+                    if attempt:
+                        raise
+        except BaseException:
+            for fd in (in_w, out_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (in_r, out_w, null):
+                os.close(fd)
+        return ForkedChild(self, int(reply["pid"]), os.fdopen(in_w, "wb"), os.fdopen(out_r, "rb", buffering=0))
+
+    def status(self, pid, block):
+        """The child's exit code (Popen's convention), None if it still runs or the template is gone."""
+        if self.sock is None:
+            return None
+        try:
+            return self._request({"op": "status", "pid": pid, "block": block}).get("code")
+        except (ConnectionError, OSError, ValueError):
+            return None
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if self.proc is not None:
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+        if self.scratch is not None:
+            import shutil
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
+
+def install(launcher=None):
+    """Make every Sandbox of this process fork its child from a template; returns the Launcher."""
+    from . import runner
+    runner.LAUNCHER = launcher or Launcher()
+    return runner.LAUNCHER
+
+
+def uninstall():
+    from . import runner
+    if runner.LAUNCHER is not None:
+        runner.LAUNCHER.close()
+    runner.LAUNCHER = None
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
