@@ -1,43 +1,51 @@
-"""Benchmark: a whole class with ``grade-all`` against ``nbgrader autograde``, same notebooks.
+"""Benchmark: a whole class with ``grade-all``, as floors per submission; optionally against nbgrader.
 
-    python benchmarks/bench_batch.py [-n 200] [-j CORES] [--course standin|project]
-                                     [--nbgrader-python PATH] [--nbgrader-count N]
-                                     [--skip-nbgrader] [--json OUT] [--keep]
+    python benchmarks/bench_batch.py [-n 200] [-j 2] [--dask-workers 1,2,4] [--floor-repeat 5]
+                                     [--with-nbgrader [--course standin|project] [--nbgrader-python PATH]
+                                      [--nbgrader-count N]] [--json OUT] [--keep]
 
 Design
 ------
+* The floor. ``python -c "import numpy"``, started as a fresh process, is timed
+  ``--floor-repeat`` times before the class and as many times after it; the median is
+  the floor. Every figure is printed as a ratio to that floor, measured in the same run
+  on the same machine, so that other load on a shared machine inflates both sides and a
+  ratio can be compared across machines. The goal (issue 14): grade-all at most
+  ``GOAL_FLOORS`` floors per submission with one worker per core.
 * The class. N students cycling through tests/corpus/{valid,wrong}/*.py. Each answer
   starts with a line naming the student, so no two files are byte-identical and
   grade-all's grade-once-per-distinct-file shortcut cannot flatter it. Each becomes
-  ``<student>/<assignment>/random_init.ipynb``, and the very same files are graded by
-  both halves.
-* The nbgrader course, one of two (``--course``):
+  ``<student>/<assignment>/random_init.ipynb`` (nbgrader's layout).
+* Local pool. ``python -m autograder grade-all --fresh --no-plot -j J`` for each J of
+  ``-j`` (a comma list: ``-j 1,2,4``), timed from start to exit: Python's start, the
+  workers, their warm pools, everything.
+* Dask. With ``--dask-workers 1,2,4`` a ``distributed.LocalCluster`` of that many worker
+  processes (one thread each) is started first (not timed, as a standing cluster would
+  be), then the same command with ``--dask ADDRESS`` is timed.
+* nbgrader (``--with-nbgrader``): ``nbgrader autograde`` on the same notebooks, one after
+  another as nbgrader runs them, with one of two courses (``--course``):
   - ``project``: the course's own nbgrader setup (nbgrader_config.py at the repository
     root, solutions/source/random_init/), copied into a temporary course. A student's
     notebook is the released notebook with the whole answer in its first answer cell.
-    nbgrader runs every cell of it and then the project's isolated-grading step.
   - ``standin``: CLEARLY A STAND-IN, for when the project's course is not there: a
     minimal temporary course built here (one answer cell, one locked setup cell, one
     grade cell per rubric id with plain asserts that approximate the rubric).
-  The default is ``project`` when its files exist.
-* grade-all: ``python -m autograder grade-all --fresh`` (nothing reused) with ``-j``
-  workers; nbgrader: only ``nbgrader autograde`` is timed (not generate_assignment),
-  run as nbgrader runs it, one notebook after another, each in a fresh kernel;
-  ``--nbgrader-count`` times it on the first N students when a full run is too long.
   nbgrader lives in its own venv, e.g. ``python3 -m venv /tmp/nbvenv-batch &&
   /tmp/nbvenv-batch/bin/pip install nbgrader==0.9.6 ipykernel numpy hypothesis matplotlib``.
 
-Prints wall time, throughput (submissions per second) and CPU seconds per submission
-of each half (CPU is what the machine's other load cannot inflate), their ratio, and
-the projected time for 1000 submissions.
+Prints the machine's load before the run, a table (executor, workers, seconds, submissions
+per second, seconds per submission, floors per submission, CPU seconds per submission, time
+for 1000) and whether the goal is met.
 """
 
 import argparse
+import csv
 import glob
 import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -203,18 +211,32 @@ def _cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def time_grade_all(folder, assignment, jobs):
+GOAL_FLOORS = 0.36      # issue 14: grade-all's seconds per submission, in floors, one worker per core
+
+
+def time_floor(repeat):
+    """Seconds of ``python -c "import numpy"`` as fresh processes: a list of REPEAT timings."""
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def time_grade_all(folder, assignment, jobs=None, dask=None):
+    """(seconds, CPU seconds of this process's children, {status: count}) of one grade-all run."""
     csv_path = os.path.join(os.path.dirname(folder), "grades.csv")
+    cmd = [sys.executable, "-m", "autograder", "grade-all", folder, "--csv", csv_path, "--assignment", assignment,
+           "--fresh", "--no-plot"] + (["--dask", dask] if dask else ["-j", str(jobs)])
     start, cpu = time.monotonic(), _cpu()
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", folder, "--csv", csv_path,
-                           "--assignment", assignment, "--fresh", "--no-plot", "-j", str(jobs)],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     seconds, cpu = time.monotonic() - start, _cpu() - cpu
     if done.returncode not in (0, 1):
         raise SystemExit("bench_batch: grade-all failed (exit %d):\n%s" % (done.returncode, done.stderr[-2000:]))
-    with open(csv_path, encoding="utf-8") as f:
-        statuses = [line.rstrip("\n").split(",")[-2] for line in f.readlines()[1:]]
-    return seconds, cpu, statuses.count("error")
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        statuses = [row["status"] for row in csv.DictReader(f)]
+    return seconds, cpu, {s: statuses.count(s) for s in sorted(set(statuses))}
 
 
 def time_nbgrader(python, course, assignment):
@@ -227,10 +249,19 @@ def time_nbgrader(python, course, assignment):
     return seconds, cpu, graded
 
 
+def _ints(text):
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=200, help="students in the class (default 200)")
-    ap.add_argument("-j", "--jobs", type=int, default=len(os.sched_getaffinity(0)), help="grade-all workers")
+    ap.add_argument("-j", "--jobs", type=_ints, default=[len(os.sched_getaffinity(0))],
+                    help="local grade-all workers, one run per value: 2 or 1,2,4 (default: the cores)")
+    ap.add_argument("--dask-workers", type=_ints, default=[],
+                    help="also grade on a LocalCluster of this many worker processes: 1,2,4")
+    ap.add_argument("--floor-repeat", type=int, default=5, help="floor timings before and after (default 5)")
+    ap.add_argument("--with-nbgrader", action="store_true", help="also time nbgrader autograde")
     ap.add_argument("--course", choices=("standin", "project"), default=None,
                     help="which nbgrader course (default: the project's if present, else the stand-in)")
     ap.add_argument("--nbgrader-python", default=os.environ.get("NBGRADER_PYTHON", "/tmp/nbvenv/bin/python"),
@@ -238,58 +269,87 @@ def main(argv=None):
                          "hypothesis and matplotlib)")
     ap.add_argument("--nbgrader-count", type=int, default=None,
                     help="time nbgrader on the first N students only (default: all)")
-    ap.add_argument("--skip-nbgrader", action="store_true")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary class and course, print where")
     args = ap.parse_args(argv)
-    kind = args.course or ("project" if ProjectCourse.available() else "standin")
-    course_kind = ProjectCourse() if kind == "project" else StandIn()
-    if not args.skip_nbgrader and not os.path.exists(args.nbgrader_python):
-        raise SystemExit("bench_batch: no Python at %s; make a venv with nbgrader==0.9.6 and ipykernel "
-                         "(see this file's docstring) or pass --skip-nbgrader" % args.nbgrader_python)
+    if args.with_nbgrader:
+        kind = args.course or ("project" if ProjectCourse.available() else "standin")
+        course_kind = ProjectCourse() if kind == "project" else StandIn()
+        if not os.path.exists(args.nbgrader_python):
+            raise SystemExit("bench_batch: no Python at %s; make a venv with nbgrader==0.9.6 and ipykernel "
+                             "(see this file's docstring) or leave out --with-nbgrader" % args.nbgrader_python)
+    else:
+        course_kind = StandIn()      # only its notebook writer: no nbgrader needed
 
     tmp = tempfile.mkdtemp(prefix="bench-batch-")
     course, klass = os.path.join(tmp, "course"), os.path.join(tmp, "class")
     answers = make_answers(args.n)
     subset = answers[:args.nbgrader_count] if args.nbgrader_count else answers
-    figures = {"students": args.n, "jobs": args.jobs, "cores": os.cpu_count(), "course": course_kind.label}
+    figures = {"students": args.n, "cores": len(os.sched_getaffinity(0)), "runs": []}
     try:
-        os.makedirs(course)
-        course_kind.build(args.nbgrader_python, course)
-        made = _nbgrader(args.nbgrader_python, course, "generate_assignment", course_kind.assignment, "--force")
-        if made.returncode:
-            raise SystemExit("bench_batch: nbgrader generate_assignment failed:\n" + made.stderr[-2000:])
-        for student, answer in answers:       # the same files for both halves
+        if args.with_nbgrader:
+            os.makedirs(course)
+            course_kind.build(args.nbgrader_python, course)
+            made = _nbgrader(args.nbgrader_python, course, "generate_assignment", course_kind.assignment, "--force")
+            if made.returncode:
+                raise SystemExit("bench_batch: nbgrader generate_assignment failed:\n" + made.stderr[-2000:])
+        for student, answer in answers:       # the same files for every executor (and nbgrader)
             folder = os.path.join(klass, student, course_kind.assignment)
             course_kind.write(folder, answer)
-            if (student, answer) in subset:
+            if args.with_nbgrader and (student, answer) in subset:
                 shutil.copytree(folder, os.path.join(course, "submitted", student, course_kind.assignment))
 
-        load = os.getloadavg()[0]
-        seconds, cpu, errors = time_grade_all(klass, course_kind.assignment, args.jobs)
-        rate = args.n / seconds
-        figures.update(load_before=round(load, 2), grade_all_seconds=round(seconds, 2),
-                       grade_all_per_second=round(rate, 3), grade_all_cpu_per_submission=round(cpu / args.n, 3),
-                       grade_all_errors=errors, projected_1000_seconds=round(1000 / rate, 1))
-        print("notebooks: %s" % course_kind.label)
-        print("machine load before the run: %.2f on %d cores (other work slows both halves alike)"
-              % (load, os.cpu_count()))
-        print("grade-all: %d notebooks in %.1f s on %d workers: %.2f submissions/s (%d errors); "
-              "1000 would take about %.0f s" % (args.n, seconds, args.jobs, rate, errors, 1000 / rate))
-        print("  CPU per submission %.2f s, so on %d idle cores at most %.2f submissions/s"
-              % (cpu / args.n, args.jobs, args.jobs * args.n / cpu))
-        if not args.skip_nbgrader:
+        load = os.getloadavg()
+        floors = time_floor(args.floor_repeat)
+        runs = [("local pool", j, None) for j in args.jobs] + [("dask", w, "dask") for w in args.dask_workers]
+        measured = []
+        for executor, workers, dask in runs:
+            if dask:
+                from distributed import LocalCluster
+                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40) as cluster:
+                    seconds, cpu, statuses = time_grade_all(klass, course_kind.assignment,
+                                                            dask=cluster.scheduler_address)
+            else:
+                seconds, cpu, statuses = time_grade_all(klass, course_kind.assignment, jobs=workers)
+            measured.append((executor, workers, seconds, cpu, statuses))
+        floors += time_floor(args.floor_repeat)
+        floor = statistics.median(floors)
+        figures.update(load_before=[round(x, 2) for x in load], load_after=[round(x, 2) for x in os.getloadavg()],
+                       floor_seconds=round(floor, 4), floor_timings=[round(x, 4) for x in floors])
+        print("class: %d notebooks (nbgrader layout), every one distinct; %d cores" % (args.n, figures["cores"]))
+        print("load average before: %.2f %.2f %.2f; after: %.2f %.2f %.2f"
+              % tuple(figures["load_before"] + figures["load_after"]))
+        print('floor: python -c "import numpy" = %.3f s (median of %d, half before and half after the runs)'
+              % (floor, len(floors)))
+        print()
+        print("| executor | workers | seconds | submissions/s | s/submission | floors/submission | "
+              "CPU s/submission | 1000 would take | statuses |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for executor, workers, seconds, cpu, statuses in measured:
+            per = seconds / args.n
+            figures["runs"].append({"executor": executor, "workers": workers, "seconds": round(seconds, 2),
+                                    "per_submission": round(per, 4), "floors_per_submission": round(per / floor, 3),
+                                    "cpu_per_submission": round(cpu / args.n, 4), "statuses": statuses})
+            print("| %s | %d | %.1f | %.1f | %.3f | %.2f | %.3f | %.0f s | %s |"
+                  % (executor, workers, seconds, args.n / seconds, per, per / floor, cpu / args.n, 1000 * per,
+                     ", ".join("%s %d" % kv for kv in statuses.items())))
+        cores = figures["cores"]
+        goal = [r for r in figures["runs"] if r["executor"] == "local pool" and r["workers"] == cores]
+        if goal:
+            ratio = goal[0]["floors_per_submission"]
+            figures["goal_met"] = ratio <= GOAL_FLOORS
+            print("\ngoal: grade-all with %d workers at most %.2f floors per submission: %.2f, %s"
+                  % (cores, GOAL_FLOORS, ratio, "MET" if ratio <= GOAL_FLOORS else "NOT MET"))
+        if args.with_nbgrader:
             nb_seconds, nb_cpu, graded = time_nbgrader(args.nbgrader_python, course, course_kind.assignment)
-            nb_rate = len(subset) / nb_seconds
             figures.update(nbgrader_students=len(subset), nbgrader_seconds=round(nb_seconds, 2),
-                           nbgrader_cpu_per_submission=round(nb_cpu / len(subset), 3),
-                           nbgrader_autograded=graded, nbgrader_per_second=round(nb_rate, 3),
-                           ratio=round(rate / nb_rate, 2))
+                           nbgrader_autograded=graded,
+                           nbgrader_floors_per_submission=round(nb_seconds / len(subset) / floor, 3))
             print("nbgrader autograde (%s; one notebook after another, as nbgrader runs): %d notebooks in "
-                  "%.1f s: %.2f submissions/s (%d autograded)"
-                  % (course_kind.label, len(subset), nb_seconds, nb_rate, graded))
-            print("  CPU per submission %.2f s" % (nb_cpu / len(subset)))
-            print("ratio: grade-all is %.2fx nbgrader's throughput" % (rate / nb_rate))
+                  "%.1f s: %.2f floors per submission, CPU %.2f s per submission (%d autograded)"
+                  % (course_kind.label, len(subset), nb_seconds, nb_seconds / len(subset) / floor,
+                     nb_cpu / len(subset), graded))
     finally:
         if args.keep:
             print("kept %s" % tmp)

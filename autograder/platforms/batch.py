@@ -176,10 +176,18 @@ def _worker(conn, grade_fn, scratch):
     tempfile.tempdir = scratch
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))   # lets engine.grade close its sandbox
     signal.signal(signal.SIGINT, signal.SIG_IGN)             # Ctrl-C is the parent's to handle
+    from ..sandbox import pool
     if grade_fn is grade_row:
         from ..grading import checks, engine   # noqa: F401  (warm up once, not per student)
-        from ..sandbox import pool
         pool.install()                          # children fork from a template that imported numpy once
+    try:
+        _serve(conn, grade_fn)
+    finally:
+        if grade_fn is grade_row:
+            pool.uninstall()                    # reap the template (and count its CPU time)
+
+
+def _serve(conn, grade_fn):
     while True:
         try:
             task = conn.recv()
