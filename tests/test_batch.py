@@ -387,3 +387,32 @@ def test_hostile_code_cannot_reach_the_next_submission_in_the_same_worker(tmp_pa
     for student, source in order:                          # one worker, one template, in this order
         assert rows[student]["status"] == "graded"
         assert int(rows[student]["total"]) == expected_total(os.path.join(CORPUS, source)), student
+
+
+# -- a single grade pays for nothing of this ------------------------------------------------------
+IMPORTS_OF_A_GRADE = """
+import json, sys
+from autograder.__main__ import main
+code = main(["grade", %r])
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
+sys.exit(code)
+"""
+
+
+def test_one_grade_imports_only_what_it_needs():
+    done = subprocess.run([sys.executable, "-c", IMPORTS_OF_A_GRADE % VALID], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
+    assert "autograder.grading.engine" in modules and "numpy" in modules
+    for name in ("autograder.platforms.batch", "autograder.sandbox.pool", "hypothesis", "importlib.metadata",
+                 "matplotlib", "distributed", "multiprocessing"):
+        assert name not in modules, name          # a passing submission never needs hypothesis' search
+
+
+def test_the_cheap_version_lookup_agrees_with_importlib_metadata():
+    from importlib import metadata
+    from autograder.grading import cases
+    for package in ("hypothesis", "numpy", "pytest"):
+        assert cases.installed_version(package) == metadata.version(package)
+    assert cases.installed_version("surely_no_such_package_here") is None
