@@ -102,3 +102,17 @@ def test_pack_sends_code_files_only(sample):
     assert name == "alice.py" and list(files) == [""]
     with open(os.path.join(CORPUS, SAMPLE["alice.py"]), "rb") as f:
         assert files[""] == f.read()
+
+
+def test_a_client_of_the_callers_own_is_used_and_left_open(cluster, tmp_path):
+    """What a notebook on JupyterHub does with dask-gateway: cluster.get_client(), then grade_all(dask=client)."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(os.path.join(CORPUS, "valid", "einsum.py"), subs / "gina.py")
+    shutil.copy(os.path.join(CORPUS, "wrong", "scale_0_1.py"), subs / "hal.py")
+    with distributed.Client(cluster) as client:
+        done = batch.grade_all(str(subs), str(tmp_path / "g.csv"), plot=False, stream=io.StringIO(), dask=client)
+        assert client.status == "running"
+        assert client.submit(sum, [1, 2]).result() == 3          # still usable by the caller
+    rows = {r["student"]: r for r in done["rows"]}
+    assert rows["gina"]["total"] == 100 and rows["hal"]["points"]["init.small_scale"] == 0

@@ -421,7 +421,7 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
               plot=True, fresh=False, stream=None, grade_fn=grade_row, dask=None):
     """Grade every student under ROOT, write the CSV (and plot); returns a dict of what happened.
 
-    ``dask``: a scheduler address (or a distributed Cluster) to grade on instead of local workers.
+    ``dask``: a scheduler address, a distributed Cluster or Client, to grade on instead of local workers.
     """
     stream = stream or sys.stderr
     students = discover(root, assignment)
@@ -469,7 +469,8 @@ def _grade_all(students, csv_path, jobs, timeout, results_dir, plot, fresh, stre
     todo = sum(len(g) for g in groups.values())
     if dask is not None:
         from .batch_dask import DaskPool
-        executor, where = DaskPool(dask), "the Dask cluster at %s" % (dask if isinstance(dask, str) else "a local cluster")
+        executor = DaskPool(dask)
+        where = "the Dask cluster at %s" % (dask if isinstance(dask, str) else type(dask).__name__)
     else:
         jobs = jobs or default_jobs()
         executor = Pool(jobs, timeout, grade_fn, scratch=os.path.join(scratch, "workers"))

@@ -60,8 +60,10 @@ def connect(address):
     except ImportError:
         raise DaskUnavailable("--dask needs the distributed package: pip install 'random-init-autograder[dask]' "
                               "(or pip install distributed==2026.8.0)") from None
+    if isinstance(address, Client):
+        return address                        # the caller's own client (dask-gateway: cluster.get_client())
     if not isinstance(address, str):
-        return Client(address)                # a Cluster object (tests, notebooks)
+        return Client(address)                # a Cluster object: LocalCluster, GatewayCluster (with its security)
     try:
         return Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError) as exc:
@@ -70,11 +72,15 @@ def connect(address):
 
 
 class DaskPool:
-    """Grades [(key, path)] on a Dask cluster; the same interface as ``batch.Pool``."""
+    """Grades [(key, path)] on a Dask cluster; the same interface as ``batch.Pool``.
 
-    def __init__(self, address, timeout=None):
-        self.address, self.timeout = address, timeout
-        self.jobs = None
+    ``address``: a scheduler address (``tcp://HOST:8786``), a Cluster object, or a distributed Client.
+    A task is bounded by the sandbox's own limits (every load and call has a deadline), not by
+    grade-all's ``--timeout``, which stops local workers only.
+    """
+
+    def __init__(self, address):
+        self.address, self.jobs = address, None
 
     def workers(self, client):
         info = client.scheduler_info()
@@ -109,7 +115,7 @@ class DaskPool:
                     tick()
                     last = time.monotonic()
         finally:
-            if isinstance(self.address, str):
+            if client is not self.address:    # ours to close; a client the caller passed stays open
                 client.close()
 
 
