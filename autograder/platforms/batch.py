@@ -39,7 +39,6 @@ Exit status of grade-all: 0 every student graded; 1 the CSV was written but some
 rows say error or missing; 2 the command was used wrongly.
 """
 
-import hashlib
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -50,16 +49,14 @@ import statistics
 import sys
 import tempfile
 import time
-from importlib import metadata
 
 from .. import rubric
 from ..errors import UsageError
 from ..grading import report
 from . import class_report
-from .batch_files import SCRATCH_PREFIX, RunLock, load_state, write_atomically, write_csv
+from .batch_files import (CODE_EXTENSIONS, SCRATCH_PREFIX, SKIP_DIRS, RunLock, code_files, grader_fingerprint, load_state,  # noqa: F401
+                          submission_digest, write_atomically, write_csv)
 
-CODE_EXTENSIONS = (".py", ".ipynb")
-SKIP_DIRS = ("__pycache__", ".ipynb_checkpoints")
 TIMEOUT = 300.0
 
 
@@ -98,52 +95,6 @@ def discover(root, assignment=None):
     if not students:
         raise BatchError("%s holds no .py or .ipynb file and no student folder" % root)
     return students
-
-
-def code_files(folder):
-    """(relative path, full path) of every .py/.ipynb file under FOLDER that the grader may read, sorted."""
-    for here, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-        for n in sorted(names):
-            if n.endswith(CODE_EXTENSIONS) and not n.startswith("."):
-                yield os.path.relpath(os.path.join(here, n), folder), os.path.join(here, n)
-
-
-def submission_digest(path):
-    """SHA-256 over the code files the grader may read (for a folder: names and contents)."""
-    h = hashlib.sha256()
-    if os.path.isfile(path):
-        files = [(os.path.splitext(path)[1], path)]   # the content and kind, not the student's file name
-    else:
-        files = list(code_files(path))
-    for rel, full in files:
-        h.update(rel.encode("utf-8") + b"\0")
-        with open(full, "rb") as f:
-            h.update(hashlib.sha256(f.read()).digest())
-    return h.hexdigest()
-
-
-def grader_fingerprint():
-    """Changes whenever something that decides a grade changes, so a rerun grades again.
-
-    What decides a grade is the engine: the rubric and the grading/ and sandbox/ folders. Platform
-    code (this module included) only renders, so it is left out by folder, not by a list of names.
-    """
-    h = hashlib.sha256()
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for entry in ("rubric.py", "grading", "sandbox"):
-        path = os.path.join(package, entry)
-        files = [entry] if os.path.isfile(path) else [
-            os.path.join(entry, n) for n in sorted(os.listdir(path)) if n.endswith((".py", ".json"))]
-        for name in files:
-            with open(os.path.join(package, name), "rb") as f:
-                h.update(name.encode() + b"\0" + f.read())
-    for package in ("numpy", "hypothesis"):
-        try:
-            h.update(("%s=%s;" % (package, metadata.version(package))).encode())
-        except metadata.PackageNotFoundError:
-            h.update(package.encode() + b"=none;")
-    return h.hexdigest()[:16]
 
 
 def default_jobs():

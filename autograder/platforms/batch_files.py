@@ -2,7 +2,9 @@
 
 Design
 ------
-* State and CSV. ``<csv>.state.jsonl`` gets one JSON line per graded student as soon as it is
+* State and CSV. A student's key is the SHA-256 of the submission's code files plus a
+  fingerprint of the grader (``submission_digest``, ``grader_fingerprint``).
+  ``<csv>.state.jsonl`` gets one JSON line per graded student as soon as it is
   graded (a killed run loses at most the line being written; a half line is ignored), and is
   compacted to one line per student at the end. The CSV is rendered by grading/report.py.
 * The lock. ``<csv>.lock`` is created with O_EXCL and holds the run's pid, its process start
@@ -23,16 +25,20 @@ Design
 """
 
 import csv
+import hashlib
 import json
 import os
 import shutil
 import socket
 import tempfile
 import time
+from importlib import metadata
 
 from ..errors import UsageError
 from ..grading import report
 
+CODE_EXTENSIONS = (".py", ".ipynb")
+SKIP_DIRS = ("__pycache__", ".ipynb_checkpoints")
 SCRATCH_PREFIX = "autograder-batch-"     # + pid: the run's scratch folder, under the system's temp folder
 STALE_LOCK_SECONDS = 10.0                # an unreadable lock older than this was left half-written
 
@@ -83,6 +89,52 @@ def _lock_alive(lock):
         return True
     started = _process_start(int(lock.get("pid", 0)))
     return started is not None and started in ("unknown", lock.get("start"))
+
+
+def code_files(folder):
+    """(relative path, full path) of every .py/.ipynb file under FOLDER that the grader may read, sorted."""
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
+        for n in sorted(names):
+            if n.endswith(CODE_EXTENSIONS) and not n.startswith("."):
+                yield os.path.relpath(os.path.join(here, n), folder), os.path.join(here, n)
+
+
+def submission_digest(path):
+    """SHA-256 over the code files the grader may read (for a folder: names and contents)."""
+    h = hashlib.sha256()
+    if os.path.isfile(path):
+        files = [(os.path.splitext(path)[1], path)]   # the content and kind, not the student's file name
+    else:
+        files = list(code_files(path))
+    for rel, full in files:
+        h.update(rel.encode("utf-8") + b"\0")
+        with open(full, "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    return h.hexdigest()
+
+
+def grader_fingerprint():
+    """Changes whenever something that decides a grade changes, so a rerun grades again.
+
+    What decides a grade is the engine: the rubric and the grading/ and sandbox/ folders. Platform
+    code (this module included) only renders, so it is left out by folder, not by a list of names.
+    """
+    h = hashlib.sha256()
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for entry in ("rubric.py", "grading", "sandbox"):
+        path = os.path.join(package, entry)
+        files = [entry] if os.path.isfile(path) else [
+            os.path.join(entry, n) for n in sorted(os.listdir(path)) if n.endswith((".py", ".json"))]
+        for name in files:
+            with open(os.path.join(package, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
+    for package in ("numpy", "hypothesis"):
+        try:
+            h.update(("%s=%s;" % (package, metadata.version(package))).encode())
+        except metadata.PackageNotFoundError:
+            h.update(package.encode() + b"=none;")
+    return h.hexdigest()[:16]
 
 
 def load_state(path):
