@@ -368,9 +368,61 @@ def test_warm_pool_forks_a_fresh_limited_child_per_sandbox(tmp_path):
         child = launcher.spawn({"PATH": os.environ.get("PATH", "")}, str(tmp_path))
         os.kill(child.pid, signal.SIGKILL)
         assert child.wait() == -signal.SIGKILL                            # Popen's convention
+        scratch, template = launcher.scratch, launcher.proc
+        launcher.sock.close()                   # as if the grading process died without closing it
+        launcher.sock = None
+        assert template.wait(30) == 0 and not os.path.exists(scratch)   # the template cleaned up itself
     finally:
         pool.uninstall()
     assert runner.LAUNCHER is None
+
+
+def test_every_sandbox_of_a_worker_gets_its_own_uid_as_root():
+    from autograder.sandbox import pool, runner, uids
+    if os.geteuid() != 0:
+        pytest.skip("private uids need root")
+    pool.install()
+    try:
+        boxes = [runner.Sandbox(VALID) for _ in range(3)]
+        try:
+            assert len({b.uid for b in boxes}) == 3
+            first, last = uids.uid_range()
+            assert all(first <= b.uid <= last for b in boxes)
+        finally:
+            for b in boxes:
+                b.close()
+    finally:
+        pool.uninstall()
+
+
+def test_uid_clean_up_walks_only_where_the_uid_could_write(tmp_path):
+    from autograder.sandbox import uids
+    if os.geteuid() != 0:
+        pytest.skip("files of another uid can only be made as root")
+    uid = uids.uid_range()[1] - 7
+    open_dir = tmp_path / "open"
+    open_dir.mkdir(mode=0o777)
+    open_dir.chmod(0o1777)                                # like /tmp
+    theirs = open_dir / "left-by-student"
+    theirs.write_text("x")
+    own = open_dir / "own-folder"
+    own.mkdir()
+    (own / "deep").mkdir()
+    (own / "deep" / "file").write_text("y")
+    closed = tmp_path / "closed"                           # root's 0700 tree: the uid cannot enter it
+    closed.mkdir(mode=0o700)
+    (closed / "planted").write_text("z")
+    readonly = tmp_path / "readonly"                       # installed software: enterable, not writable
+    readonly.mkdir(mode=0o755)
+    (readonly / "lib.py").write_text("")
+    for path in (theirs, own, own / "deep", own / "deep" / "file", closed / "planted", readonly / "lib.py"):
+        os.lchown(path, uid, uid)
+    os.chmod(own, 0o700)
+    tmp_path.chmod(0o755)
+    found = {p for p, st in uids._walk(str(tmp_path), uid) if st.st_uid == uid}
+    assert found == {str(theirs), str(own), str(own / "deep"), str(own / "deep" / "file")}
+    everything = {p for p, st in uids._walk(str(tmp_path)) if st.st_uid == uid}
+    assert everything == found | {str(closed / "planted"), str(readonly / "lib.py")}
 
 
 def test_hostile_code_cannot_reach_the_next_submission_in_the_same_worker(tmp_path):

@@ -13,9 +13,11 @@ had been started by ``Sandbox`` itself:
   the interpreter, numpy and the child's own code. ``child.py`` runs unchanged in the fork, as
   ``__main__``, on the descriptors the grader created for that child alone.
 * **Limited.** Between fork and ``child.py`` the fork does what ``runner._limit_child`` does
-  between fork and exec: its own session and process group, a network namespace of its own when
-  root, and the resource limits ``runner.LIMITS`` (sent with every request, so there is one list).
-  The private uid is switched to by ``child.py`` itself when it loads the submission, as before.
+  between fork and exec: its own session and process group, the cgroup it is given, a network
+  namespace of its own when root, and the resource limits the runner sends with every request
+  (``runner.LIMITS`` by default, so there is one list). The template tells the grader the pid only
+  once these are in place. The private uid is switched to by ``child.py`` itself when it loads the
+  submission, as before.
 * **Owned by the grader.** The grader creates the pipes, passes the child's ends over a Unix
   socket (SCM_RIGHTS) and keeps its own; it signals the child's process group itself. The
   template only reaps: ``ForkedChild`` asks it for an exit status, and otherwise watches a pidfd,
@@ -41,6 +43,7 @@ import sys
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 MAX_MESSAGE = 1 << 16
+SCRATCH_PREFIX = "autograder-template-"   # the template's HOME and cwd; it removes it when it ends
 TEMPLATE_START_SECONDS = 60.0   # the template imports numpy once; generous on a loaded machine
 
 
@@ -61,6 +64,16 @@ def serve(fd):
     gc.collect()
     gc.freeze()                                            # fewer pages copied in each fork
     sock.sendall(b'{"ready": true}')
+    try:
+        _serve(sock, code)
+    finally:                                    # the grader may be gone (killed): its scratch is ours to remove
+        scratch = os.getcwd()
+        if os.path.basename(scratch).startswith(SCRATCH_PREFIX):
+            import shutil
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serve(sock, code):
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 3)
@@ -87,9 +100,16 @@ def _handle(request, fds, sock, code):
     if op == "fork":
         if len(fds) != 3:
             raise ValueError("fork needs three descriptors (stdin, stdout, stderr)")
+        ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _become_child(request, fds, sock, code)        # never returns
+            os.close(ready_r)
+            _become_child(request, fds, sock, code, ready_w)   # never returns
+        os.close(ready_w)
+        try:
+            os.read(ready_r, 1)          # its limits are in place (or it died trying) before the pid is told
+        finally:
+            os.close(ready_r)
         return {"pid": pid}
     if op == "status":
         pid, flags = int(request["pid"]), 0 if request.get("block") else os.WNOHANG
@@ -101,7 +121,7 @@ def _handle(request, fds, sock, code):
     raise ValueError("unknown op %r" % op)
 
 
-def _become_child(request, fds, sock, code):
+def _become_child(request, fds, sock, code, ready):
     """In the fork: limits, descriptors, environment, then ``child.py`` as ``__main__``."""
     status = 1
     try:
@@ -111,6 +131,12 @@ def _become_child(request, fds, sock, code):
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()
+        if request.get("cgroup_procs"):
+            try:
+                with open(request["cgroup_procs"], "w") as f:
+                    f.write("0\n")
+            except OSError:
+                pass
         if request.get("netns") and os.geteuid() == 0:
             try:
                 import ctypes
@@ -122,6 +148,8 @@ def _become_child(request, fds, sock, code):
                 resource.setrlimit(limit, (value, value))
             except (ValueError, OSError):
                 pass
+        os.write(ready, b"1")
+        os.close(ready)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         for fd in fds:
@@ -193,7 +221,7 @@ class Launcher:
     def _start(self, env):
         import tempfile
         self.close()
-        self.scratch = tempfile.mkdtemp(prefix="autograder-template-")
+        self.scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(env, HOME=self.scratch, MPLCONFIGDIR=self.scratch)
         try:
@@ -229,10 +257,16 @@ class Launcher:
             raise OSError("the warm pool's template refused: %s" % reply["error"])
         return reply
 
-    def spawn(self, env, cwd):
-        """A fresh child running child.py, limited like ``runner._limit_child`` does; a ForkedChild."""
+    def spawn(self, env, cwd, limits=None, cgroup_procs=None):
+        """A fresh child running child.py, limited like ``runner._limit_child`` does; a ForkedChild.
+
+        ``limits``: [(resource, value)] (default ``runner.LIMITS``); ``cgroup_procs``: the cgroup.procs
+        file the child joins first. ``spawn`` returns once the child has applied both.
+        """
         from . import runner
-        limits = self.limits if self.limits is not None else [list(x) for x in runner.LIMITS]
+        if limits is None:
+            limits = self.limits if self.limits is not None else runner.LIMITS
+        limits = [[int(k), int(v)] for k, v in limits]
         netns = self.netns if self.netns is not None else os.geteuid() == 0
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -243,7 +277,7 @@ class Launcher:
                     self._start(env)
                 try:
                     reply = self._request({"op": "fork", "cwd": cwd, "env": env, "limits": limits,
-                                           "netns": netns}, (in_r, out_w, null))
+                                           "netns": netns, "cgroup_procs": cgroup_procs}, (in_r, out_w, null))
                     break
                 except (ConnectionError, OSError, ValueError):
                     self.close()

@@ -66,9 +66,11 @@ class Sandbox:
         self.code_path, self.statements, self.call_seconds = code_path, statements, call_seconds
         self.proc, self.loaded = None, None
         self.workdir = tempfile.mkdtemp(prefix="autograder-")
-        # As root, student code runs as a user of its own (one per grading process, so that the
-        # clean-up below cannot touch another grading), which owns nothing but the scratch folder.
-        self.uid = 100000 + os.getpid() if os.geteuid() == 0 else None
+        # As root, student code runs as a uid of its own, reserved for this sandbox alone (uids.py),
+        # so that the clean-up in close() cannot touch another grading (a grade-all worker grades
+        # many submissions: each gets its own). It owns nothing but the scratch folder.
+        from . import uids
+        self.uid = uids.reserve()
         if self.uid is not None:
             protect_grader()
             os.chown(self.workdir, self.uid, self.uid)
@@ -119,6 +121,10 @@ class Sandbox:
     def close(self):
         self.kill()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.uid is not None:
+            from . import uids
+            uids.release(self.uid)        # its processes killed, its files in /tmp etc. removed, claim dropped
+            self.uid = None
 
     # -- framing --------------------------------------------------------------
     def _send(self, header, blobs):

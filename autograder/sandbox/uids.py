@@ -158,11 +158,18 @@ def _processes_of(uid):
     return pids
 
 
-def _walk(root):
-    """(path, lstat) of everything under ``root``, without following links and without recursion."""
-    stack, seen = [root], 0
+def _walk(root, uid=None):
+    """(path, lstat) of everything under ``root``, without following links and without recursion.
+
+    With ``uid``: only what ``uid`` can have made. A uid creates entries only in folders it can
+    enter and write, so the walk enters only folders ``uid`` can enter (its own, or with the
+    search bit for its group or for others) and looks at the owner of plain entries only in
+    folders it can write. A tree it cannot enter (a 0700 folder of root's) is skipped, and so are
+    the files of read-only trees (installed software): on a shared /tmp that is most of it.
+    """
+    stack, seen = [(root, uid is None or _may(os.lstat(root), uid, 0o2))], 0
     while stack and seen < SCAN_LIMIT:
-        folder = stack.pop()
+        folder, writable = stack.pop()
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -170,22 +177,32 @@ def _walk(root):
         for entry in entries:
             seen += 1
             try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if not is_dir and not writable:
+                    continue                    # uid cannot have created it here
                 st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
             yield entry.path, st
-            if stat.S_ISDIR(st.st_mode):
-                stack.append(entry.path)
+            if stat.S_ISDIR(st.st_mode) and (uid is None or _may(st, uid, 0o1)):
+                stack.append((entry.path, uid is None or _may(st, uid, 0o2)))
+
+
+def _may(st, uid, bit):
+    """Whether ``uid`` (its group is gid == uid) has BIT (0o1 search, 0o2 write) on this folder."""
+    if st.st_uid == uid:
+        return True
+    return bool(st.st_mode & bit) or (st.st_gid == uid and bool(st.st_mode & (bit << 3)))
 
 
 def _owns_files(uid):
-    return any(st.st_uid == uid for root in SCRATCH_ROOTS for _, st in _walk(root))
+    return any(st.st_uid == uid for root in SCRATCH_ROOTS for _, st in _walk(root, uid))
 
 
 def _remove_owned(root, uid):
     """Delete what ``uid`` owns under ``root``; a folder it owns goes with all its contents."""
     import shutil
-    doomed = [(p, st) for p, st in _walk(root) if st.st_uid == uid]
+    doomed = [(p, st) for p, st in _walk(root, uid) if st.st_uid == uid]
     # deepest first, so a folder's own entries are gone before the folder is tried
     for path, st in sorted(doomed, key=lambda item: -item[0].count(os.sep)):
         try:
