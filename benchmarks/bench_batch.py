@@ -33,9 +33,13 @@ Design
   nbgrader lives in its own venv, e.g. ``python3 -m venv /tmp/nbvenv-batch &&
   /tmp/nbvenv-batch/bin/pip install nbgrader==0.9.6 ipykernel numpy hypothesis matplotlib``.
 
-Prints the machine's load before the run, a table (executor, workers, seconds, submissions
-per second, seconds per submission, floors per submission, CPU seconds per submission, time
-for 1000) and whether the goal is met.
+Prints the machine's load before and after, a table (executor, workers, seconds, submissions
+per second, seconds per submission, floors per submission, CPU seconds per submission, CPU
+floors per submission per core, time for 1000) and whether the goal is met. The CPU column
+counts every process of the run (grade-all, workers, templates, children; a Dask cluster's
+processes are not children of the benchmark and are not counted); divided by the cores the
+workers can use and by the floor's own CPU time, it is what a wall-clock ratio would be on an
+idle machine, and other load on a shared machine cannot inflate it.
 """
 
 import argparse
@@ -215,12 +219,12 @@ GOAL_FLOORS = 0.36      # issue 14: grade-all's seconds per submission, in floor
 
 
 def time_floor(repeat):
-    """Seconds of ``python -c "import numpy"`` as fresh processes: a list of REPEAT timings."""
+    """``python -c "import numpy"`` as fresh processes: a list of REPEAT (wall seconds, CPU seconds)."""
     out = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu()
         subprocess.run([sys.executable, "-c", "import numpy"], check=True)
-        out.append(time.perf_counter() - start)
+        out.append((time.perf_counter() - start, _cpu() - cpu))
     return out
 
 
@@ -314,26 +318,30 @@ def main(argv=None):
                 seconds, cpu, statuses = time_grade_all(klass, course_kind.assignment, jobs=workers)
             measured.append((executor, workers, seconds, cpu, statuses))
         floors += time_floor(args.floor_repeat)
-        floor = statistics.median(floors)
+        floor = statistics.median(w for w, _ in floors)
+        floor_cpu = statistics.median(c for _, c in floors)
         figures.update(load_before=[round(x, 2) for x in load], load_after=[round(x, 2) for x in os.getloadavg()],
-                       floor_seconds=round(floor, 4), floor_timings=[round(x, 4) for x in floors])
+                       floor_seconds=round(floor, 4), floor_cpu_seconds=round(floor_cpu, 4),
+                       floor_timings=[round(w, 4) for w, _ in floors])
         print("class: %d notebooks (nbgrader layout), every one distinct; %d cores" % (args.n, figures["cores"]))
         print("load average before: %.2f %.2f %.2f; after: %.2f %.2f %.2f"
               % tuple(figures["load_before"] + figures["load_after"]))
-        print('floor: python -c "import numpy" = %.3f s (median of %d, half before and half after the runs)'
-              % (floor, len(floors)))
+        print('floor: python -c "import numpy" = %.3f s wall, %.3f s CPU (medians of %d, half before and half '
+              'after the runs)' % (floor, floor_cpu, len(floors)))
         print()
         print("| executor | workers | seconds | submissions/s | s/submission | floors/submission | "
-              "CPU s/submission | 1000 would take | statuses |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+              "CPU s/submission | CPU floors/submission/core | 1000 would take | statuses |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for executor, workers, seconds, cpu, statuses in measured:
             per = seconds / args.n
             figures["runs"].append({"executor": executor, "workers": workers, "seconds": round(seconds, 2),
                                     "per_submission": round(per, 4), "floors_per_submission": round(per / floor, 3),
                                     "cpu_per_submission": round(cpu / args.n, 4), "statuses": statuses})
-            print("| %s | %d | %.1f | %.1f | %.3f | %.2f | %.3f | %.0f s | %s |"
-                  % (executor, workers, seconds, args.n / seconds, per, per / floor, cpu / args.n, 1000 * per,
-                     ", ".join("%s %d" % kv for kv in statuses.items())))
+            cpu_floors = cpu / args.n / min(workers, figures["cores"]) / floor_cpu
+            figures["runs"][-1]["cpu_floors_per_submission_per_core"] = round(cpu_floors, 3)
+            print("| %s | %d | %.1f | %.1f | %.3f | %.2f | %.3f | %.2f | %.0f s | %s |"
+                  % (executor, workers, seconds, args.n / seconds, per, per / floor, cpu / args.n, cpu_floors,
+                     1000 * per, ", ".join("%s %d" % kv for kv in statuses.items())))
         cores = figures["cores"]
         goal = [r for r in figures["runs"] if r["executor"] == "local pool" and r["workers"] == cores]
         if goal:
