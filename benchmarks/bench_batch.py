@@ -36,8 +36,8 @@ Design
 Prints the machine's load before and after, a table (executor, workers, seconds, submissions
 per second, seconds per submission, floors per submission, CPU seconds per submission, CPU
 floors per submission per core, time for 1000) and whether the goal is met. The CPU column
-counts every process of the run (grade-all, workers, templates, children; a Dask cluster's
-processes are not children of the benchmark and are not counted); divided by the cores the
+counts every process of a local run (grade-all, workers, templates, children); for Dask it
+is left out (``-``): the cluster's workers are still running when the run ends. Divided by the cores the
 workers can use and by the floor's own CPU time, it is what a wall-clock ratio would be on an
 idle machine, and other load on a shared machine cannot inflate it.
 """
@@ -337,11 +337,15 @@ def main(argv=None):
             figures["runs"].append({"executor": executor, "workers": workers, "seconds": round(seconds, 2),
                                     "per_submission": round(per, 4), "floors_per_submission": round(per / floor, 3),
                                     "cpu_per_submission": round(cpu / args.n, 4), "statuses": statuses})
-            cpu_floors = cpu / args.n / min(workers, figures["cores"]) / floor_cpu
-            figures["runs"][-1]["cpu_floors_per_submission_per_core"] = round(cpu_floors, 3)
-            print("| %s | %d | %.1f | %.1f | %.3f | %.2f | %.3f | %.2f | %.0f s | %s |"
-                  % (executor, workers, seconds, args.n / seconds, per, per / floor, cpu / args.n, cpu_floors,
-                     1000 * per, ", ".join("%s %d" % kv for kv in statuses.items())))
+            if executor == "dask":
+                cpu_text = ("-", "-")
+            else:
+                cpu_floors = cpu / args.n / min(workers, figures["cores"]) / floor_cpu
+                figures["runs"][-1]["cpu_floors_per_submission_per_core"] = round(cpu_floors, 3)
+                cpu_text = ("%.3f" % (cpu / args.n), "%.2f" % cpu_floors)
+            print("| %s | %d | %.1f | %.1f | %.3f | %.2f | %s | %s | %.0f s | %s |"
+                  % ((executor, workers, seconds, args.n / seconds, per, per / floor) + cpu_text
+                     + (1000 * per, ", ".join("%s %d" % kv for kv in statuses.items()))))
         cores = figures["cores"]
         goal = [r for r in figures["runs"] if r["executor"] == "local pool" and r["workers"] == cores]
         if goal:
