@@ -69,12 +69,19 @@ class Sandbox:
         # As root, student code runs as a uid of its own, reserved for this sandbox alone (uids.py),
         # so that the clean-up in close() cannot touch another grading (a grade-all worker grades
         # many submissions: each gets its own). It owns nothing but the scratch folder.
+        # The child starts first (it runs only child.py until it loads the submission, and switches
+        # to the uid then), so that its numpy import overlaps the reservation's checks.
         from . import uids
-        self.uid = uids.reserve()
-        if self.uid is not None:
-            protect_grader()
-            os.chown(self.workdir, self.uid, self.uid)
+        self.uid = None
         self.start()
+        try:
+            self.uid = uids.reserve()
+            if self.uid is not None:
+                protect_grader()
+                os.chown(self.workdir, self.uid, self.uid)
+        except BaseException:
+            self.close()
+            raise
 
     # -- process management -------------------------------------------------
     def start(self):
