@@ -334,6 +334,25 @@ def test_leftovers_of_a_killed_run_are_swept_at_the_next_start(tmp_path):
     assert sorted(read_csv(out)) == ["ok1", "ok2"]
 
 
+def test_sigterm_stops_a_run_cleanly(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "g.csv"
+    subs.mkdir()
+    shutil.copy(os.path.join(CORPUS, "hostile", "hang_at_import.py"), subs / "stuck.py")
+    run = subprocess.Popen([sys.executable, "-m", "autograder", "grade-all", str(subs), "--csv", str(out), "-j", "1"],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = str(out) + ".lock"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not os.path.exists(lock):
+        time.sleep(0.1)
+    with open(lock, encoding="utf-8") as f:
+        scratch = json.load(f)["scratch"]
+    time.sleep(1.0)                                        # the worker is grading now
+    run.send_signal(signal.SIGTERM)
+    stdout, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert not os.path.exists(lock) and not os.path.exists(scratch)
+
+
 # -- the warm pool --------------------------------------------------------------------------------
 def _status_field(pid, field):
     with open("/proc/%d/status" % pid, encoding="ascii") as f:

@@ -494,8 +494,15 @@ def add_subparsers(sub):
     p.set_defaults(handler=command)
 
 
+def _stopped(signum, frame):
+    """SIGTERM (a job scheduler, `kill`) ends the run as Ctrl-C does: workers stopped, lock and scratch
+    removed, what was graded kept in the state file."""
+    raise KeyboardInterrupt
+
+
 def command(args):
     old = class_report.prepare(args)
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         done = grade_all(args.submissions, args.csv, jobs=args.jobs, timeout=args.timeout,
                          assignment=args.assignment, results_dir=args.results_dir,

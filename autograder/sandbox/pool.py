@@ -101,15 +101,18 @@ def _handle(request, fds, sock, code):
         if len(fds) != 3:
             raise ValueError("fork needs three descriptors (stdin, stdout, stderr)")
         ready_r, ready_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(ready_r)
-            _become_child(request, fds, sock, code, ready_w)   # never returns
-        os.close(ready_w)
         try:
+            pid = os.fork()
+            if pid == 0:
+                os.close(ready_r)
+                _become_child(request, fds, sock, code, ready_w)   # never returns
+            os.close(ready_w)
+            ready_w = None
             os.read(ready_r, 1)          # its limits are in place (or it died trying) before the pid is told
         finally:
             os.close(ready_r)
+            if ready_w is not None:
+                os.close(ready_w)
         return {"pid": pid}
     if op == "status":
         pid, flags = int(request["pid"]), 0 if request.get("block") else os.WNOHANG
