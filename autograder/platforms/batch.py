@@ -54,8 +54,8 @@ from .. import rubric
 from ..errors import UsageError
 from ..grading import report
 from . import class_report
-from .batch_files import (CODE_EXTENSIONS, SCRATCH_PREFIX, SKIP_DIRS, RunLock, code_files, grader_fingerprint, load_state,  # noqa: F401
-                          submission_digest, write_atomically, write_csv)
+from .batch_files import (CODE_EXTENSIONS, SCRATCH_PREFIX, SKIP_DIRS, RunLock, code_files,  # noqa: F401
+                          grader_fingerprint, load_state, submission_digest, write_atomically, write_csv)
 
 TIMEOUT = 300.0
 
