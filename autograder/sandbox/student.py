@@ -9,7 +9,15 @@ so they are asked once and memoised: checks of the same function share the child
 import numpy as np
 
 from ..grading.registry import Failed
-from .runner import StudentError
+from .runner import OutOfTime, StudentError
+
+
+class TimeUp(Failed):
+    """The submission's time budget ran out before this check could get its answer.
+
+    Not a property of the function: a check that failed for a real reason keeps that reason
+    (``engine.run_check`` prefers it over a TimeUp met while hypothesis was shrinking).
+    """
 
 
 class Student:
@@ -30,6 +38,8 @@ class Student:
         if replies is None:
             try:
                 replies = self.sandbox.calls([(fn, args, seed) for args, seed in requests])
+            except OutOfTime as exc:
+                raise TimeUp("not checked: %s" % exc) from None    # no case: none failed
             except StudentError as exc:
                 self.fatal[fn] = ("%s %s" % (fn, exc), case)
                 raise Failed(*self.fatal[fn]) from None

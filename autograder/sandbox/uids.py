@@ -17,6 +17,10 @@ submission. Such a uid must belong to no one else:
   uid by creating ``CLAIMS/<uid>`` with O_EXCL, holding the claimer's pid. A claim whose pid is
   dead was left by a killed grading: its uid is cleaned (``release``) and reused.
 
+The first id of the range is not handed out as a uid: it is ``student_gid()``, a group every student
+process joins (``child.drop_privileges``) and the grader's own folders deny by an ACL entry
+(``confine.hide_grader``), so student code cannot read the hidden tests while every other user can.
+
 API: ``reserve()`` returns a checked, claimed uid (``None`` when not root: there is nothing to
 switch to); ``release(uid)`` kills that uid's processes, removes the files it owns in /tmp,
 /var/tmp and /dev/shm, and drops the claim. ``kill_processes(uid)`` does only the first step
@@ -52,9 +56,14 @@ def uid_range():
         first, last = (int(x) for x in text.split("-"))
     except ValueError:
         raise UidError("AUTOGRADER_UID_RANGE=%r is not FIRST-LAST (e.g. 1879048192-1879113727)" % text) from None
-    if not 1000 <= first <= last < 2**31 - 1:
+    if not 1000 <= first < last < 2**31 - 1:
         raise UidError("AUTOGRADER_UID_RANGE=%r must lie between 1000 and 2147483646" % text)
     return first, last
+
+
+def student_gid():
+    """The group id all student processes share; the grader's folders deny it read access."""
+    return uid_range()[0]
 
 
 def reserve():
@@ -66,7 +75,7 @@ def reserve():
     taken = _subordinate_ranges()
     rng = random.Random(os.getpid() ^ time.monotonic_ns())
     for _ in range(TRIES):
-        uid = rng.randint(first, last)
+        uid = rng.randint(first + 1, last)     # first is student_gid()
         if any(lo <= uid <= hi for lo, hi in taken) or _named(uid):
             continue
         if not _claim(claims, uid):
@@ -84,7 +93,7 @@ def release(uid):
     if uid is None:
         return
     first, last = uid_range()
-    if not first <= uid <= last:
+    if not first < uid <= last:
         raise UidError("refusing to clean uid %d: it is outside the reserved range %d-%d" % (uid, first, last))
     kill_processes(uid)
     for root in SCRATCH_ROOTS:

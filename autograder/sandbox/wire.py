@@ -89,17 +89,24 @@ def _name(text):
     return str(text)[:80] if text is not None else "object"
 
 
+MAX_LIST = 4096     # items of one list, tuple or dict a reply may describe (the child sends at most 64)
+
+
 def _list(x):
-    if not isinstance(x, list):
-        raise ValueError("expected a list")
+    if not isinstance(x, list) or len(x) > MAX_LIST:
+        raise ValueError("expected a list of at most %d items" % MAX_LIST)
     return x
 
 
 class Reply:
-    """One student call: ``value`` and ``args_after`` on success, else ``error``."""
+    """One student call: ``value`` and ``args_after`` on success, else ``error``.
+
+    Raises ValueError, KeyError or TypeError on a malformed reply; the runner turns any of them
+    into the failure of that request's function.
+    """
 
     def __init__(self, raw, blobs):
-        if not isinstance(raw, dict):
+        if not isinstance(raw, dict) or (raw.get("ok") is True and "value" not in raw):
             raise ValueError("malformed reply")
         self.ok = raw.get("ok") is True
         self.output = str(raw.get("output", ""))[:3000]
