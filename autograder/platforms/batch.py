@@ -459,6 +459,8 @@ def add_subparsers(sub):
 
 
 def command(args):
+    from ..sandbox.confine import warn_if_not_root
+    warn_if_not_root("grade-all")
     old = class_report.prepare(args)
     try:
         done = grade_all(args.submissions, args.csv, jobs=args.jobs, timeout=args.timeout,
@@ -481,7 +483,7 @@ def command(args):
                          % (done["graded"], done["seconds"], done["graded"] / max(done["seconds"], 1e-9),
                             done["skipped"]))
     for r in bad[:20]:
-        sys.stdout.write("  %s: %s: %s\n" % (r["student"], r["status"], r.get("detail", "")))
+        sys.stdout.write("  %s: %s: %s\n" % (report.safe(r["student"]), r["status"], report.safe(r.get("detail") or "")))
     if len(bad) > 20:
         sys.stdout.write("  ... and %d more; see the status column of %s\n" % (len(bad) - 20, args.csv))
     sys.stdout.write("Wrote %s%s\n" % (args.csv, (" and " + done["png"]) if done["png"] else ""))

@@ -47,6 +47,19 @@ def warn(key, text):
         sys.stderr.write("autograder: warning: %s\n" % text)
 
 
+NOT_ROOT = ("the grader is not running as root, so student code runs as your own user: it can read the hidden "
+            "tests and the solution, and what it leaves behind is not cleaned up. Treat the score as feedback, "
+            "not as a grade of record; grade as root (sudo, or a container) for that")
+
+
+def warn_if_not_root(command):
+    """The warning ``ci`` and ``grade-all`` print when student code cannot get a private uid."""
+    if os.geteuid() != 0:
+        sys.stderr.write("autograder %s: warning: %s.\n" % (command, NOT_ROOT))
+        return True
+    return False
+
+
 # -- scratch folders ---------------------------------------------------------------------------------
 class ScratchFolder:
     """A locked ``autograder-*`` folder in the temp directory; ``close()`` removes it."""
