@@ -26,7 +26,6 @@ Design
 import errno
 import fcntl
 import os
-import shutil
 import stat
 import struct
 import sys
@@ -71,7 +70,7 @@ class ScratchFolder:
         fcntl.flock(self._lock, fcntl.LOCK_EX)
 
     def close(self):
-        shutil.rmtree(self.path, ignore_errors=True)
+        _remove(self.path)
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -98,9 +97,16 @@ def sweep_stale(roots=None):
             if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
                 continue                   # a link, a file, or someone else's: never followed, never touched
             if _unlocked(path, st):
-                shutil.rmtree(path, ignore_errors=True)
+                _remove(path)
                 removed.append(path)
     return removed
+
+
+def _remove(path):
+    try:
+        uids.remove_tree(path)
+    except OSError:
+        pass
 
 
 def _unlocked(path, st):

@@ -36,7 +36,7 @@ import threading
 import time
 
 from . import confine, uids
-from .wire import Reply, encode
+from .wire import Reply, encode, one_line
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 CALL_SECONDS = 5.0          # wall time for one request (one to four calls of one student function)
@@ -250,7 +250,7 @@ class Sandbox:
                 self.kill()
                 raise StudentError("sent back something the grader could not read")
             self.loaded = {"functions": {str(k)[:80]: v[:40] for k, v in list(functions.items())[:20]},
-                           "problems": [str(p)[:400] for p in problems[:20]]}
+                           "problems": [one_line(p)[:400] for p in problems[:20]]}
         return self.loaded
 
     def calls(self, requests):

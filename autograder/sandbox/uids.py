@@ -193,17 +193,79 @@ def _owns_files(uid):
 
 def _remove_owned(root, uid):
     """Delete what ``uid`` owns under ``root``; a folder it owns goes with all its contents."""
-    import shutil
     doomed = [(p, st) for p, st in _walk(root) if st.st_uid == uid]
     # deepest first, so a folder's own entries are gone before the folder is tried
     for path, st in sorted(doomed, key=lambda item: -item[0].count(os.sep)):
         try:
             if stat.S_ISDIR(st.st_mode):
-                shutil.rmtree(path, ignore_errors=True)     # fd-based: never follows a planted link
+                remove_tree(path)
             else:
                 os.unlink(path)
         except OSError:
             pass
+
+
+def remove_tree(path, max_steps=10**6):
+    """``shutil.rmtree`` without recursion (a student's folder may be thousands of levels deep, past both
+    Python's recursion limit and PATH_MAX), through directory descriptors, never following a link.
+
+    One descriptor is open at a time; going up uses "..", which is safe because every process that could
+    move folders around (the student's) is dead by now. What cannot be removed is left, not retried."""
+    parent = os.open(os.path.dirname(os.path.abspath(path)) or "/", os.O_RDONLY | os.O_DIRECTORY)
+    name = os.path.basename(os.path.abspath(path))
+    try:
+        st = os.stat(name, dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        os.close(parent)
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        try:
+            os.unlink(name, dir_fd=parent)
+        finally:
+            os.close(parent)
+        return
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+    os.close(parent)
+    names, stuck = [name], set()
+    for _ in range(max_steps):
+        sub = None
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                try:
+                    est = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(est.st_mode):
+                    if (est.st_dev, est.st_ino) not in stuck:
+                        sub = entry.name
+                        break
+                else:
+                    try:
+                        os.unlink(entry.name, dir_fd=fd)
+                    except OSError:
+                        pass
+        if sub is not None:
+            try:
+                nxt = os.open(sub, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError:
+                st = os.stat(sub, dir_fd=fd, follow_symlinks=False)
+                stuck.add((st.st_dev, st.st_ino))
+                continue
+            os.close(fd)
+            fd = nxt
+            names.append(sub)
+            continue
+        here = os.fstat(fd)
+        up = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = up
+        try:
+            os.rmdir(names.pop(), dir_fd=fd)
+        except OSError:
+            stuck.add((here.st_dev, here.st_ino))
+        if not names:
+            break
+    os.close(fd)
 
 
 # -- claims ----------------------------------------------------------------------------------------

@@ -98,6 +98,11 @@ def _list(x):
     return x
 
 
+def one_line(text):
+    """``text`` with its line breaks written as visible escapes."""
+    return str(text).replace("\r", "\\r").replace("\n", "\\n")
+
+
 class Reply:
     """One student call: ``value`` and ``args_after`` on success, else ``error``.
 
@@ -110,6 +115,7 @@ class Reply:
             raise ValueError("malformed reply")
         self.ok = raw.get("ok") is True
         self.output = str(raw.get("output", ""))[:3000]
-        self.error = None if self.ok else str(raw.get("error", "failed"))[:600]
+        # one line: an exception text cannot draw lines of its own (a fake "Score:" line) in the report
+        self.error = None if self.ok else one_line(raw.get("error", "failed"))[:600]
         self.value = decode(raw["value"], blobs) if self.ok else None
         self.args_after = [decode(a, blobs) for a in _list(raw.get("args_after", []))] if self.ok else []
