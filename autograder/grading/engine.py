@@ -69,7 +69,9 @@ def grade(path, call_seconds=None):
         prepared = prepare(path)
     except SubmissionError as exc:
         return _all_failed(path, str(exc), start)
-    folder = ScratchFolder("autograder-code-")      # locked while it lives; swept if a killed run left it
+    # Locked while it lives, swept if a killed run left it; 0700: the child reads the code before it drops
+    # to the student's uid, and no other student's code can open it.
+    folder = ScratchFolder("autograder-code-")
     try:
         code_path = os.path.join(folder.path, "submission.py")
         with open(code_path, "w", encoding="utf-8") as f:

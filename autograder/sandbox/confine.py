@@ -63,9 +63,9 @@ def warn_if_not_root(command):
 class ScratchFolder:
     """A locked ``autograder-*`` folder in the temp directory; ``close()`` removes it."""
 
-    def __init__(self, prefix="autograder-"):
+    def __init__(self, prefix="autograder-", mode=0o700):
         self.path = tempfile.mkdtemp(prefix=prefix)
-        os.chmod(self.path, 0o711)        # the student's uid may pass through to home/, nothing more
+        os.chmod(self.path, mode)
         self._lock = os.open(os.path.join(self.path, ".lock"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(self._lock, fcntl.LOCK_EX)
 

@@ -47,9 +47,10 @@ MAX_FRAME = 64 * 2**20      # largest reply read from the child
 MAX_HEADER = 4 * 2**20      # largest JSON part of a reply (arrays travel outside it)
 MAX_STRAY = 64              # frames with a wrong request id dropped while waiting for one reply
 SUBMISSION_SECONDS = 60.0   # hard wall-clock budget for all of one submission's code: loads, reloads, calls
+#                             (time the grader waits for the child; the grader's own work is not counted)
 PROCESSES = 64              # processes of the private uid (RLIMIT_NPROC, as root)
-OUT_OF_TIME = ("the grading's time budget of %d seconds for your code ran out (your functions are too slow, "
-               "or your file's top level is: the reference solution needs about 1 second in all)"
+OUT_OF_TIME = ("the grading's time budget of %d seconds for your code ran out: loading your file and running "
+               "your functions took that long together (the reference solution needs about 1 second in all)"
                % SUBMISSION_SECONDS)
 
 
@@ -90,11 +91,11 @@ class Sandbox:
     def __init__(self, code_path, statements=False, call_seconds=CALL_SECONDS, budget_seconds=SUBMISSION_SECONDS,
                  memory_bytes=MEMORY_BYTES):
         self.code_path, self.statements, self.call_seconds = code_path, statements, call_seconds
-        self.deadline = time.monotonic() + budget_seconds
+        self.budget, self.spent = budget_seconds, 0.0   # seconds of waiting for the submission's code
         self.memory_bytes = memory_bytes
         self.proc, self.loaded, self.cgroup, self.uid = None, None, None, None
         confine.sweep_stale()
-        self.folder = confine.ScratchFolder()
+        self.folder = confine.ScratchFolder(mode=0o711)   # the student's uid passes through to home/, no more
         self.workdir = os.path.join(self.folder.path, "home")
         os.mkdir(self.workdir, 0o700)
         try:
@@ -168,7 +169,9 @@ class Sandbox:
         self.folder.close()
 
     def time_left(self):
-        return self.deadline - time.monotonic()
+        """What is left of the budget: only time spent waiting for the child counts, never the grader's own
+        work, so that running out of it is always true of the submission's code."""
+        return self.budget - self.spent
 
     # -- framing --------------------------------------------------------------
     def _send(self, header, blobs):
@@ -209,11 +212,19 @@ class Sandbox:
         if self.time_left() <= 0:
             self.kill()
             raise OutOfTime(OUT_OF_TIME)
+        began = time.monotonic()
+        try:
+            return self._exchange_within(header, blobs, seconds, began)
+        finally:
+            self.spent += time.monotonic() - began
+
+    def _exchange_within(self, header, blobs, seconds, began):
         if self.proc is None or self.proc.poll() is not None:
             self.kill()
             self.start()
         request_id = secrets.token_hex(8)
-        deadline = min(time.monotonic() + seconds, self.deadline)
+        last_chance = seconds >= self.time_left()
+        deadline = began + min(seconds, self.time_left())
         try:
             self._send(dict(header, id=request_id), blobs)
             return self._receive(deadline, request_id)
@@ -222,7 +233,7 @@ class Sandbox:
             raise
         except TimeoutError:
             self.kill()
-            if deadline >= self.deadline:
+            if last_chance:
                 raise OutOfTime(OUT_OF_TIME) from None
             raise StudentError("did not finish within %g seconds (an endless loop, or far too much work?)"
                                % seconds) from None

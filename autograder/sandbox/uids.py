@@ -167,8 +167,12 @@ def _processes_of(uid):
     return pids
 
 
-def _walk(root):
-    """(path, lstat) of everything under ``root``, without following links and without recursion."""
+def _walk(root, uid=None):
+    """(path, lstat) of everything under ``root``, without following links and without recursion.
+
+    With ``uid``, folders that uid could not have entered (not its own, no execute bit for others,
+    e.g. another user's 0700 folder) are not descended into: it cannot have written anything there.
+    """
     stack, seen = [root], 0
     while stack and seen < SCAN_LIMIT:
         folder = stack.pop()
@@ -183,17 +187,17 @@ def _walk(root):
             except OSError:
                 continue
             yield entry.path, st
-            if stat.S_ISDIR(st.st_mode):
+            if stat.S_ISDIR(st.st_mode) and (uid is None or st.st_uid == uid or st.st_mode & 0o001):
                 stack.append(entry.path)
 
 
 def _owns_files(uid):
-    return any(st.st_uid == uid for root in SCRATCH_ROOTS for _, st in _walk(root))
+    return any(st.st_uid == uid for root in SCRATCH_ROOTS for _, st in _walk(root, uid))
 
 
 def _remove_owned(root, uid):
     """Delete what ``uid`` owns under ``root``; a folder it owns goes with all its contents."""
-    doomed = [(p, st) for p, st in _walk(root) if st.st_uid == uid]
+    doomed = [(p, st) for p, st in _walk(root, uid) if st.st_uid == uid]
     # deepest first, so a folder's own entries are gone before the folder is tried
     for path, st in sorted(doomed, key=lambda item: -item[0].count(os.sep)):
         try:

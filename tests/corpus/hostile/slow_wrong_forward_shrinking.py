@@ -1,8 +1,8 @@
 # expect: forward.values backward.shapes backward.gradients
 # says: time budget
-# Class 3: forward is wrong (A2 halved) and takes 3.5 s, so hypothesis' shrinking would call it for
-# minutes. The budget ends the search; forward keeps its real failure (unshrunk), and backward,
-# whose turn never comes, is reported as not checked.
+# Class 3: forward is wrong (A2 halved) for cases with n_x*m*n_h >= 20 and takes 3.5 s, so hypothesis'
+# shrinking (about 40 calls) would run for minutes. The budget ends the search; forward keeps its real
+# failure (unshrunk), and backward, whose turn never comes, is reported as not checked.
 import time
 
 import numpy as np
@@ -20,7 +20,8 @@ def forward(X, parameters):
     A1 = np.tanh(Z1)
     Z2 = W2 @ A1 + b2
     A2 = 1 / (1 + np.exp(-Z2))
-    return A2 / 2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2 / 2}
+    k = 2 if X.shape[0] * X.shape[1] * W1.shape[0] >= 20 else 1     # wrong only for larger cases
+    return A2 / k, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2 / k}
 
 
 def backward(parameters, cache, X, Y):
