@@ -409,8 +409,7 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
                 rows[student] = row
                 state_file.write(json.dumps(row) + "\n")
                 if results_dir and result.get("results"):
-                    with open(os.path.join(results_dir, student + ".json"), "w", encoding="utf-8") as f:
-                        json.dump(result["results"], f, indent=2)
+                    report.write_json(result["results"], os.path.join(results_dir, student + ".json"))
                 counts["done"] += 1
                 counts["errors"] += row["status"] != "graded"
             state_file.flush()
