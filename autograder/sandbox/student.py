@@ -12,12 +12,17 @@ from ..grading.registry import Failed
 from .runner import OutOfTime, StudentError
 
 
-class TimeUp(Failed):
+class TimeUp(Exception):
     """The submission's time budget ran out before this check could get its answer.
 
-    Not a property of the function: a check that failed for a real reason keeps that reason
-    (``engine.run_check`` prefers it over a TimeUp met while hypothesis was shrinking).
+    Deliberately not a ``Failed``: a check cannot catch it and re-raise it as a failure of the
+    function, and hypothesis cannot shrink it into a "smallest failing case". ``engine.run_check``
+    turns it into the item's failure ("not checked: ..."), or, when the check had already failed
+    for a real reason, keeps that reason.
     """
+
+    def failed(self):
+        return Failed("not checked: %s" % self)
 
 
 class Student:
@@ -39,7 +44,7 @@ class Student:
             try:
                 replies = self.sandbox.calls([(fn, args, seed) for args, seed in requests])
             except OutOfTime as exc:
-                raise TimeUp("not checked: %s" % exc) from None    # no case: none failed
+                raise TimeUp(str(exc)) from None
             except StudentError as exc:
                 self.fatal[fn] = ("%s %s" % (fn, exc), case)
                 raise Failed(*self.fatal[fn]) from None
@@ -51,6 +56,10 @@ class Student:
             if not reply.ok:
                 raise Failed("%s raised %s" % (fn, reply.error), case)
         return replies
+
+    def out_of_time(self):
+        """True once the submission's time budget is spent (a search that ended then is not finished)."""
+        return self.sandbox.time_left() <= 0
 
     def call(self, fn, args, case, seed=0):
         return self.calls(fn, [(args, seed)], case)[0]

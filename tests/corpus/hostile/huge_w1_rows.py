@@ -1,7 +1,7 @@
-# expect: init.shapes init.breaks_symmetry init.small_scale
-# says: W1
-# Class 3: W1 has 3,000 rows. The grader rejects the shape before any pairwise comparison of rows
-# (grading/checks.py), so its own work on student values stays bounded.
+# expect: init.shapes
+# says: 'W1' has shape (3000, 1)
+# Class 3: W1 has 3,000 rows. The grader's own work on it stays bounded (grading/checks.py compares
+# rows without a Python loop over pairs): the grading ends well inside the documented worst case.
 import numpy as np
 
 
