@@ -422,6 +422,23 @@ def test_reserved_uid_is_never_one_a_process_uses(tmp_path):
         bystander.wait()
 
 
+@pytest.mark.skipif(not AS_ROOT, reason="uid claims exist only as root")
+def test_claims_of_killed_gradings_are_released_at_the_next_start(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()                                             # a pid that no longer runs
+    uid = uids.uid_range()[1] - 3
+    claim = os.path.join(uids._claims_folder(), str(uid))
+    with open(claim, "w") as f:
+        f.write("%d\n" % dead.pid)
+    leftover = "/tmp/hostile-claim-leftover"
+    with open(leftover, "w") as f:
+        f.write("left by a killed grading")
+    os.chown(leftover, uid, uid)
+    done, _ = grade(SOLUTION, tmp_path / "results.json")
+    assert done.returncode == 0
+    assert not os.path.exists(claim) and not os.path.exists(leftover)
+
+
 def test_stale_scratch_folders_are_swept_and_live_ones_kept(tmp_path):
     stale = tempfile.mkdtemp(prefix="autograder-staletest-", dir="/tmp")
     live = tempfile.mkdtemp(prefix="autograder-livetest-", dir="/tmp")

@@ -103,6 +103,7 @@ class Sandbox:
             # the clean-up in close() touches this submission's processes and files and nothing else.
             self.uid = uids.reserve()
             if self.uid is not None:
+                confine.sweep_once(uids.sweep_stale_claims)
                 confine.sweep_cgroups()
                 confine.hide_grader()
                 os.chown(self.workdir, self.uid, self.uid)

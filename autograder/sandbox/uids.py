@@ -21,6 +21,9 @@ The first id of the range is not handed out as a uid: it is ``student_gid()``, a
 process joins (``child.drop_privileges``) and the grader's own folders deny by an ACL entry
 (``confine.hide_grader``), so student code cannot read the hidden tests while every other user can.
 
+``sweep_stale_claims()`` (run once per grading process) releases the uids of claims whose
+claimer died.
+
 API: ``reserve()`` returns a checked, claimed uid (``None`` when not root: there is nothing to
 switch to); ``release(uid)`` kills that uid's processes, removes the files it owns in /tmp,
 /var/tmp and /dev/shm, and drops the claim. ``kill_processes(uid)`` does only the first step
@@ -99,6 +102,21 @@ def release(uid):
     for root in SCRATCH_ROOTS:
         _remove_owned(root, uid)
     _unclaim(_claims_folder(), uid)
+
+
+def sweep_stale_claims():
+    """Release every uid whose claimer is dead (a grading killed before its clean-up); returns those uids."""
+    if os.geteuid() != 0:
+        return []
+    claims, swept = _claims_folder(), []
+    for name in os.listdir(claims):
+        if name.isdigit() and _stale(os.path.join(claims, name)):
+            try:
+                release(int(name))
+                swept.append(int(name))
+            except UidError:          # outside the current range: not ours to clean, just drop the claim
+                _unclaim(claims, int(name))
+    return swept
 
 
 def kill_processes(uid, rounds=50):
