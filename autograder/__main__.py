@@ -66,8 +66,14 @@ def grade_command(submission, results_path, html_path=None):
         os.environ.setdefault(key, "1")
     from .grading import report
     if not os.path.exists(submission):
-        raise UsageError("there is no file or folder at %s; give the path of a .py file, an .ipynb notebook "
-                         "or a folder that holds one" % submission)
+        why = ("there is no file or folder at %s; give the path of a .py file, an .ipynb notebook "
+               "or a folder that holds one" % submission)
+        if results_path:   # the README promises a results.json whenever --results is given
+            try:
+                report.write_json(report.results_json(report.fallback(submission, why)), results_path)
+            except OSError:
+                pass
+        raise UsageError(report.safe(why))
     try:
         from .grading.engine import grade
         result = grade(submission)

@@ -59,7 +59,8 @@ def test_workflow_runs_on_push_with_the_steps_in_order(workflow):
 
 def test_grade_step_runs_the_ci_command_and_feeds_the_artifact(workflow):
     grade = step(workflow, lambda s: s.get("id") == "grade")
-    assert "python -m autograder ci" in grade["run"] and "--results results.json" in grade["run"]
+    assert '"$(command -v python)" -I -m autograder ci' in grade["run"] and "--results results.json" in grade["run"]
+    assert "sudo" in grade["run"]              # student code gets the private uid on a non-root runner
     upload = step(workflow, lambda s: str(s.get("uses", "")).startswith("actions/upload-artifact@"))
     assert upload["with"]["path"] == "results.json" and "always()" in upload["if"]
 
@@ -114,7 +115,9 @@ def _outputs(path):
 def test_grade_step_writes_summary_outputs_and_results(workflow, tmp_path, submission, expected):
     grade = step(workflow, lambda s: s.get("id") == "grade")
     repo = _student_repo(tmp_path, submission)
-    env = _actions_env(tmp_path, _python_shim(tmp_path, 'exec "%s" "$@"' % sys.executable))
+    # The step runs `python -I`, which ignores PYTHONPATH; the stand-in drops -I so that the grader
+    # under test (this checkout) is the one imported. tests/test_hostile.py checks -I itself.
+    env = _actions_env(tmp_path, _python_shim(tmp_path, '[ "$1" = "-I" ] && shift; exec "%s" "$@"' % sys.executable))
     done = _run_step(grade["run"], repo, env, tmp_path)
     assert done.returncode == (0 if expected == 100 else 1), done.stdout + done.stderr   # contract section 3
     assert "::notice title=Autograder::Score %d/100" % expected in done.stdout

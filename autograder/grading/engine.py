@@ -10,11 +10,11 @@ by hypothesis itself (cases.py).
 """
 
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 
 from .. import rubric
+from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
 from . import cases, registry
@@ -69,8 +69,11 @@ def grade(path, call_seconds=None):
         prepared = prepare(path)
     except SubmissionError as exc:
         return _all_failed(path, str(exc), start)
-    with tempfile.TemporaryDirectory(prefix="autograder-code-") as tmp:
-        code_path = os.path.join(tmp, "submission.py")
+    # Locked while it lives, swept if a killed run left it; 0700: the child reads the code before it drops
+    # to the student's uid, and no other student's code can open it.
+    folder = ScratchFolder("autograder-code-")
+    try:
+        code_path = os.path.join(folder.path, "submission.py")
         with open(code_path, "w", encoding="utf-8") as f:
             f.write(prepared.source)
         kwargs = {} if call_seconds is None else {"call_seconds": call_seconds}
@@ -79,6 +82,8 @@ def grade(path, call_seconds=None):
             return _run(prepared.origin, sandbox, prepared, start)
         finally:
             sandbox.close()
+    finally:
+        folder.close()
 
 
 def failed_verdict(item, failure, label=SMALLEST):
@@ -127,7 +132,8 @@ def _verdict(item, student):
     for chk in registry.for_item(item.id):
         failure = run_check(chk, student)
         if failure is not None:
-            return failed_verdict(item, failure, SMALLEST if chk.cases is not None else FIXED)
+            label = getattr(failure, "label", None) or (SMALLEST if chk.cases is not None else FIXED)
+            return failed_verdict(item, failure, label)
     return Verdict(item.id, item.points, item.points, item.title, section=item.section)
 
 
@@ -136,15 +142,28 @@ def run_check(chk, student):
 
     The cases hypothesis would generate are replayed from a record (cases.py); only when one
     fails does hypothesis itself search again, to shrink the failure to its smallest case.
+    When the submission's time budget is spent, nothing is searched (``TimeUp``).
     """
+    from ..sandbox.student import TimeUp
     try:
         if chk.cases is None:
             chk.fn(student)
             return None
         for case in cases.generated(chk.cases) + list(chk.examples):
             chk.fn(student, **case)
+    except TimeUp as out:
+        return out.failed()
     except Failed as failed:
         if chk.cases is None:
             return failed
-        return cases.search(chk, student) or failed
+        try:
+            found = cases.search(chk, student) or failed
+            if student.out_of_time():
+                found.label = FIXED    # shrinking was cut short: the case shown need not be the smallest
+            return found
+        except Exception as exc:       # hypothesis may wrap it (Flaky, an exception group)
+            if cases._first_failed(exc, TimeUp) is None:
+                raise
+            failed.label = FIXED       # the time budget ran out while shrinking: keep the real failure, unshrunk
+            return failed
     return None

@@ -142,20 +142,8 @@ def student_page(result):
 
 
 def write(result, path):
-    """Write ``student_page(result)`` to ``path`` atomically (UTF-8)."""
-    import os
-    import tempfile
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".feedback-", suffix=".html")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(student_page(result))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``student_page(result)`` to ``path`` atomically (UTF-8), never through a link a student
+    planted (``sandbox/safefs.py``, as results.json)."""
+    from ..sandbox import safefs
+    safefs.write_bytes(path, student_page(result).encode("utf-8"))
     return path

@@ -364,8 +364,7 @@ def plot_summary(summary, png_path, scores=()):
 
 # -- the command ---------------------------------------------------------------------------------
 def _write_feedback(results_dir, student, results):
-    path = os.path.join(results_dir, student + ".json")
-    write_atomically(path, lambda f: json.dump(results, f, indent=2))
+    report.write_json(results, os.path.join(results_dir, student + ".json"))   # never through a planted link
 
 
 def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, results_dir=None,
@@ -501,6 +500,8 @@ def _stopped(signum, frame):
 
 
 def command(args):
+    from ..sandbox.confine import warn_if_not_root
+    warn_if_not_root("grade-all")
     old = class_report.prepare(args)
     signal.signal(signal.SIGTERM, _stopped)
     try:
@@ -524,7 +525,7 @@ def command(args):
                          % (done["graded"], done["seconds"], done["graded"] / max(done["seconds"], 1e-9),
                             done["skipped"]))
     for r in bad[:20]:
-        sys.stdout.write("  %s: %s: %s\n" % (r["student"], r["status"], r.get("detail", "")))
+        sys.stdout.write("  %s: %s: %s\n" % (report.safe(r["student"]), r["status"], report.safe(r.get("detail") or "")))
     if len(bad) > 20:
         sys.stdout.write("  ... and %d more; see the status column of %s\n" % (len(bad) - 20, args.csv))
     sys.stdout.write("Wrote %s%s\n" % (args.csv, (" and " + done["png"]) if done["png"] else ""))

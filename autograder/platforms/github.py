@@ -24,6 +24,7 @@ grader could not grade (or the command was used wrongly).
 """
 
 import os
+import secrets
 import sys
 
 from .. import rubric
@@ -43,7 +44,9 @@ def run(submission, results_path=None, summary_path=None, output_path=None, stdo
         result = grade(submission)
     except Exception as exc:   # a bug in the grader: still report, so the student is not left guessing
         result = report.fallback(submission, "%s: %s" % (type(exc).__name__, exc))
-    stdout.write(report.text(result))
+    # Student text in the log can never be read as a workflow command (::set-output, ::add-mask, ...).
+    token = secrets.token_hex(16)
+    stdout.write("::stop-commands::%s\n%s::%s::\n" % (token, report.text(result), token))
     status = 0
     written = []
     try:
@@ -83,6 +86,8 @@ def add_subparsers(sub):
 
 
 def command(args):
+    from ..sandbox.confine import warn_if_not_root
+    warn_if_not_root("ci")
     if not os.path.exists(args.submission):
         raise UsageError("there is no file or folder at %s; run it from the repository's root or pass the "
                          "submission's path" % args.submission)

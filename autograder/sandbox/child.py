@@ -9,9 +9,16 @@ Wire format, both ways: a frame is an 8-byte big-endian length followed by
 that many bytes: a 4-byte header length, a UTF-8 JSON header, then raw array
 buffers. Arrays travel as dtype string + shape + bytes, never as pickles.
 
-Requests (JSON): {"op": "load", "path": ...} and
-{"op": "calls", "calls": [{"fn", "args", "seed"}]}. Each call answers
+Requests (JSON): {"op": "load", "id", "path", ...} and
+{"op": "calls", "id", "calls": [{"fn", "args", "seed"}]}. Every reply repeats its request's "id"
+(the grader drops frames with any other id). Each call answers
 {"ok": true, "value", "args_after", "output"} or {"ok": false, "error", "output"}.
+
+Nothing here is trusted by the grader: student code runs in this process and can replace any of
+it (the module is taken out of ``sys.modules`` before student code loads, which stops only the
+casual attempt). The grader therefore checks every reply's id, shape and types itself, and the
+limits of what it cannot check (the account of arguments after a call, the seeding) are written
+in SECURITY.md.
 """
 
 import builtins
@@ -187,21 +194,26 @@ def preload():
             pass
 
 
-def drop_privileges(uid):
-    """As root: become ``uid`` (a user no file belongs to) with few processes, before any student code."""
+def drop_privileges(uid, gid, processes):
+    """As root: become ``uid`` (a user no file belongs to) with few processes, before any student code.
+
+    Its only supplementary group is ``gid``, the group the grader's folders deny by an ACL entry.
+    """
     import resource
-    resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
-    os.setgroups([])
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    os.setgroups([gid] if gid is not None else [])
     os.setgid(uid)
     os.setuid(uid)
 
 
-def load(path, statements, uid=None):
+def load(path, statements, uid=None, gid=None, processes=64):
     """Run the submission's code; with statements=True, one top-level statement at a time."""
     with open(path, encoding="utf-8") as f:
         source = f.read()
     if uid is not None:
-        drop_privileges(uid)
+        drop_privileges(uid, gid, processes)
+    import types
+    sys.modules["__main__"] = types.ModuleType("__main__")   # ``import __main__`` no longer finds this module
     problems = []
     chunks = [source]
     if statements:
@@ -257,7 +269,9 @@ def main():
     while True:
         header, blobs = read_frame()
         if header["op"] == "load":
-            write_frame(load(header["path"], header.get("statements", False), header.get("uid")), [])
+            reply = load(header["path"], header.get("statements", False), header.get("uid"), header.get("gid"),
+                         header.get("processes", 64))
+            write_frame(dict(reply, id=header.get("id")), [])
         elif header["op"] == "calls":
             replies, out = [], []
             for spec in header["calls"]:
@@ -266,7 +280,7 @@ def main():
                     node["blob"] += _len(out)
                 out.extend(extra)
                 replies.append(reply)
-            write_frame({"ok": True, "replies": replies}, out)
+            write_frame({"ok": True, "id": header.get("id"), "replies": replies}, out)
 
 
 def _walk(node):

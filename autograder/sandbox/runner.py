@@ -2,30 +2,42 @@
 
 Design: one child per submission, started as early as possible so that its
 numpy import overlaps the grader's own start-up. Every request carries its own
-wall-clock deadline; a child that misses it, dies, or answers garbage is killed
-(with its whole process group) and the call becomes a ``StudentError`` that the
-property turns into a failure of that rubric item only. The next request starts
-a fresh child and loads the submission again.
+wall-clock deadline, and the whole submission one hard budget (SUBMISSION_SECONDS)
+that every load, reload and call draws from; a child that misses a deadline, dies,
+or answers garbage is killed (with its whole process group, its cgroup and every
+process of its uid) and the call becomes a ``StudentError`` that the property turns
+into a failure of that function's items only. The next request starts a fresh child
+and loads the submission again, inside the same budget.
 
-Frames are read here; their contents are decoded by ``wire.py`` into plain data only
-(no pickles, no objects), so nothing the child sends can execute in this process.
+Everything in the child belongs to the student, the child's own protocol code
+included. So every request carries a random id that its reply must repeat: a frame
+with any other id (stray, duplicated, written by student code) is dropped, and at
+worst costs the request that was waiting, never a later one. Frames are read here;
+their contents are decoded by ``wire.py`` into plain data only (no pickles, no
+objects), and anything malformed (missing keys, wrong types, deep JSON, huge
+lengths) becomes a ``StudentError``, never an exception in the grader.
+
+As root, the child runs under a private uid (``uids.reserve``), in a memory cgroup
+(``confine.MemoryGroup``), without network, and cannot read the grader's folders
+(``confine.hide_grader``); ``close`` releases the uid: its processes are killed and
+its files in /tmp, /var/tmp and /dev/shm removed.
 """
 
 import json
 import os
 import resource
+import secrets
 import select
-import shutil
 import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-# wire (and with it numpy) is imported in ``calls``, not here: the child is started before the
-# grader imports numpy, so that the two imports overlap on a one-submission ``grade``.
+from . import confine, uids
+# wire (and with it numpy) is imported where frames are decoded, not here: a one-submission ``grade``
+# starts the child before the grader imports numpy, so that the two imports overlap.
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 CALL_SECONDS = 5.0          # wall time for one request (one to four calls of one student function)
@@ -33,26 +45,51 @@ LOAD_SECONDS = 20.0         # wall time to run the submission's top level
 MEMORY_BYTES = 3 * 2**30    # address space of the child
 FILE_BYTES = 64 * 2**20     # largest file the child may write
 MAX_FRAME = 64 * 2**20      # largest reply read from the child
-LIMITS = ((resource.RLIMIT_AS, MEMORY_BYTES), (resource.RLIMIT_FSIZE, FILE_BYTES), (resource.RLIMIT_CORE, 0))
+MAX_HEADER = 4 * 2**20      # largest JSON part of a reply (arrays travel outside it)
+MAX_STRAY = 64              # frames with a wrong request id dropped while waiting for one reply
+SUBMISSION_SECONDS = 60.0   # hard wall-clock budget for all of one submission's code: loads, reloads, calls
+#                             (time the grader waits for the child; the grader's own work is not counted)
+PROCESSES = 64              # processes of the private uid (RLIMIT_NPROC, as root)
+OUT_OF_TIME = ("the grading's time budget of %d seconds for your code ran out: loading your file and running "
+               "your functions took that long together (the reference solution needs about 1 second in all)"
+               % SUBMISSION_SECONDS)
 # The warm pool (pool.install): when set, children are forked from a template that has imported
-# numpy once, with the same limits; when None, each child is a fresh `python -I -B child.py`.
+# numpy once, limited as _limit_child limits them; when None, each child is a fresh `python -I -B child.py`.
 LAUNCHER = None
+
+
+def limits(memory_bytes=MEMORY_BYTES):
+    """The resource limits of a child: address space, size of a file written, no core dumps."""
+    return ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_FSIZE, FILE_BYTES), (resource.RLIMIT_CORE, 0))
+
+
+LIMITS = limits()   # the default list, which pool.py uses when it is given none
 
 
 class StudentError(Exception):
     """A student function could not be called: it raised, hung, crashed or returned garbage."""
 
 
-def _limit_child():
-    """Runs in the child between fork and exec: its own process group, resource limits, no network."""
+class OutOfTime(StudentError):
+    """The submission's whole time budget (SUBMISSION_SECONDS) is used up."""
+
+
+def _limit_child(cgroup_procs, memory_bytes):
+    """Runs in the child between fork and exec: its own process group and cgroup, limits, no network."""
     os.setsid()
+    if cgroup_procs:
+        try:
+            with open(cgroup_procs, "w") as f:
+                f.write("0\n")
+        except OSError:
+            pass
     if os.geteuid() == 0:
         try:
             import ctypes
             ctypes.CDLL(None, use_errno=True).unshare(0x40000000)   # CLONE_NEWNET: no network
         except (OSError, AttributeError):
             pass
-    for limit, value in LIMITS:     # pool.py applies the same list in its forks
+    for limit, value in limits(memory_bytes):     # pool.py applies the same list in its forks
         try:
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
@@ -62,23 +99,27 @@ def _limit_child():
 class Sandbox:
     """A restartable child process that holds one submission's code."""
 
-    def __init__(self, code_path, statements=False, call_seconds=CALL_SECONDS):
+    def __init__(self, code_path, statements=False, call_seconds=CALL_SECONDS, budget_seconds=SUBMISSION_SECONDS,
+                 memory_bytes=MEMORY_BYTES):
         self.code_path, self.statements, self.call_seconds = code_path, statements, call_seconds
-        self.proc, self.loaded = None, None
-        self.workdir = tempfile.mkdtemp(prefix="autograder-")
-        # As root, student code runs as a uid of its own, reserved for this sandbox alone (uids.py),
-        # so that the clean-up in close() cannot touch another grading (a grade-all worker grades
-        # many submissions: each gets its own). It owns nothing but the scratch folder.
-        # The child starts first (it runs only child.py until it loads the submission, and switches
-        # to the uid then), so that its numpy import overlaps the reservation's checks.
-        from . import uids
-        self.uid = None
-        self.start()
+        self.budget, self.spent = budget_seconds, 0.0   # seconds of waiting for the submission's code
+        self.memory_bytes = memory_bytes
+        self.proc, self.loaded, self.cgroup, self.uid = None, None, None, None
+        confine.sweep_stale()
+        self.folder = confine.ScratchFolder(mode=0o711)   # the student's uid passes through to home/, no more
+        self.workdir = os.path.join(self.folder.path, "home")
+        os.mkdir(self.workdir, 0o700)
         try:
+            # As root, student code runs as a uid of its own, checked unused and claimed (uids.py), so
+            # the clean-up in close() touches this submission's processes and files and nothing else.
             self.uid = uids.reserve()
             if self.uid is not None:
-                protect_grader()
+                confine.sweep_once(uids.sweep_stale_claims)
+                confine.sweep_cgroups()
+                confine.hide_grader()
                 os.chown(self.workdir, self.uid, self.uid)
+                self.cgroup = confine.MemoryGroup(memory_bytes, "autograder-%d" % self.uid)
+            self.start()
         except BaseException:
             self.close()
             raise
@@ -92,15 +133,20 @@ class Sandbox:
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if key in os.environ:
                 env[key] = os.environ[key]
+        procs = self.cgroup.procs if self.cgroup is not None else None
         if LAUNCHER is not None:
-            self.proc = LAUNCHER.spawn(env, self.workdir)
+            self.proc = LAUNCHER.spawn(env, self.workdir, limits=limits(self.memory_bytes), cgroup_procs=procs)
         else:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=self.workdir, env=env, preexec_fn=_limit_child)
+                stderr=subprocess.PIPE, cwd=self.workdir, env=env,
+                preexec_fn=lambda: _limit_child(procs, self.memory_bytes))
         self.loaded = None
         if self.proc.stderr is not None:      # a pool's child writes its stderr to /dev/null
             threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+        if self.uid is not None and not confine.child_network_isolated(self.proc.pid):
+            confine.warn("network", "could not give student code an empty network namespace (unshare needs "
+                         "CAP_SYS_ADMIN): it can reach the network")
 
     @staticmethod
     def _drain(stream):
@@ -114,8 +160,10 @@ class Sandbox:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
                 pass
+        if self.cgroup is not None:
+            self.cgroup.kill()         # everything it forked, whatever its process group
         if self.uid is not None:
-            _kill_user(self.uid)      # also what escaped the process group (setsid, double fork)
+            uids.kill_processes(self.uid)     # also what escaped the process group (setsid, double fork)
         if self.proc is not None:
             self.proc.wait()
             for stream in (self.proc.stdin, self.proc.stdout):
@@ -126,12 +174,20 @@ class Sandbox:
         self.proc = None
 
     def close(self):
+        """Kill everything the submission started and remove everything it wrote; safe to call twice."""
         self.kill()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         if self.uid is not None:
-            from . import uids
-            uids.release(self.uid)        # its processes killed, its files in /tmp etc. removed, claim dropped
+            uids.release(self.uid)
             self.uid = None
+        self.folder.close()
+
+    def time_left(self):
+        """What is left of the budget: only time spent waiting for the child counts, never the grader's own
+        work, so that running out of it is always true of the submission's code."""
+        return self.budget - self.spent
 
     # -- framing --------------------------------------------------------------
     def _send(self, header, blobs):
@@ -154,60 +210,75 @@ class Sandbox:
             got += len(chunk)
         return b"".join(parts)
 
-    def _receive(self, deadline):
-        (n,) = struct.unpack(">Q", self._read_exact(8, deadline))
-        if n > MAX_FRAME:
-            raise StudentError("returned arrays far too large (%d MB); the arrays of this assignment are "
-                               "tiny" % (n >> 20))
-        data = self._read_exact(n, deadline)
-        (h,) = struct.unpack(">I", data[:4])
-        header = json.loads(data[4:4 + h].decode("utf-8"))
-        lengths = header.get("_blobs", []) if isinstance(header, dict) else None
-        if not isinstance(lengths, list) or not all(isinstance(x, int) and x >= 0 for x in lengths):
-            raise ValueError("malformed reply")
-        blobs, offset = [], 4 + h
-        for length in lengths:
-            blobs.append(data[offset:offset + length])
-            offset += length
-        return header, blobs
+    def _receive(self, deadline, request_id):
+        """The reply that carries ``request_id``; frames with another id are dropped (at most MAX_STRAY)."""
+        for _ in range(MAX_STRAY + 1):
+            (n,) = struct.unpack(">Q", self._read_exact(8, deadline))
+            if n > MAX_FRAME:
+                raise StudentError("returned arrays far too large (%d MB); the arrays of this assignment are "
+                                   "tiny" % (n >> 20))
+            data = self._read_exact(n, deadline)
+            header, blobs = _parse_frame(data)
+            if header.get("id") == request_id:
+                return header, blobs
+        raise ValueError("too many frames that answer no request")
 
     def _exchange(self, header, blobs, seconds):
         """One request and its reply; any failure kills the child and raises StudentError."""
+        if self.time_left() <= 0:
+            self.kill()
+            raise OutOfTime(OUT_OF_TIME)
+        began = time.monotonic()
+        try:
+            return self._exchange_within(header, blobs, seconds, began)
+        finally:
+            self.spent += time.monotonic() - began
+
+    def _exchange_within(self, header, blobs, seconds, began):
         if self.proc is None or self.proc.poll() is not None:
             self.kill()
             self.start()
+        request_id = secrets.token_hex(8)
+        last_chance = seconds >= self.time_left()
+        deadline = began + min(seconds, self.time_left())
         try:
-            self._send(header, blobs)
-            return self._receive(time.monotonic() + seconds)
+            self._send(dict(header, id=request_id), blobs)
+            return self._receive(deadline, request_id)
         except StudentError:
             self.kill()
             raise
         except TimeoutError:
             self.kill()
+            if last_chance:
+                raise OutOfTime(OUT_OF_TIME) from None
             raise StudentError("did not finish within %g seconds (an endless loop, or far too much work?)"
                                % seconds) from None
         except (EOFError, BrokenPipeError, ConnectionError, OSError):
             code = self.proc.wait() if self.proc else None
             self.kill()
             raise StudentError(_death(code)) from None
-        except (ValueError, KeyError, UnicodeDecodeError, struct.error):
+        except Exception:          # a malformed frame: missing keys, wrong types, deep JSON, bad UTF-8, ...
             self.kill()
             raise StudentError("sent back something the grader could not read") from None
 
     # -- the two requests -----------------------------------------------------
     def load(self):
         """Run the submission's top level once per child; returns {'functions', 'problems'}."""
+        from .wire import one_line
         if self.loaded is None or self.proc is None or self.proc.poll() is not None:
             self.loaded = None
             header, _ = self._exchange({"op": "load", "path": self.code_path, "uid": self.uid,
-                                        "statements": self.statements}, [], LOAD_SECONDS)
+                                        "gid": uids.student_gid() if self.uid is not None else None,
+                                        "processes": PROCESSES, "statements": self.statements},
+                                       [], LOAD_SECONDS)
             functions = header.get("functions")
             problems = header.get("problems", [])
-            if not isinstance(functions, dict) or not isinstance(problems, list):
+            if (not isinstance(functions, dict) or not isinstance(problems, list)
+                    or not all(isinstance(v, str) for v in functions.values())):
                 self.kill()
                 raise StudentError("sent back something the grader could not read")
-            self.loaded = {"functions": {str(k): str(v) for k, v in functions.items()},
-                           "problems": [str(p)[:400] for p in problems[:20]]}
+            self.loaded = {"functions": {str(k)[:80]: v[:40] for k, v in list(functions.items())[:20]},
+                           "problems": [one_line(p)[:400] for p in problems[:20]]}
         return self.loaded
 
     def calls(self, requests):
@@ -215,6 +286,8 @@ class Sandbox:
         from .wire import Reply, encode
         try:
             self.load()
+        except OutOfTime:
+            raise
         except StudentError as exc:
             raise StudentError("your file " + str(exc)) from None
         blobs = []
@@ -227,9 +300,29 @@ class Sandbox:
             raise StudentError("sent back something the grader could not read")
         try:
             return [Reply(r, out) for r in replies]
-        except (ValueError, TypeError, AttributeError):
+        except Exception:          # missing keys, wrong types, nesting: that request's function fails
             self.kill()
             raise StudentError("returned something the grader could not read") from None
+
+
+def _parse_frame(data):
+    """(header dict, blobs) of one frame; raises ValueError (or another Exception) when malformed."""
+    if len(data) < 4:
+        raise ValueError("frame too short")
+    (h,) = struct.unpack(">I", data[:4])
+    if h > MAX_HEADER or 4 + h > len(data):
+        raise ValueError("header length out of range")
+    header = json.loads(data[4:4 + h].decode("utf-8"))   # RecursionError on deep JSON: caught by the caller
+    lengths = header.get("_blobs", []) if isinstance(header, dict) else None
+    if not isinstance(lengths, list) or not all(isinstance(x, int) and x >= 0 for x in lengths):
+        raise ValueError("malformed reply")
+    if 4 + h + sum(lengths) > len(data):
+        raise ValueError("buffers longer than the frame")
+    blobs, offset = [], 4 + h
+    for length in lengths:
+        blobs.append(data[offset:offset + length])
+        offset += length
+    return header, blobs
 
 
 def _death(code):
@@ -240,32 +333,3 @@ def _death(code):
                 signal.SIGABRT: "SIGABRT"}.get(-code, "signal %d" % -code)
         return "crashed the Python process running it (%s)" % name
     return "ended the Python process running it (exit status %d, e.g. sys.exit or os._exit)" % code
-
-
-def _kill_user(uid):
-    """Kill every process of ``uid``: fork, become that user, and signal all it may signal."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
-def protect_grader():
-    """As root: make the grader's own folders (hidden tests, reference solution) closed to other users.
-
-    Student code runs as another user, so a folder without the 'others' bits cannot be entered,
-    and the grader's modules cannot be imported or read to borrow the reference answers.
-    """
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/, hidden tests too
-    for folder in (package, os.path.join(os.path.dirname(package), "solutions")):
-        try:
-            mode = os.stat(folder).st_mode
-            if mode & 0o007:
-                os.chmod(folder, mode & ~0o007)
-        except OSError:
-            pass

@@ -9,7 +9,20 @@ so they are asked once and memoised: checks of the same function share the child
 import numpy as np
 
 from ..grading.registry import Failed
-from .runner import StudentError
+from .runner import OutOfTime, StudentError
+
+
+class TimeUp(Exception):
+    """The submission's time budget ran out before this check could get its answer.
+
+    Deliberately not a ``Failed``: a check cannot catch it and re-raise it as a failure of the
+    function, and hypothesis cannot shrink it into a "smallest failing case". ``engine.run_check``
+    turns it into the item's failure ("not checked: ..."), or, when the check had already failed
+    for a real reason, keeps that reason.
+    """
+
+    def failed(self):
+        return Failed("not checked: %s" % self)
 
 
 class Student:
@@ -30,6 +43,8 @@ class Student:
         if replies is None:
             try:
                 replies = self.sandbox.calls([(fn, args, seed) for args, seed in requests])
+            except OutOfTime as exc:
+                raise TimeUp(str(exc)) from None
             except StudentError as exc:
                 self.fatal[fn] = ("%s %s" % (fn, exc), case)
                 raise Failed(*self.fatal[fn]) from None
@@ -41,6 +56,10 @@ class Student:
             if not reply.ok:
                 raise Failed("%s raised %s" % (fn, reply.error), case)
         return replies
+
+    def out_of_time(self):
+        """True once the submission's time budget is spent (a search that ended then is not finished)."""
+        return self.sandbox.time_left() <= 0
 
     def call(self, fn, args, case, seed=0):
         return self.calls(fn, [(args, seed)], case)[0]

@@ -4,25 +4,40 @@ This module only reads text: it never imports or executes the submission.
 
 * ``.py``: graded as written (its ``if __name__ == "__main__":`` block is skipped,
   because the child runs it under the name ``submission``).
-* ``.ipynb``: the notebook's JSON is parsed here. From its code cells we keep the
-  top-level imports, function and class definitions, and assignments; every
-  other statement (plots, training runs, prints, IPython magics and shell
-  lines) is dropped. That keeps grading fast and lets a failing experiment cell
-  cost nothing. Each kept statement runs on its own, so one broken import does
-  not hide the functions after it.
-* a folder: the ``.py`` or ``.ipynb`` in it that defines the functions; if there are
-  several (a student's repository holds both the notebook and the .py stub), the one
-  with the fewest untouched stubs, then one named like the assignment, then the notebook.
+* ``.ipynb``: the notebook's JSON is parsed here (nbformat 4, or 3 with its worksheets; a
+  UTF-8 BOM is fine). From its code cells we keep the top-level imports, function and class
+  definitions, and assignments; every other statement (plots, training runs, prints, IPython
+  magics and shell lines) is dropped. That keeps grading fast and lets a failing experiment
+  cell cost nothing. Each kept statement runs on its own, so one broken import does not hide
+  the functions after it. A cell that cannot be parsed (a syntax error, nesting too deep for
+  the parser, a source that is not text) is skipped with a note.
+* a folder: walked without recursion and without following links, looking only at regular
+  files (never a FIFO or a device), each at most MAX_BYTES. Among the ``.py`` and ``.ipynb``
+  files that define the functions, the one the student worked on is graded: the most
+  functions *written* (a body that is more than a docstring, ``pass`` or ``raise
+  NotImplementedError``), judged on the code only (never a notebook's markdown), then a name
+  like the assignment's, then the notebook. Notes say which file was graded, which were
+  ignored and why, and what was skipped.
+
+Everything that goes wrong here is a ``SubmissionError`` with a message, or a note: the
+grader never crashes on a submission's files.
 """
 
+import ast
 import json
 import os
+import re
+import stat
 
 from ..grading import grader_rules
 
 STATEMENT_MARK = "\n# %%% statement\n"     # child.py splits on this
 ASSIGNMENT_NAME = "random_init"
-MAX_BYTES = 5 * 2**20
+FUNCTIONS = grader_rules.FUNCTIONS
+MAX_BYTES = 5 * 2**20       # largest file read: the assignment's notebook with outputs is far smaller
+MAX_ENTRIES = 20000         # entries of a folder looked at before the walk stops
+MAX_DEPTH = 12              # folder levels below the submission walked into
+SKIP_DIRS = ("__pycache__", "node_modules", "site-packages")
 
 
 class SubmissionError(Exception):
@@ -40,21 +55,47 @@ def prepare(path):
     """Read SUBMISSION (file or folder) and return a Prepared; raises SubmissionError."""
     if not os.path.exists(path):
         raise SubmissionError("there is no file or folder at %s" % path)
+    notes = []
     if os.path.isdir(path):
-        path = _pick_from_folder(path)
+        path, notes = _pick_from_folder(path)
     if path.endswith(".ipynb"):
-        return _from_notebook(path)
-    if path.endswith(".py"):
-        return Prepared(_read_text(path), False, path)
-    raise SubmissionError("%s is neither a .py file nor a .ipynb notebook; submit random_init.py "
-                          "or random_init.ipynb" % os.path.basename(path))
+        prepared = _from_notebook(path)
+    elif path.endswith(".py"):
+        prepared = Prepared(_read_text(path), False, path)
+    else:
+        raise SubmissionError("%s is neither a .py file nor a .ipynb notebook; submit random_init.py "
+                              "or random_init.ipynb" % os.path.basename(path))
+    prepared.notes = notes + prepared.notes
+    return prepared
 
 
-def _read_bytes(path):
-    if os.path.getsize(path) > MAX_BYTES:
-        raise SubmissionError("%s is larger than %d MB; submit only your code" % (path, MAX_BYTES >> 20))
-    with open(path, "rb") as f:
-        return f.read()
+def _read_bytes(path, follow=True):
+    """The bytes of a regular file, at most MAX_BYTES; never blocks on a FIFO, never reads a device."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | (0 if follow else os.O_NOFOLLOW)
+    name = os.path.basename(path)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise SubmissionError("%s cannot be opened (%s)" % (name, exc.strerror or exc)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SubmissionError("%s is not a regular file (a FIFO, a device or a socket); submit the file "
+                                  "itself" % name)
+        if st.st_size > MAX_BYTES:
+            raise SubmissionError("%s is larger than %d MB; submit only your code" % (name, MAX_BYTES >> 20))
+        parts, size = [], 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        if size > MAX_BYTES:
+            raise SubmissionError("%s is larger than %d MB; submit only your code" % (name, MAX_BYTES >> 20))
+        return b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def _read_text(path):
@@ -70,49 +111,218 @@ def _read_text(path):
     return text
 
 
-def _pick_from_folder(folder):
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".py", ".ipynb")) and not name.startswith(("test_", ".")):
-                found.append(os.path.join(root, name))
-    candidates = []
-    for p in found:
+# -- picking the file from a folder --------------------------------------------------------------
+def _walk(folder):
+    """(code files, skipped notes): regular .py/.ipynb files under ``folder``, iteratively, no links."""
+    found, skipped, seen = [], [], 0
+    stack = [(folder, 0)]
+    while stack:
+        current, depth = stack.pop()
         try:
-            if b"def initialize_parameters" in _read_bytes(p) or b"def forward" in _read_bytes(p):
-                candidates.append(p)
-        except (OSError, SubmissionError):
+            entries = sorted(os.scandir(current), key=lambda e: e.name, reverse=True)
+        except OSError:
             continue
-    if not candidates:
-        raise SubmissionError("no .py or .ipynb file in %s defines initialize_parameters; "
-                              "put random_init.py or random_init.ipynb there" % folder)
-    # A student's folder may hold both the notebook and the .py stub and edit only one of them:
-    # take the one with the fewest untouched stubs, then the assignment's name, then the notebook.
-    candidates.sort(key=lambda p: (_read_bytes(p).count(b"raise NotImplementedError"),
-                                   not os.path.basename(p).startswith(ASSIGNMENT_NAME),
-                                   not p.endswith(".ipynb"), p))
-    return candidates[0]
+        for entry in entries:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                skipped.append("stopped looking after %d files and folders" % MAX_ENTRIES)
+                return sorted(found), skipped
+            rel = os.path.relpath(entry.path, folder)
+            if entry.name.startswith("."):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                if entry.name.endswith((".py", ".ipynb")) or _is_dir(entry.path):
+                    skipped.append("%s (a link: the grader reads no link)" % rel)
+            elif stat.S_ISDIR(st.st_mode):
+                if entry.name in SKIP_DIRS:
+                    continue
+                if depth + 1 > MAX_DEPTH:
+                    skipped.append("%s (more than %d folders deep)" % (rel, MAX_DEPTH))
+                else:
+                    stack.append((entry.path, depth + 1))
+            elif entry.name.endswith((".py", ".ipynb")) and not entry.name.startswith("test_"):
+                if not stat.S_ISREG(st.st_mode):
+                    skipped.append("%s (not a regular file)" % rel)
+                elif st.st_size > MAX_BYTES:
+                    skipped.append("%s (larger than %d MB)" % (rel, MAX_BYTES >> 20))
+                else:
+                    found.append(entry.path)
+    return sorted(found), skipped
 
 
+def _is_dir(path):
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _pick_from_folder(folder):
+    """(the file to grade, notes saying what was graded, ignored and skipped)."""
+    files, skipped = _walk(folder)
+    scored = []
+    for path in files:
+        try:
+            written, stubs = _progress(path)
+        except SubmissionError:
+            continue
+        if written or stubs:
+            scored.append((path, written, stubs))
+    notes = []
+    if skipped:
+        notes.append("skipped in %s: %s" % (os.path.basename(os.path.abspath(folder)) or folder,
+                                            "; ".join(skipped[:10]) + ("; ..." if len(skipped) > 10 else "")))
+    if not scored:
+        raise SubmissionError("no .py or .ipynb file in %s defines initialize_parameters, forward or backward; "
+                              "put random_init.py or random_init.ipynb there" % folder
+                              + ("" if not skipped else " (%s)" % notes[0]))
+    # The file the student worked on: the most functions written, then the assignment's name, then the
+    # notebook (where students work), then the path, so the choice never depends on the file system.
+    scored.sort(key=lambda t: (-len(t[1]), not os.path.basename(t[0]).startswith(ASSIGNMENT_NAME),
+                               not t[0].endswith(".ipynb"), t[0]))
+    chosen = scored[0]
+    rel = lambda p: os.path.relpath(p, folder)      # noqa: E731
+    if len(scored) > 1:
+        notes.insert(0, "graded %s: %s" % (rel(chosen[0]), _describe(chosen)))
+        for other in scored[1:]:
+            why = ("fewer functions written" if len(other[1]) < len(chosen[1])
+                   else "as many functions written; %s is preferred" % rel(chosen[0]))
+            notes.insert(1, "ignored %s (%s): %s" % (rel(other[0]), why, _describe(other)))
+    return chosen[0], notes
+
+
+def _describe(scored):
+    _, written, stubs = scored
+    parts = []
+    if written:
+        parts.append("%s written" % ", ".join(written))
+    if stubs:
+        parts.append("%s not written yet" % ", ".join(stubs))
+    return "; ".join(parts)
+
+
+def _progress(path):
+    """(functions written, functions still stubs), judged on the code cells' function bodies only."""
+    sources = notebook_code_cells(path) if path.endswith(".ipynb") else [_read_text(path)]
+    written, stubs = set(), set()
+    for src in sources:
+        for name, done in _functions(src):
+            (written if done else stubs).add(name)
+    stubs -= written
+    return [f for f in FUNCTIONS if f in written], [f for f in FUNCTIONS if f in stubs]
+
+
+def _functions(src):
+    """[(name, written?)] for the assignment's functions defined at top level of ``src``."""
+    try:
+        tree = _parse(src)
+    except SubmissionError:
+        return _functions_by_text(src)
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in FUNCTIONS:
+            out.append((node.name, _written(node.body)))
+    return out
+
+
+def _written(body):
+    """A body is written if it has a statement beyond a docstring, pass, ... and raise NotImplementedError,
+    and no raise NotImplementedError at its top level."""
+    real = []
+    for stmt in body:
+        if isinstance(stmt, ast.Raise) and _names_not_implemented(stmt.exc):
+            return False
+        if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+            continue
+        real.append(stmt)
+    return bool(real)
+
+
+def _names_not_implemented(exc):
+    if isinstance(exc, ast.Call):
+        exc = exc.func
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+_DEF = re.compile(r"^(?:async\s+)?def\s+(%s)\b" % "|".join(FUNCTIONS), re.M)
+
+
+def _functions_by_text(src):
+    """For code the parser cannot read: a function is written if its block has no NotImplementedError."""
+    marks = list(_DEF.finditer(src))
+    out = []
+    for i, m in enumerate(marks):
+        block = src[m.end():marks[i + 1].start() if i + 1 < len(marks) else len(src)]
+        block = re.split(r"^\S", block, maxsplit=1, flags=re.M)[0]
+        out.append((m.group(1), "NotImplementedError" not in block))
+    return out
+
+
+def _parse(src):
+    """ast.parse, with every way it can fail on hostile text turned into a SubmissionError."""
+    try:
+        return ast.parse(src)
+    except SyntaxError as exc:
+        raise SubmissionError("a syntax error (%s, line %s)" % (exc.msg, exc.lineno)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise SubmissionError("code nested too deeply for Python's parser") from None
+
+
+# -- notebooks --------------------------------------------------------------------------------------
 def notebook_code_cells(path):
     """The sources of a notebook's code cells; raises SubmissionError for a broken notebook."""
+    return _code_cells(path)[0]
+
+
+def _code_cells(path):
+    """([code cell sources], notes) for nbformat 4 (cells) or 3 (worksheets), BOM or not."""
     name = os.path.basename(path)
     try:
-        nb = json.loads(_read_bytes(path).decode("utf-8"))
+        nb = json.loads(_read_bytes(path).decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         raise SubmissionError("%s is not a readable notebook (its JSON is broken or cut off); "
                               "open it in Jupyter, save it again and resubmit" % name) from None
-    sources = grader_rules.code_cell_sources(nb)
-    if sources is None:
+    except RecursionError:
+        raise SubmissionError("%s is not a readable notebook (its JSON is nested too deeply); open it in "
+                              "Jupyter, save it again and resubmit" % name) from None
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if cells is None and isinstance(nb, dict) and isinstance(nb.get("worksheets"), list):
+        cells = [c for w in nb["worksheets"] if isinstance(w, dict) and isinstance(w.get("cells"), list)
+                 for c in w["cells"]]                                # nbformat 3
+    if not isinstance(cells, list):
         raise SubmissionError("%s has no list of cells; is it really a Jupyter notebook?" % name)
-    return sources
+    sources, notes = [], []
+    for cell in cells:
+        if not (isinstance(cell, dict) and cell.get("cell_type") == "code"):
+            continue
+        src = cell.get("source", cell.get("input", ""))
+        if isinstance(src, list) and all(isinstance(line, str) for line in src):
+            src = "".join(src)
+        elif not isinstance(src, str):
+            notes.append("code cell %d has a source that is not text and was skipped" % (len(sources) + 1))
+            src = ""
+        sources.append(src)
+    return sources, notes
 
 
 def _from_notebook(path):
-    sources = notebook_code_cells(path)
+    sources, notes = _code_cells(path)
     if not any(s.strip() for s in sources):
         raise SubmissionError("%s has no code cells with code in them" % os.path.basename(path))
-    # The rule is shared with the students' public checks (grader_rules.py), so both run the same code.
-    kept, notes = grader_rules.kept_statements(sources)
-    return Prepared(STATEMENT_MARK.join(kept) + "\n", True, path, notes)
+    # Which statements run is shared with the students' public checks (grader_rules.kept_statements).
+    # A cell that would exhaust the parser is blanked first, with a note, so that nothing there raises.
+    safe_sources = []
+    for number, src in enumerate(sources, 1):
+        try:
+            _parse(grader_rules.without_magics(src))
+        except SubmissionError as exc:
+            if "syntax error" not in str(exc):
+                notes.append("code cell %d has %s and was skipped" % (number, exc))
+                src = ""
+        safe_sources.append(src)
+    kept, rule_notes = grader_rules.kept_statements(safe_sources)
+    return Prepared(STATEMENT_MARK.join(kept) + "\n", True, path, notes + rule_notes)

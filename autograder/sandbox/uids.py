@@ -17,6 +17,13 @@ submission. Such a uid must belong to no one else:
   uid by creating ``CLAIMS/<uid>`` with O_EXCL, holding the claimer's pid. A claim whose pid is
   dead was left by a killed grading: its uid is cleaned (``release``) and reused.
 
+The first id of the range is not handed out as a uid: it is ``student_gid()``, a group every student
+process joins (``child.drop_privileges``) and the grader's own folders deny by an ACL entry
+(``confine.hide_grader``), so student code cannot read the hidden tests while every other user can.
+
+``sweep_stale_claims()`` (run once per grading process) releases the uids of claims whose
+claimer died.
+
 API: ``reserve()`` returns a checked, claimed uid (``None`` when not root: there is nothing to
 switch to); ``release(uid)`` kills that uid's processes, removes the files it owns in /tmp,
 /var/tmp and /dev/shm, and drops the claim. ``kill_processes(uid)`` does only the first step
@@ -52,9 +59,14 @@ def uid_range():
         first, last = (int(x) for x in text.split("-"))
     except ValueError:
         raise UidError("AUTOGRADER_UID_RANGE=%r is not FIRST-LAST (e.g. 1879048192-1879113727)" % text) from None
-    if not 1000 <= first <= last < 2**31 - 1:
+    if not 1000 <= first < last < 2**31 - 1:
         raise UidError("AUTOGRADER_UID_RANGE=%r must lie between 1000 and 2147483646" % text)
     return first, last
+
+
+def student_gid():
+    """The group id all student processes share; the grader's folders deny it read access."""
+    return uid_range()[0]
 
 
 def reserve():
@@ -66,7 +78,7 @@ def reserve():
     taken = _subordinate_ranges()
     rng = random.Random(os.getpid() ^ time.monotonic_ns())
     for _ in range(TRIES):
-        uid = rng.randint(first, last)
+        uid = rng.randint(first + 1, last)     # first is student_gid()
         if any(lo <= uid <= hi for lo, hi in taken) or _named(uid):
             continue
         if not _claim(claims, uid):
@@ -84,12 +96,27 @@ def release(uid):
     if uid is None:
         return
     first, last = uid_range()
-    if not first <= uid <= last:
+    if not first < uid <= last:
         raise UidError("refusing to clean uid %d: it is outside the reserved range %d-%d" % (uid, first, last))
     kill_processes(uid)
     for root in SCRATCH_ROOTS:
         _remove_owned(root, uid)
     _unclaim(_claims_folder(), uid)
+
+
+def sweep_stale_claims():
+    """Release every uid whose claimer is dead (a grading killed before its clean-up); returns those uids."""
+    if os.geteuid() != 0:
+        return []
+    claims, swept = _claims_folder(), []
+    for name in os.listdir(claims):
+        if name.isdigit() and _stale(os.path.join(claims, name)):
+            try:
+                release(int(name))
+                swept.append(int(name))
+            except UidError:          # outside the current range: not ours to clean, just drop the claim
+                _unclaim(claims, int(name))
+    return swept
 
 
 def kill_processes(uid, rounds=50):
@@ -189,10 +216,11 @@ def _walk(root, uid=None):
 
 
 def _may(st, uid, bit):
-    """Whether ``uid`` (its group is gid == uid) has BIT (0o1 search, 0o2 write) on this folder."""
+    """Whether ``uid`` (its own group, gid == uid, and the student group) has BIT (0o1 search, 0o2 write)
+    on this folder."""
     if st.st_uid == uid:
         return True
-    return bool(st.st_mode & bit) or (st.st_gid == uid and bool(st.st_mode & (bit << 3)))
+    return bool(st.st_mode & bit) or (st.st_gid in (uid, student_gid()) and bool(st.st_mode & (bit << 3)))
 
 
 def _owns_files(uid):
@@ -201,17 +229,79 @@ def _owns_files(uid):
 
 def _remove_owned(root, uid):
     """Delete what ``uid`` owns under ``root``; a folder it owns goes with all its contents."""
-    import shutil
     doomed = [(p, st) for p, st in _walk(root, uid) if st.st_uid == uid]
     # deepest first, so a folder's own entries are gone before the folder is tried
     for path, st in sorted(doomed, key=lambda item: -item[0].count(os.sep)):
         try:
             if stat.S_ISDIR(st.st_mode):
-                shutil.rmtree(path, ignore_errors=True)     # fd-based: never follows a planted link
+                remove_tree(path)
             else:
                 os.unlink(path)
         except OSError:
             pass
+
+
+def remove_tree(path, max_steps=10**6):
+    """``shutil.rmtree`` without recursion (a student's folder may be thousands of levels deep, past both
+    Python's recursion limit and PATH_MAX), through directory descriptors, never following a link.
+
+    One descriptor is open at a time; going up uses "..", which is safe because every process that could
+    move folders around (the student's) is dead by now. What cannot be removed is left, not retried."""
+    parent = os.open(os.path.dirname(os.path.abspath(path)) or "/", os.O_RDONLY | os.O_DIRECTORY)
+    name = os.path.basename(os.path.abspath(path))
+    try:
+        st = os.stat(name, dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        os.close(parent)
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        try:
+            os.unlink(name, dir_fd=parent)
+        finally:
+            os.close(parent)
+        return
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+    os.close(parent)
+    names, stuck = [name], set()
+    for _ in range(max_steps):
+        sub = None
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                try:
+                    est = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(est.st_mode):
+                    if (est.st_dev, est.st_ino) not in stuck:
+                        sub = entry.name
+                        break
+                else:
+                    try:
+                        os.unlink(entry.name, dir_fd=fd)
+                    except OSError:
+                        pass
+        if sub is not None:
+            try:
+                nxt = os.open(sub, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError:
+                st = os.stat(sub, dir_fd=fd, follow_symlinks=False)
+                stuck.add((st.st_dev, st.st_ino))
+                continue
+            os.close(fd)
+            fd = nxt
+            names.append(sub)
+            continue
+        here = os.fstat(fd)
+        up = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = up
+        try:
+            os.rmdir(names.pop(), dir_fd=fd)
+        except OSError:
+            stuck.add((here.st_dev, here.st_ino))
+        if not names:
+            break
+    os.close(fd)
 
 
 # -- claims ----------------------------------------------------------------------------------------

@@ -90,20 +90,33 @@ def _name(text):
     return str(text)[:80] if text is not None else "object"
 
 
+MAX_LIST = 4096     # items of one list, tuple or dict a reply may describe (the child sends at most 64)
+
+
 def _list(x):
-    if not isinstance(x, list):
-        raise ValueError("expected a list")
+    if not isinstance(x, list) or len(x) > MAX_LIST:
+        raise ValueError("expected a list of at most %d items" % MAX_LIST)
     return x
 
 
+def one_line(text):
+    """``text`` with its line breaks written as visible escapes."""
+    return str(text).replace("\r", "\\r").replace("\n", "\\n")
+
+
 class Reply:
-    """One student call: ``value`` and ``args_after`` on success, else ``error``."""
+    """One student call: ``value`` and ``args_after`` on success, else ``error``.
+
+    Raises ValueError, KeyError or TypeError on a malformed reply; the runner turns any of them
+    into the failure of that request's function.
+    """
 
     def __init__(self, raw, blobs):
-        if not isinstance(raw, dict):
+        if not isinstance(raw, dict) or (raw.get("ok") is True and "value" not in raw):
             raise ValueError("malformed reply")
         self.ok = raw.get("ok") is True
         self.output = str(raw.get("output", ""))[:3000]
-        self.error = None if self.ok else str(raw.get("error", "failed"))[:600]
+        # one line: an exception text cannot draw lines of its own (a fake "Score:" line) in the report
+        self.error = None if self.ok else one_line(raw.get("error", "failed"))[:600]
         self.value = decode(raw["value"], blobs) if self.ok else None
         self.args_after = [decode(a, blobs) for a in _list(raw.get("args_after", []))] if self.ok else []
