@@ -58,7 +58,7 @@ c.Execute.timeout = 60                          # seconds for one cell
 c.Execute.interrupt_on_timeout = True
 c.ExecuteSafely.seconds_after_timeout = 10      # once a cell has hung, later cells get this much
 c.ExecuteSafely.notebook_seconds = 300          # the whole notebook
-c.ExecutePrivately.experiments = "skip"         # the lesson's training runs: "skip", "short" or "run"
+c.ExecutePrivately.experiments = "skip"         # the lesson's training runs: "skip" or "run"
 
 # Feedback: built from the autograded notebook, which holds no hidden test; HideHiddenTests
 # removes any that a notebook autograded otherwise still has.

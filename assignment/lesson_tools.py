@@ -24,7 +24,6 @@ Design
   student function is still a stub, raises, or returns something unusable, the
   cell prints one short note and returns ``None`` instead of a traceback. The
   plot functions accept that ``None`` and print a note too.
-  ``run_experiment(fn, *args)`` gives the same protection to any call.
   The undecorated version of a wrapped function is ``fn.__wrapped__``.
 * Figures are ``matplotlib.figure.Figure`` objects built without pyplot: no
   global figure state, nothing shown twice in Jupyter, ``fig.savefig`` works
@@ -143,26 +142,6 @@ def _call(fn, name, *args):
         return fn(*args)
     except Exception as error:
         raise StudentFunctionError(name, error) from error
-
-
-def run_experiment(fn, *args, **kwargs):
-    """Run ``fn(*args, **kwargs)``; on any failure print a note and return None.
-
-    Works for lesson_tools functions and for the student's own functions alike.
-    """
-    if getattr(fn, "__module__", None) == __name__:
-        return friendly(getattr(fn, "__wrapped__", fn))(*args, **kwargs)
-    name = getattr(fn, "__name__", "this function")
-
-    def attempt():
-        try:
-            out = fn(*args, **kwargs)
-        except Exception as error:
-            raise StudentFunctionError(name, error) from error
-        if out is None:
-            raise StudentFunctionError(name, problem="returned None (is a `return` missing?)")
-        return out
-    return friendly(attempt)()
 
 
 # --------------------------------------------------------------- checks of what students return

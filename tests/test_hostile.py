@@ -56,10 +56,31 @@ def grade(path, results, *extra, env=None):
 
 
 _GRADED = {}
+# The three cases that spend the whole time budget mostly sleep in student code: they are graded at
+# the same time (each in its own grader process, timed from its own start) to keep the suite short.
+SLOW = ("slow_every_reply.py", "slow_top_level_rerun.py", "slow_wrong_forward_shrinking.py")
+_SLOW_RUNNING = {}
+
+
+def _start_slow_cases(tmp_path_factory):
+    for name in SLOW:
+        path = os.path.join(CORPUS, "hostile", name)
+        if path in _SLOW_RUNNING or path in _GRADED:
+            continue
+        results = tmp_path_factory.mktemp("hostile") / "results.json"
+        args = [sys.executable, "-m", "autograder", "grade", path, "--results", str(results)]
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _SLOW_RUNNING[path] = (proc, args, time.monotonic(), results)
 
 
 def graded_once(path, tmp_path_factory):
     """(completed process, seconds, results path): each corpus file is graded once per session."""
+    if path not in _GRADED and os.path.basename(path) in SLOW:
+        _start_slow_cases(tmp_path_factory)
+        proc, args, start, results = _SLOW_RUNNING.pop(path)
+        out, err = proc.communicate(timeout=WORST_SECONDS + GRADER_SECONDS + 120)
+        seconds = time.monotonic() - start
+        _GRADED[path] = (subprocess.CompletedProcess(args, proc.returncode, out, err), seconds, results)
     if path not in _GRADED:
         results = tmp_path_factory.mktemp("hostile") / "results.json"
         done, seconds = grade(path, results)
@@ -88,8 +109,6 @@ def test_hostile_submission_is_contained(path, expected, tmp_path_factory):
     assert seconds < WORST_SECONDS + GRADER_SECONDS
     assert len(done.stdout) < 20000           # a flood of prints does not reach the report
 
-
-SLOW = ("slow_every_reply.py", "slow_top_level_rerun.py", "slow_wrong_forward_shrinking.py")
 
 
 @pytest.mark.parametrize("name", SLOW)

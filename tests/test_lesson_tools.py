@@ -298,19 +298,6 @@ def test_plots_accept_missing_results(data, capsys):
     assert len(lines) == 4 and all("run the training cell above first" in ln for ln in lines)
 
 
-def test_run_experiment(data, capsys):
-    X, Y = data
-    assert lt.run_experiment(stub, 1, 2) is None
-    assert "Fill in `stub` first" in capsys.readouterr().out
-    assert lt.run_experiment(lambda: None) is None
-    assert "returned None" in capsys.readouterr().out
-    assert lt.run_experiment(lt.train, stub, stub, stub, X, Y) is None
-    assert "Fill in `initialize_parameters` first" in capsys.readouterr().out
-    assert lt.run_experiment(np.add, 1, 2) == 3
-    r = lt.run_experiment(lt.train, *FUNCS, X, Y, iterations=5)
-    assert isinstance(r, lt.TrainResult)
-
-
 def test_prints_inside_student_functions_are_shown_once(data, capsys):
     X, Y = data
 

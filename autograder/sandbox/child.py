@@ -177,7 +177,7 @@ def short_error(exc):
     return text + where
 
 
-# Loaded before privileges are dropped (at start-up, while the grader imports hypothesis): after the
+# Loaded before privileges are dropped (at start-up, while the grader prepares its first request): after the
 # drop, files outside the scratch folder may be unreadable, e.g. a Python installed under /root.
 PRELOAD = ("math", "random", "functools", "itertools", "collections", "copy", "time", "typing", "warnings",
            "numbers", "operator", "statistics", "dataclasses", "string", "re", "signal", "decimal",

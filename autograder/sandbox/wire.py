@@ -115,7 +115,6 @@ class Reply:
         if not isinstance(raw, dict) or (raw.get("ok") is True and "value" not in raw):
             raise ValueError("malformed reply")
         self.ok = raw.get("ok") is True
-        self.output = str(raw.get("output", ""))[:3000]
         # one line: an exception text cannot draw lines of its own (a fake "Score:" line) in the report
         self.error = None if self.ok else one_line(raw.get("error", "failed"))[:600]
         self.value = decode(raw["value"], blobs) if self.ok else None

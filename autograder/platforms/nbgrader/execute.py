@@ -26,9 +26,8 @@ that kernel
   say so.
 
 Cells tagged ``experiment`` (``experiment_tags``), and, with ``experiments_by_position``, every
-plain code cell after the first solution cell, are skipped when ``experiments = "skip"``; with
-``"short"`` they run with ``AUTOGRADER_EXPERIMENTS=short`` in the kernel's environment, which
-the lesson's code may read to shorten its training runs.
+plain code cell after the first solution cell, are skipped when ``experiments = "skip"`` (the
+default) and run in full with ``"run"``.
 """
 
 import os
@@ -121,7 +120,7 @@ class ExecutePrivately(ExecuteSafely):
         False, help="Run the kernel even when not root, as the user running nbgrader: the student's code can "
                     "then read and write everything that user can. Unsafe; see docs/instructors.md.").tag(config=True)
     experiments = Enum(
-        ["run", "skip", "short"], "skip", help="What to do with experiment cells during autograde.").tag(config=True)
+        ["run", "skip"], "skip", help="What to do with experiment cells during autograde.").tag(config=True)
     experiment_tags = List(
         Unicode(), ["experiment"], help="Cell tags that mark an experiment cell.").tag(config=True)
     experiments_by_position = Bool(
@@ -138,8 +137,10 @@ class ExecutePrivately(ExecuteSafely):
         self._scratch = tempfile.mkdtemp(prefix="autograder-kernel-")
         work = os.path.join(self._scratch, "work")
         shutil.copytree(folder, work, ignore=shutil.ignore_patterns(".*", "__pycache__"))
-        from ...sandbox import uids
+        from ...sandbox import confine, uids
         self._uid = uids.reserve() if root else None          # a checked, claimed uid of its own
+        if self._uid is not None:
+            confine.hide_grader()     # the student group may not read the grader, the solution or the course
         if self._uid is not None:
             for base, dirs, files in os.walk(self._scratch):
                 for name in [base] + [os.path.join(base, n) for n in dirs + files]:
@@ -183,7 +184,6 @@ class ExecutePrivately(ExecuteSafely):
     async def async_start_new_kernel(self, **kwargs):
         env = {"PATH": os.environ.get("PATH", ""), "HOME": self._scratch, "LANG": "C.UTF-8",
                "MPLBACKEND": "agg", "MPLCONFIGDIR": self._scratch, "NBGRADER_EXECUTION": "autograde",
-               "AUTOGRADER_EXPERIMENTS": self.experiments,
                "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
                    os.path.abspath(__file__)))))}
         kwargs.setdefault("env", env)

@@ -4,8 +4,10 @@ Design: started as root by ``ExecutePrivately`` (execute.py), already inside a n
 namespace. As root it sets the kernel up completely (IPKernelApp.initialize: sockets bound,
 shell created; no cell runs there) and imports the modules a notebook of this course uses,
 because after the drop the interpreter's own files may be unreadable (a Python under /root, as
-on some graders' machines). Then it becomes ``UID`` with no supplementary groups and a limit on
-processes, and only then starts the kernel's loop, which runs the student's cells.
+on some graders' machines). Then it becomes ``UID``, whose one supplementary group is the student
+group (``uids.student_gid()``, which ``confine.hide_grader`` denies every grader folder, as for the
+grader's own child), with a limit on processes, and only then starts the kernel's loop, which runs
+the student's cells.
 """
 
 import importlib
@@ -20,7 +22,8 @@ MAX_PROCESSES = 256       # per uid: enough for a kernel's threads, too few for 
 
 
 def become(uid):
-    os.setgroups([])
+    from ...sandbox import uids
+    os.setgroups([uids.student_gid()])
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     os.setgid(uid)
     os.setuid(uid)
