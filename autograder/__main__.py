@@ -32,7 +32,7 @@ SUBCOMMANDS = {
     "coursera-run": "autograder.platforms.coursera",
     "prairielearn-bundle": "autograder.platforms.prairielearn",
     "prairielearn-run": "autograder.platforms.prairielearn",
-    "mutate": "autograder.mutation.command",
+    "mutate": "autograder.mutation.runner",
 }
 
 

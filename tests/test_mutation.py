@@ -14,7 +14,7 @@ import pytest
 from autograder import rubric
 from autograder.__main__ import main
 from autograder.errors import UsageError
-from autograder.mutation import operators, report, runner
+from autograder.mutation import operators, runner
 from conftest import SOLUTION, graded
 
 
@@ -139,9 +139,9 @@ def test_mutate_command_lists_the_sample_and_refuses_bad_options(capsys):
 
 def test_ci_sample_every_mutant_is_killed_or_a_reviewed_equivalent(tmp_path):
     result = runner.run(use_sample=True)
-    text = report.text(result)
+    text = runner.text(result)
     prefix = str(tmp_path / "mutation")
-    report.write(result, prefix)
+    runner.write(result, prefix)
     with open(prefix + ".json", encoding="utf-8") as f:
         data = json.load(f)
     assert data["figures"]["mutants"] == len(result["outcomes"]) >= 60

@@ -5,9 +5,7 @@ wrong programs (mutants) from correct bases, grades each one with the real engin
 ones got full marks anyway (survivors) and which cost points under another function's rubric item.
 
 * ``operators.py`` -- our own AST operators and the stable mutant ids;
-* ``runner.py``    -- bases, grading in parallel, classification, the deterministic CI sample;
-* ``report.py``    -- the JSON and text reports;
-* ``command.py``   -- the ``mutate`` subcommand;
+* ``runner.py``    -- bases, grading in parallel, classification, the CI sample, the report, the ``mutate`` command;
 * ``equivalents.toml`` -- the reviewed list of mutants the grader is right to accept, with reasons;
 * ``bases/``       -- the second correct base, written in the other common style.
 
