@@ -72,10 +72,12 @@ class Site:
         self.function = function
         self.helpers = {n.name for n in module.body if isinstance(n, ast.FunctionDef)
                         and n.name not in rubric.FUNCTIONS}
-        args = {a.arg for a in func_node.args.args}
-        stored = {n.id for n in ast.walk(func_node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        self.bound = args | stored
+        self.bound = {a.arg for a in func_node.args.args}   # grows statement by statement (see bind)
         self.parents = {}
+
+    def bind(self, stmt):
+        """After ``stmt``, the names it assigns are bound: a swap uses only names bound before it."""
+        self.bound |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _expr(text):
@@ -270,7 +272,10 @@ def _kin(name):
 
 
 def swap(node, site, top):
-    """Use a variable (or a dict key) of the same kind instead: W1 for W2, A1 for Z1, n_x for n_h..."""
+    """Use a variable (or a dict key) of the same kind instead: W1 for W2, A1 for Z1, n_x for n_h...
+
+    Only a name already bound at that statement: a name used before its assignment is a crash,
+    which any grader catches and which says nothing about the checks."""
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
         for other in _kin(node.id):
             if other in site.bound:
@@ -387,6 +392,7 @@ def generate(source, base, operators=None):
                         mid = "%s:%s:%s:%s:%s->%s" % (base, op_name, func.name, where, before, after)
                         mutants.append(Mutant(mid, base, op_name, func.name, before, after, text + "\n",
                                               diff(original, text, base)))
+            site.bind(stmt)
     return mutants
 
 
