@@ -8,6 +8,7 @@ equivalent gets killed. The other tests check the machinery itself, without grad
 
 import ast
 import json
+import os
 
 import pytest
 
@@ -15,7 +16,7 @@ from autograder import rubric
 from autograder.__main__ import main
 from autograder.errors import UsageError
 from autograder.mutation import operators, runner
-from conftest import SOLUTION, graded
+from conftest import CORPUS, SOLUTION, graded
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +150,12 @@ def test_ci_sample_every_mutant_is_killed_or_a_reviewed_equivalent(tmp_path):
     found = [(kind, o["id"] if isinstance(o, dict) else o) for kind, o in runner.failures(result)]
     assert found == [], text
     assert "RESULT: PASS" in text
+
+
+def test_a_base_that_does_not_score_100_is_refused(tmp_path, capsys):
+    wrong = os.path.join(CORPUS, "wrong", "w1_transposed.py")
+    assert main(["mutate", "--base", "wrong=" + wrong, "--operator", "transpose", "-j", "1",
+                 "--report", str(tmp_path / "r")]) == 2
+    out = capsys.readouterr()
+    assert "BASE NOT CORRECT: wrong" in out.out and "does not score 100" in out.err
+    assert not (tmp_path / "r.json").exists()
