@@ -14,8 +14,9 @@ Design
   reference solution (``solutions/random_init.py``) and ``bases/dot_style.py``.
 * Grading. Every mutant is written to a scratch file and graded by ``engine.grade`` -- the same
   code path a student's file takes, child process and all -- through the class-grading worker pool
-  (``platforms/batch.py``): one warm worker per core, a worker that hangs or dies is replaced and
-  only that mutant says ``error``.
+  (``platforms/batch.py``): one worker per core, whose gradings fork their child from the warm
+  template of ``sandbox/pool.py``; a worker that hangs or dies is replaced and only that mutant
+  says ``error``.
 * Verdicts. A mutant of function F is *killed* when it loses points under one of F's rubric items
   (``rubric.Item.function``); it *survived* when it keeps them all, and is *equivalent* when it
   survived and is listed, with a reason, in ``equivalents.toml``. Losing points under another
