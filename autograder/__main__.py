@@ -4,6 +4,7 @@
     python -m autograder grade-all | ci | gradescope-bundle | gradescope-run | audit ...
     python -m autograder classroom50-bundle | classroom50-run | coursera-bundle | coursera-run |
                          prairielearn-bundle | prairielearn-run ...
+    python -m autograder mutate [--sample] [--operator NAME] ...
 
 Exit status: 0 full marks; 1 points were lost (the report was written); 2 the command was used
 wrongly (a ``UsageError``, printed here as "autograder <command>: ...") or the grader itself could
@@ -31,6 +32,7 @@ SUBCOMMANDS = {
     "coursera-run": "autograder.platforms.coursera",
     "prairielearn-bundle": "autograder.platforms.prairielearn",
     "prairielearn-run": "autograder.platforms.prairielearn",
+    "mutate": "autograder.mutation.runner",
 }
 
 
