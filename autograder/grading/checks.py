@@ -34,9 +34,11 @@ from .feedback import (as_numbers, check_array, compare, describe_case, kind, no
 from .registry import Failed, check
 
 BIG = {"n_x": 200, "n_h": 250, "n_y": 200}        # the large draw: 50,000 weights in each matrix
-BIG_SEED = 20261129
+BIG_DRAW = BIG["n_h"] * BIG["n_x"]                 # = BIG["n_y"] * BIG["n_h"]: entries of W1 and of W2
+BIG_SEED = 20261129                                # any fixed seed: the draw must be the same on every run
 MIN_MEASURED = 1000                                # fewer entries than this cannot show a spread
-KS_LIMIT = math.sqrt(math.log(2 / 1e-8) / (2 * 50000))
+KS_FALSE_ALARM = 1e-8                              # chance that a correct draw fails the KS test (DKW)
+KS_LIMIT = math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * BIG_DRAW))
 # A forward/backward gap at least this many times the tolerance is "clearly beyond rounding"; when
 # the smallest failing case shows less, up to ALTERNATIVE_SEEDS other seeds at the same sizes are
 # tried and the case with the largest relative error is shown (each costs one call: microseconds).
