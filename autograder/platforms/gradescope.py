@@ -152,21 +152,11 @@ def build_bundle(out_path, default="visible", hold_back=()):
     return names
 
 
-# What Gradescope runs: the engine's folders and this adapter, never another platform's code.
-ENGINE = ("__init__.py", "__main__.py", "errors.py", "rubric.py", "grading", "sandbox")
-PLATFORM_FILES = (os.path.join("platforms", "__init__.py"), os.path.join("platforms", "gradescope.py"))
-
-
 def bundled_sources():
-    """The grader's files that go into the zip, relative to autograder/: chosen by folder."""
-    names = []
-    for entry in ENGINE:
-        path = os.path.join(PACKAGE_DIR, entry)
-        if os.path.isdir(path):
-            names += [os.path.join(entry, n) for n in sorted(os.listdir(path)) if n.endswith((".py", ".json"))]
-        else:
-            names.append(entry)
-    return names + list(PLATFORM_FILES)
+    """What Gradescope runs, relative to autograder/: the engine's folders and this adapter, never another
+    platform's code (chosen by folder, in deploy.grader_files, as for every platform's bundle)."""
+    from .deploy import grader_files
+    return grader_files("gradescope")
 
 
 # -- inside Gradescope -------------------------------------------------------------------------------
