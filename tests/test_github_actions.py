@@ -173,3 +173,10 @@ def test_ci_command_refuses_a_missing_path(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder", "ci", str(tmp_path / "nope")], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "no file or folder" in done.stderr
+
+
+def test_a_grader_error_cannot_start_another_workflow_command():
+    from autograder.platforms.github import _command_text
+    text = _command_text("boom\n::notice title=Autograder::Score 100/100\r%0A")
+    assert "\n" not in text and "\r" not in text
+    assert text.startswith("boom%0A::notice") and "%250A" in text

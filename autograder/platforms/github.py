@@ -32,8 +32,10 @@ from ..errors import UsageError
 from ..grading import report
 
 
-def _cell(text):
-    return report.safe(text).replace("|", "\\|").replace("\n", " ")
+def _command_text(text):
+    """Text for a workflow command's message: control characters made visible, then the escapes GitHub
+    reads in a command (%, CR and LF), so the text cannot end the command or start another."""
+    return report.safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def run(submission, results_path=None, summary_path=None, output_path=None, stdout=None):
@@ -67,7 +69,7 @@ def run(submission, results_path=None, summary_path=None, output_path=None, stdo
                          % (exc.filename, exc.strerror))
         status = 2
     if result.error:
-        stdout.write("::error title=Autograder::The grader itself failed: %s\n" % _cell(result.error))
+        stdout.write("::error title=Autograder::The grader itself failed: %s\n" % _command_text(result.error))
     else:
         stdout.write("::notice title=Autograder::Score %s/%d\n" % (report.num(result.score), rubric.TOTAL))
     return status or report.exit_status(result)
