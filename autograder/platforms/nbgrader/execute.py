@@ -36,10 +36,11 @@ import sys
 import tempfile
 import time
 
-from nbformat.notebooknode import NotebookNode
 from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, List, Unicode
+
+from .outputs import error, stream
 
 try:   # nbclient's exceptions: a dead kernel, and a kernel that ignored the interrupt after a timeout
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -47,14 +48,6 @@ except ImportError:    # pragma: no cover - very old nbclient
     from nbconvert.preprocessors.execute import CellTimeoutError, DeadKernelError
 
 CLONE_NEWNET = 0x40000000
-
-
-def _stream(name, text):
-    return NotebookNode(output_type="stream", name=name, text=text)
-
-
-def _error(ename, evalue, lines):
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=list(lines))
 
 
 class ExecuteSafely(Execute):
@@ -94,10 +87,10 @@ class ExecuteSafely(Execute):
         if self._stopped is None and time.monotonic() >= self._deadline:
             self._stopped = ("This notebook used up its %d seconds of running time, so this cell and the "
                              "ones after it were not run." % self.notebook_seconds)
-            cell.outputs = [_stream("stdout", self._stopped + "\n")]
+            cell.outputs = [stream("stdout", self._stopped + "\n")]
             return cell, resources
         if self._stopped is not None:
-            cell.outputs = [_stream("stdout", "Not run. " + self._stopped + "\n")]
+            cell.outputs = [stream("stdout", "Not run. " + self._stopped + "\n")]
             return cell, resources
         try:
             return super().preprocess_cell(cell, resources, index)
@@ -108,7 +101,7 @@ class ExecuteSafely(Execute):
             self._stopped = ("This cell kept the kernel busy and the kernel did not answer an interrupt, "
                              "so the cells after it were not run.")
         self.log.warning("cell %d: %s", index, self._stopped)
-        cell.outputs.append(_error("KernelStopped", self._stopped, [self._stopped]))
+        cell.outputs.append(error("KernelStopped", self._stopped, [self._stopped]))
         return cell, resources
 
 
@@ -171,7 +164,7 @@ class ExecutePrivately(ExecuteSafely):
 
     def preprocess_cell(self, cell, resources, index):
         if index in getattr(self, "_skip", ()):
-            cell.outputs = [_stream("stdout", "[Experiment cell: not run during autograde.]\n")]
+            cell.outputs = [stream("stdout", "[Experiment cell: not run during autograde.]\n")]
             return cell, resources
         return super().preprocess_cell(cell, resources, index)
 

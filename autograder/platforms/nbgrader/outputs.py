@@ -26,6 +26,16 @@ def label_output(text):
     return NotebookNode(output_type="display_data", metadata={}, data={"text/plain": text})
 
 
+def stream(name, text):
+    """A stream output (stdout or stderr) as nbformat stores it."""
+    return NotebookNode(output_type="stream", name=name, text=text)
+
+
+def error(ename, evalue, lines):
+    """An error output as nbformat stores it."""
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=list(lines))
+
+
 class KeepStudentOutputs(NbGraderPreprocessor):
     """Keep the student's saved outputs, plain only, labelled as theirs."""
 

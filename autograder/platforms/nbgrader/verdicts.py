@@ -30,18 +30,11 @@ from traitlets import Bool, Integer, Unicode
 from ... import rubric
 from ...grading.report import num as _num
 from . import leaks
+from .outputs import error, stream
 from .record import RecordSubmission, coursedir_of, key_of, ledger_paths, record_score, running
 
 NOTES_CELL_ID = "autograder-notes"
 MAX_NOTES = 5       # grader notes quoted under a failed item; the rest are in the notes cell
-
-
-def stream(name, text):
-    return NotebookNode(output_type="stream", name=name, text=text)
-
-
-def error(ename, evalue, lines):
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=list(lines))
 
 
 class GradeInIsolation(NbGraderPreprocessor):
