@@ -108,7 +108,7 @@ def build_bundle(out_zip):
     import shutil
     import tempfile
     import zipfile
-    from .deploy import write_bundle
+    from .deploy import write_bundle, zip_entry
     with tempfile.TemporaryDirectory() as tmp:
         names = write_bundle(tmp, "coursera", {"Dockerfile": "Dockerfile", "grade.sh": "grade.sh"})
         folder = os.path.dirname(os.path.abspath(out_zip))
@@ -116,11 +116,8 @@ def build_bundle(out_zip):
         part = out_zip + ".part"
         with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in names:
-                info = zipfile.ZipInfo(name.replace(os.sep, "/"), (2020, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = (0o755 if name == "grade.sh" else 0o644) << 16
                 with open(os.path.join(tmp, name), "rb") as f:
-                    zf.writestr(info, f.read())
+                    zip_entry(zf, name.replace(os.sep, "/"), f.read(), executable=name == "grade.sh")
         shutil.move(part, out_zip)
     return names
 

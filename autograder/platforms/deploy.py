@@ -54,6 +54,18 @@ def grader_files(platform):
     return names + [os.path.join("platforms", "__init__.py"), os.path.join("platforms", platform + ".py")]
 
 
+FIXED_DATE = (2020, 1, 1, 0, 0, 0)   # every zip entry's date, so the same source builds the same bytes
+
+
+def zip_entry(zf, name, data, executable=False):
+    """Add one file to a bundle zip: fixed date, deflated, a regular file with mode 755 or 644."""
+    import zipfile
+    info = zipfile.ZipInfo(name, FIXED_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    zf.writestr(info, data)
+
+
 def requirements():
     """requirements.txt text: numpy and hypothesis pinned as pyproject.toml pins them."""
     from .gradescope import requirements as pinned    # build time only: the same pins as the Gradescope zip

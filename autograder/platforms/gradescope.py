@@ -31,7 +31,6 @@ every rubric item carries points, so a point-carrying item can be held back with
 import json
 import os
 import re
-import stat
 import sys
 import zipfile
 from importlib import metadata
@@ -43,7 +42,6 @@ from ..grading import report
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/
 RUNTIME = ("numpy", "hypothesis")
 CONFIG = "gradescope.json"
-FIXED_DATE = (2020, 1, 1, 0, 0, 0)
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, while it builds the autograder image.
@@ -125,13 +123,6 @@ def visibility_config(default="visible", hold_back=()):
     return chosen
 
 
-def _add(zf, name, data, executable=False):
-    info = zipfile.ZipInfo(name, FIXED_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
-    zf.writestr(info, data)
-
-
 def build_bundle(out_path, default="visible", hold_back=()):
     """Write the autograder zip to OUT_PATH; returns the list of entry names."""
     config = {"visibility": visibility_config(default, hold_back)}
@@ -139,6 +130,7 @@ def build_bundle(out_path, default="visible", hold_back=()):
     folder = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(folder, exist_ok=True)
     tmp = out_path + ".part"
+    from .deploy import zip_entry as _add    # build time only: the zip itself ships no deploy.py
     with zipfile.ZipFile(tmp, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH, executable=True)
         _add(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
