@@ -57,10 +57,6 @@ class Result:
     def score(self):
         return sum(v.points for v in self.verdicts)
 
-    @property
-    def max_score(self):
-        return sum(v.max_points for v in self.verdicts)
-
 
 def grade(path, call_seconds=None):
     """Grade the submission at ``path`` (file or folder) and return a Result; never raises for bad input."""
