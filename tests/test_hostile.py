@@ -586,14 +586,19 @@ def test_failed_network_isolation_is_logged(tmp_path):
 def test_root_run_hides_the_grader_from_student_code_only(tmp_path):
     """Measured, not assumed: after a root grading, another user still reads the grader's files; a process
     in the student group (as student code runs) reads neither the hidden tests nor the solution."""
-    done, _ = grade(SOLUTION, tmp_path / "results.json")
-    assert done.returncode == 0
     reference = os.path.join(ROOT, "autograder", "grading", "reference.py")
     gid = uids.student_gid()
     student = ["setpriv", "--reuid=%d" % (gid + 9), "--regid=%d" % (gid + 9), "--groups=%d" % gid]
     nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+    def nobody_reads(path):
+        return subprocess.run(nobody + ["cat", path], capture_output=True, timeout=30).returncode == 0
+
+    before = {path: nobody_reads(path) for path in (SOLUTION, reference)}   # a checkout may sit in a 0700 folder
+    done, _ = grade(SOLUTION, tmp_path / "results.json")
+    assert done.returncode == 0
     for path in (SOLUTION, reference):
-        assert subprocess.run(nobody + ["cat", path], capture_output=True, timeout=30).returncode == 0, path
+        assert nobody_reads(path) == before[path], path      # the root run took nothing away from other users
         denied = subprocess.run(student + ["cat", path], capture_output=True, text=True, timeout=30)
         assert denied.returncode != 0 and "Permission denied" in denied.stderr, path
     assert subprocess.run(student + ["cat", "/etc/hostname"], capture_output=True, timeout=30).returncode == 0

@@ -166,7 +166,27 @@ if os.fork() == 0:                  # a detached child that tries to outlive the
 print("probe done")"""
 
 
+def _others_can_read(path):
+    """Whether a user with no special rights can reach ``path``: every folder above it searchable by others."""
+    import stat
+    path = os.path.abspath(path)
+    while True:
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        if not os.stat(parent).st_mode & stat.S_IXOTH:
+            return False
+        path = parent
+
+
+def _site_packages_readable():
+    import IPython
+    return _others_can_read(os.path.dirname(IPython.__file__))
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="execution mode needs root")
+@pytest.mark.skipif(not _site_packages_readable(), reason="the kernel's private uid cannot read this Python's "
+                    "site-packages (it lies under a folder closed to other users), as execution mode requires")
 def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_path_factory, request):
     pytest.importorskip("nbgrader")
     pytest.importorskip("ipykernel")

@@ -66,8 +66,12 @@ class ScratchFolder:
     def __init__(self, prefix="autograder-", mode=0o700):
         self.path = tempfile.mkdtemp(prefix=prefix)
         os.chmod(self.path, mode)
-        self._lock = os.open(os.path.join(self.path, ".lock"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # The lock file gets its name only once it is locked: a sweep in another process sees either no
+        # .lock (a young folder: kept) or a held one (kept), never an unlocked .lock in a live folder.
+        pending = os.path.join(self.path, ".lock.pending")
+        self._lock = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(self._lock, fcntl.LOCK_EX)
+        os.rename(pending, os.path.join(self.path, ".lock"))
 
     def close(self):
         _remove(self.path)
