@@ -414,6 +414,51 @@ def test_every_sandbox_of_a_worker_gets_its_own_uid_as_root():
         pool.uninstall()
 
 
+def _cgroup_of(pid):
+    with open("/proc/%d/cgroup" % pid, encoding="ascii") as f:
+        return sorted(line.split(":", 2)[2].strip() for line in f if "memory" in line.split(":")[1].split(","))
+
+
+def test_pool_children_are_born_in_the_templates_memory_cgroup_which_spares_the_template(tmp_path):
+    """As root the template and its children share one cgroup (no per-child join); a submission that forks
+    past the memory bound loses only its own processes: the template lives on and the next submission in
+    the same worker is graded in full."""
+    from autograder.grading import engine
+    from autograder.sandbox import pool, runner
+    if os.geteuid() != 0:
+        pytest.skip("memory cgroups need root")
+    launcher = pool.install()
+    try:
+        box = runner.Sandbox(VALID)
+        try:
+            if launcher.group is None:
+                pytest.skip("no writable memory cgroup here")
+            assert box.cgroup is None and box.shared_group is launcher.group
+            assert _cgroup_of(box.proc.pid) == _cgroup_of(launcher.proc.pid)
+            assert launcher.group.pids() == sorted([launcher.proc.pid, box.proc.pid])
+            limit = os.path.join(launcher.group.path, "memory.limit_in_bytes" if launcher.group.kind == "v1"
+                                 else "memory.max")
+            with open(limit, encoding="ascii") as f:
+                assert int(f.read()) == runner.MEMORY_BYTES + pool.TEMPLATE_ALLOWANCE
+            with open("/proc/%d/oom_score_adj" % box.proc.pid, encoding="ascii") as f:
+                assert f.read().strip() == "0"                       # the child is the OOM killer's to take
+            with open("/proc/%d/oom_score_adj" % launcher.proc.pid, encoding="ascii") as f:
+                # -1000 needs CAP_SYS_RESOURCE (some containers drop it); never above the child's
+                assert int(f.read()) in (pool.TEMPLATE_OOM_SCORE_ADJ, 0)
+        finally:
+            box.close()
+        assert launcher.group.pids() == [launcher.proc.pid]          # nothing of the submission is left
+        template = launcher.proc.pid
+        hog = engine.grade(os.path.join(CORPUS, "hostile", "fork_memory.py"))
+        lost = sorted(v.id for v in hog.verdicts if not v.passed)
+        assert lost == ["init.breaks_symmetry", "init.shapes", "init.small_scale", "init.zero_biases"]
+        assert launcher.proc.pid == template and launcher.proc.poll() is None
+        assert launcher.group.pids() == [template]
+        assert engine.grade(VALID).score == 100
+    finally:
+        pool.uninstall()
+
+
 def test_uid_clean_up_walks_only_where_the_uid_could_write(tmp_path):
     from autograder.sandbox import uids
     if os.geteuid() != 0:

@@ -35,6 +35,8 @@ import time
 from . import uids
 
 STALE_SECONDS = 6 * 3600      # an unlocked legacy folder older than this belongs to no live grading
+KILL_ROUNDS = 200             # passes over a cgroup's processes: a fork bomb is capped by RLIMIT_NPROC (64)
+KILL_PAUSE = 0.002            # between passes: a killed process leaves cgroup.procs once it is reaped
 _swept = False
 _warned = set()
 
@@ -180,18 +182,37 @@ class MemoryGroup:
         except OSError:
             return False
 
-    def kill(self):
-        """SIGKILL every process in the group (v2: cgroup.kill; v1: one by one)."""
+    def set_limit(self, limit_bytes):
+        """Change the bound (the warm pool's shared group follows each submission's own memory limit)."""
         if self.path is None:
             return
-        if self.kind == "v2" and os.path.exists(os.path.join(self.path, "cgroup.kill")):
+        if self.kind == "v2":
+            _write(os.path.join(self.path, "memory.max"), limit_bytes)
+            return
+        # v1 wants memsw >= limit at every moment: raise memsw first when growing, last when shrinking
+        memsw = os.path.join(self.path, "memory.memsw.limit_in_bytes")
+        names = ["memory.limit_in_bytes"] + (["memory.memsw.limit_in_bytes"] if os.path.exists(memsw) else [])
+        current = _read(os.path.join(self.path, "memory.limit_in_bytes")).strip()
+        if current.isdigit() and int(current) < limit_bytes:
+            names.reverse()
+        for name in names:
+            _write(os.path.join(self.path, name), limit_bytes)
+
+    def pids(self):
+        return [int(p) for p in _read(self.procs).split() if p.isdigit()] if self.path else []
+
+    def kill(self, spare=()):
+        """SIGKILL every process in the group but ``spare`` (v2 without spare: cgroup.kill; else one by one)."""
+        if self.path is None:
+            return
+        if not spare and self.kind == "v2" and os.path.exists(os.path.join(self.path, "cgroup.kill")):
             try:
                 _write(os.path.join(self.path, "cgroup.kill"), 1)
                 return
             except OSError:
                 pass
-        for _ in range(20):
-            pids = [int(p) for p in _read(self.procs).split() if p.isdigit()]
+        for _ in range(KILL_ROUNDS):
+            pids = [p for p in self.pids() if p not in spare]
             if not pids:
                 return
             for pid in pids:
@@ -199,7 +220,7 @@ class MemoryGroup:
                     os.kill(pid, 9)
                 except OSError:
                     pass
-            time.sleep(0.01)
+            time.sleep(KILL_PAUSE)
 
     def remove(self):
         if self.path is not None:
@@ -271,8 +292,29 @@ def _rmdir(path):
         return False
 
 
+def group_name(tag):
+    """``autograder-<pid>-<tag>``: the creator's pid tells the sweep whether a grading still owns it."""
+    return "autograder-%d-%s" % (os.getpid(), tag)
+
+
+def _owner_alive(name):
+    parts = name.split("-")
+    if len(parts) < 3 or not parts[1].isdigit():
+        return False                      # a legacy name: owned by no one once it is empty
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True                       # alive, someone else's
+    except (OverflowError, ValueError):
+        return False                      # not a pid at all
+    return True
+
+
 def sweep_cgroups():
-    """Remove empty ``autograder-*`` cgroups a killed grading left behind."""
+    """Remove empty ``autograder-*`` cgroups a killed grading left behind (never one whose creator lives:
+    it may have just made it, and its child not yet joined)."""
     for _, parent in _candidate_parents():
         try:
             names = [n for n in os.listdir(parent) if n.startswith("autograder-")]
@@ -280,7 +322,7 @@ def sweep_cgroups():
             continue
         for name in names:
             path = os.path.join(parent, name)
-            if not _read(os.path.join(path, "cgroup.procs")).split():
+            if not _owner_alive(name) and not _read(os.path.join(path, "cgroup.procs")).split():
                 _rmdir(path)
 
 

@@ -45,6 +45,14 @@ CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 MAX_MESSAGE = 1 << 16
 SCRATCH_PREFIX = "autograder-template-"   # the template's HOME and cwd; it removes it when it ends
 TEMPLATE_START_SECONDS = 60.0   # the template imports numpy once; generous on a loaded machine
+# As root the template and its children share one memory cgroup (``Launcher.shared_group``). Its bound is
+# the child's own memory bound plus this allowance for the template (numpy and the child's code: ~40 MB),
+# so student code gets the same memory as in a cgroup of its own.
+TEMPLATE_ALLOWANCE = 128 * 2**20
+# Never the OOM killer's choice (where the kernel lets root set it: it needs CAP_SYS_RESOURCE); each fork
+# sets its own back to 0. Where it cannot be set, a child still outweighs the template (it shares the
+# template's pages and adds its own), and a template that was killed anyway is restarted on the next spawn.
+TEMPLATE_OOM_SCORE_ADJ = -1000
 
 
 # -- the template's side ---------------------------------------------------------------------------
@@ -134,6 +142,12 @@ def _become_child(request, fds, sock, code, ready):
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()
+        if request.get("oom_score_adj") is not None:     # the template is spared by the OOM killer; its child not
+            try:
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("%d\n" % request["oom_score_adj"])
+            except OSError:
+                pass
         if request.get("cgroup_procs"):
             try:
                 with open(request["cgroup_procs"], "w") as f:
@@ -213,6 +227,21 @@ class ForkedChild:
             self.pidfd = None
 
 
+def _join_group(procs):
+    """Runs in the template between fork and exec: join the pool's cgroup, and be the OOM killer's last pick."""
+    if procs:
+        try:
+            with open(procs, "w") as f:
+                f.write("0\n")
+        except OSError:
+            pass
+        try:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("%d\n" % TEMPLATE_OOM_SCORE_ADJ)
+        except OSError:
+            pass
+
+
 class Launcher:
     """Starts the template on first use and forks children from it; one per grading process."""
 
@@ -220,20 +249,36 @@ class Launcher:
         self.limits, self.netns = limits, netns
         self.proc = self.sock = None
         self.scratch = None
+        self.group, self.child_bytes, self.started = None, None, 0
 
     def _start(self, env):
         import tempfile
+        from . import confine
         self.close()
         self.scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(env, HOME=self.scratch, MPLCONFIGDIR=self.scratch)
+        if os.geteuid() == 0:
+            # One memory cgroup for the template and, one at a time, its children: a fork is born in its
+            # parent's cgroup, so no child pays for joining one (a cgroup v1 join waits for an RCU grace
+            # period: about 10 ms, a third of a grading's clean-up and start).
+            from . import runner
+            self.started += 1
+            bound = (self.child_bytes or runner.MEMORY_BYTES) + TEMPLATE_ALLOWANCE
+            self.group = confine.MemoryGroup(bound, confine.group_name("pool%d" % self.started))
+            if self.group.path is None:
+                self.group = None
+        procs = self.group.procs if self.group is not None else None
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", os.path.abspath(__file__), str(theirs.fileno())],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.scratch, env=env,
-                pass_fds=[theirs.fileno()], start_new_session=True)
+                pass_fds=[theirs.fileno()], start_new_session=True, preexec_fn=lambda: _join_group(procs))
         finally:
             theirs.close()
+        if self.group is not None and self.proc.pid not in self.group.pids():
+            self.group.remove()                 # it could not join: each child gets a cgroup of its own instead
+            self.group = None
         self.sock = ours
         self.sock.settimeout(TEMPLATE_START_SECONDS)
         try:
@@ -260,11 +305,34 @@ class Launcher:
             raise OSError("the warm pool's template refused: %s" % reply["error"])
         return reply
 
+    def shared_group(self, env, memory_bytes):
+        """As root: the template's memory cgroup, bounded for a child of ``memory_bytes``, which every child
+        forked from now on is born in (the template is started if need be); None when there is none, and
+        the caller makes a cgroup of its own per child."""
+        from . import runner
+        if self.sock is None or self.proc is None or self.proc.poll() is not None:
+            self._start(env)
+        if self.group is None:
+            return None
+        if memory_bytes != (self.child_bytes or runner.MEMORY_BYTES):
+            try:
+                self.group.set_limit(memory_bytes + TEMPLATE_ALLOWANCE)
+            except OSError:
+                return None
+        self.child_bytes = memory_bytes
+        return self.group
+
+    def kill_children(self):
+        """SIGKILL every process in the shared cgroup but the template: what the last child forked."""
+        if self.group is not None:
+            self.group.kill(spare=(self.proc.pid,) if self.proc is not None else ())
+
     def spawn(self, env, cwd, limits=None, cgroup_procs=None):
         """A fresh child running child.py, limited like ``runner._limit_child`` does; a ForkedChild.
 
         ``limits``: [(resource, value)] (default ``runner.LIMITS``); ``cgroup_procs``: the cgroup.procs
-        file the child joins first. ``spawn`` returns once the child has applied both.
+        file the child joins first (None: it stays in the template's, ``shared_group``). ``spawn``
+        returns once the child has applied both.
         """
         from . import runner
         if limits is None:
@@ -280,7 +348,9 @@ class Launcher:
                     self._start(env)
                 try:
                     reply = self._request({"op": "fork", "cwd": cwd, "env": env, "limits": limits,
-                                           "netns": netns, "cgroup_procs": cgroup_procs}, (in_r, out_w, null))
+                                           "netns": netns, "cgroup_procs": cgroup_procs,
+                                           "oom_score_adj": 0 if self.group is not None else None},
+                                          (in_r, out_w, null))
                     break
                 except (ConnectionError, OSError, ValueError):
                     self.close()
@@ -315,6 +385,9 @@ class Launcher:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
         if self.scratch is not None:
             import shutil
             shutil.rmtree(self.scratch, ignore_errors=True)

@@ -105,6 +105,7 @@ class Sandbox:
         self.budget, self.spent = budget_seconds, 0.0   # seconds of waiting for the submission's code
         self.memory_bytes = memory_bytes
         self.proc, self.loaded, self.cgroup, self.uid = None, None, None, None
+        self.shared_group = None       # the warm pool's cgroup the child is born in (as root), if any
         confine.sweep_stale()
         self.folder = confine.ScratchFolder(mode=0o711)   # the student's uid passes through to home/, no more
         self.workdir = os.path.join(self.folder.path, "home")
@@ -115,17 +116,20 @@ class Sandbox:
             self.uid = uids.reserve()
             if self.uid is not None:
                 confine.sweep_once(uids.sweep_stale_claims)
-                confine.sweep_cgroups()
+                confine.sweep_once(confine.sweep_cgroups)
                 confine.hide_grader()
                 os.chown(self.workdir, self.uid, self.uid)
-                self.cgroup = confine.MemoryGroup(memory_bytes, "autograder-%d" % self.uid)
+                if LAUNCHER is not None:
+                    self.shared_group = LAUNCHER.shared_group(self._env(), memory_bytes)
+                if self.shared_group is None:
+                    self.cgroup = confine.MemoryGroup(memory_bytes, confine.group_name(self.uid))
             self.start()
         except BaseException:
             self.close()
             raise
 
     # -- process management -------------------------------------------------
-    def start(self):
+    def _env(self):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir,
                "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -133,6 +137,10 @@ class Sandbox:
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if key in os.environ:
                 env[key] = os.environ[key]
+        return env
+
+    def start(self):
+        env = self._env()
         procs = self.cgroup.procs if self.cgroup is not None else None
         if LAUNCHER is not None:
             self.proc = LAUNCHER.spawn(env, self.workdir, limits=limits(self.memory_bytes), cgroup_procs=procs)
@@ -155,22 +163,27 @@ class Sandbox:
             pass
 
     def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        if self.cgroup is not None:
-            self.cgroup.kill()         # everything it forked, whatever its process group
-        if self.uid is not None:
-            uids.kill_processes(self.uid)     # also what escaped the process group (setsid, double fork)
+        """Kill the child, then everything it started. The child is reaped first, so that the passes over
+        the cgroup and over the uid's processes find only what it forked (usually nothing) and need no
+        pause waiting for a dying process to leave."""
         if self.proc is not None:
+            if self.proc.poll() is None:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
             self.proc.wait()
             for stream in (self.proc.stdin, self.proc.stdout):
                 try:
                     stream.close()
                 except OSError:
                     pass
+        if self.cgroup is not None:
+            self.cgroup.kill()         # everything it forked, whatever its process group
+        elif self.shared_group is not None and LAUNCHER is not None:
+            LAUNCHER.kill_children()   # the same, in the pool's cgroup, sparing the template
+        if self.uid is not None:
+            uids.kill_processes(self.uid)     # also what escaped the process group (setsid, double fork)
         self.proc = None
 
     def close(self):

@@ -167,22 +167,36 @@ def _subordinate_ranges():
 
 def _processes_of(uid):
     """Live (not zombie) pids whose real, effective, saved or filesystem uid is ``uid``."""
-    pids = []
+    pids, wanted = [], str(uid).encode()
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
-            with open("/proc/%s/status" % name, encoding="ascii", errors="replace") as f:
-                for line in f:
-                    if line.startswith("State:") and line.split()[1:2] in (["Z"], ["X"]):
-                        break              # a zombie holds nothing and waits only for its parent
-                    if line.startswith("Uid:"):
-                        if str(uid) in line.split()[1:]:
-                            pids.append(int(name))
-                        break
+            fd = os.open("/proc/%s/status" % name, os.O_RDONLY)
         except OSError:
             continue
+        try:
+            text = os.read(fd, 4096)       # State: and Uid: are in the first dozen lines
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        state, uid_line = _field(text, b"State:"), _field(text, b"Uid:")
+        if state[:1] in (b"Z", b"X"):
+            continue                       # a zombie holds nothing and waits only for its parent
+        if wanted in uid_line.split():
+            pids.append(int(name))
     return pids
+
+
+def _field(text, key):
+    """The value of line ``key`` in a /proc status text (bytes), or b""."""
+    start = text.find(b"\n" + key)
+    if start < 0:
+        return b""
+    start += len(key) + 1
+    end = text.find(b"\n", start)
+    return text[start:end if end >= 0 else len(text)].strip()
 
 
 def _walk(root, uid=None):
