@@ -30,12 +30,50 @@ _recorded = {}
 
 
 def search(chk, student):
+    """The smallest Failed of one check, or None: hypothesis' search, or its replay (search_memory.py)."""
+    from ..sandbox.student import TimeUp
+    from .search_memory import MEMORY, outcome
+    key = (chk.item_id, chk.fn.__qualname__, chk.cases, repr(chk.examples))
+
+    def call(case):
+        try:
+            chk.fn(student, **case)
+        except TimeUp:
+            raise
+        except Exception as exc:
+            return outcome(exc), exc
+        return None, None
+    try:
+        known, found = MEMORY.replay(key, call)
+    except TimeUp:
+        known = False           # searched for real below, where the time budget rules as it always does
+    if known:
+        return found
+    steps, complete = [], [True]
+
+    def recording(student, **case):
+        try:
+            chk.fn(student, **case)
+        except TimeUp:
+            complete[0] = False
+            raise
+        except Exception as exc:
+            steps.append((dict(case), outcome(exc), exc))
+            raise
+        steps.append((dict(case), None, None))
+    found = _search(chk.cases, recording, student, chk.examples)
+    if complete[0]:
+        MEMORY.record(key, steps, found)
+    return found
+
+
+def _search(kind, fn, student, examples):
     """Run one check under hypothesis; the smallest Failed, or None."""
     from hypothesis import Phase
     # Generated cases first, so that a failure is shrunk to the smallest case; then the fixed
     # cases that guarantee coverage (n_y >= 2, m = 1, m != n_x) for what generation missed.
-    for test in (_build(chk.cases, chk.fn, student, (Phase.generate, Phase.shrink)),
-                 _build(chk.cases, chk.fn, student, (Phase.explicit,), chk.examples)):
+    for test in (_build(kind, fn, student, (Phase.generate, Phase.shrink)),
+                 _build(kind, fn, student, (Phase.explicit,), examples)):
         try:
             test()
         except Failed as failed:

@@ -1,0 +1,141 @@
+"""Hypothesis' searches, remembered by outcome, so that a mistake seen before is not searched again.
+
+Why
+---
+When a check fails, ``cases.search`` lets hypothesis search and shrink to the smallest failing
+case. Hypothesis' own work there (about 60 ms per search, against ~6 ms in the check itself)
+was the largest single cost of grading a wrong submission. In a class, the same mistake comes
+back again and again, and so does the same search.
+
+Why replaying is exact
+----------------------
+With ``derandomize=True``, no database, no deadline, no ``target()``, no ``event()`` and
+``report_multiple_bugs=False`` (``cases._build``), what hypothesis does next depends only on
+what the test did so far, and the test draws nothing but its one ``case``. What hypothesis
+sees of a run is whether it passed and, if not, the exception's ``InterestingOrigin``
+(type, raise site, and the same of its ``__context__`` chain). So the cases a search tries
+form a tree: each node is the case tried next, each edge one outcome, and each leaf says
+which call's ``Failed`` the search returned (or that it found none).
+
+``search`` walks that tree for a new submission: it calls the check on the node's case
+(through the same ``Student``, so the same calls reach the child in the same order, the
+time budget is spent the same way, and the message is computed from this submission's own
+values), and follows the edge of the outcome. At a leaf it returns the ``Failed`` that this
+submission's own call raised there. When an outcome has no edge yet, the walk stops and the
+real hypothesis search runs from the start; the calls already made are answered by the
+``Student``'s memo (identical requests, identical replies), and the new path is added.
+
+The walk never decides a verdict by itself: it only saves hypothesis the work of choosing
+the next case. Tests grade the whole corpus in several orders with the memory on and
+compare every message with a grading without it (``tests/test_search_memory.py``).
+
+Self-check: if one node were ever reached with two different next cases (hypothesis not a
+function of the outcomes after all: a new version, a timing rule), ``record`` raises
+``Inconsistent`` in tests; in grading the memory of that check is switched off and the
+real search is used from then on.
+
+Limits: memory is per process (a grade-all worker keeps it across its submissions; one
+``grade`` starts empty), at most MAX_NODES nodes; a search in which the time budget ran out
+(``TimeUp``) is neither replayed nor recorded.
+"""
+
+MAX_NODES = 200000      # nodes kept per process: a search adds ~40; ~20 MB at the cap
+_END = object()          # a leaf's marker in place of a case
+_UNSET = object()        # a leaf whose result is not known yet
+
+
+class Inconsistent(AssertionError):
+    """Hypothesis went two ways after the same outcomes: replaying it would not be exact."""
+
+
+class _Node:
+    __slots__ = ("case", "next", "result")
+
+    def __init__(self, case):
+        self.case, self.next, self.result = case, {}, _UNSET
+
+
+class SearchMemory:
+    """Trees of past searches, one per (check, kind of search)."""
+
+    def __init__(self, max_nodes=MAX_NODES, strict=False):
+        self.roots, self.off, self.nodes = {}, set(), 0
+        self.max_nodes, self.strict = max_nodes, strict
+        self.hits = self.misses = 0
+
+    def replay(self, key, call):
+        """Walk the tree of ``key``; ``(True, Failed or None)`` at a leaf, ``(False, None)`` on a new path.
+
+        ``call(case)`` runs the check on one case and returns ``(outcome, exception or None)``;
+        it lets ``TimeUp`` through, which ends the walk (the caller then searches for real).
+        """
+        node = self.roots.get(key)
+        if node is None or key in self.off:
+            self.misses += 1
+            return False, None
+        raised = []
+        while node.case is not _END:
+            edge, exc = call(node.case)
+            raised.append(exc)
+            node = node.next.get(edge)
+            if node is None:
+                self.misses += 1
+                return False, None
+        if node.result is _UNSET:
+            self.misses += 1
+            return False, None
+        self.hits += 1
+        return True, None if node.result is None else raised[node.result]
+
+    def record(self, key, steps, result):
+        """Add one real search: ``steps`` = [(case, outcome, exception or None)] in the order hypothesis ran
+        them (the outcome taken when the exception was raised: hypothesis may re-raise it later, which
+        changes its ``__context__``), ``result`` = the Failed the search returned, or None."""
+        if key in self.off:
+            return
+        index = None
+        if result is not None:
+            found = [i for i, (_, _, exc) in enumerate(steps) if exc is result]
+            if not found:
+                return                      # hypothesis returned an exception the test did not raise
+            index = found[-1]
+        if key not in self.roots:
+            if self.nodes >= self.max_nodes:
+                return
+            self.roots[key] = _Node(dict(steps[0][0]) if steps else _END)
+            self.nodes += 1
+        node = self.roots[key]
+        try:
+            for i, (case, edge, _) in enumerate(steps):
+                if node.case is _END or node.case != case:
+                    raise Inconsistent("check %s: after %d outcomes hypothesis tried %r where it tried %r "
+                                       "before" % (key[0], i, case, node.case))
+                if edge not in node.next:
+                    if self.nodes >= self.max_nodes:
+                        return
+                    upcoming = steps[i + 1][0] if i + 1 < len(steps) else _END
+                    node.next[edge] = _Node(dict(upcoming) if upcoming is not _END else _END)
+                    self.nodes += 1
+                node = node.next[edge]
+            if node.case is not _END:
+                raise Inconsistent("check %s: hypothesis stopped after %d outcomes where it went on before"
+                                   % (key[0], len(steps)))
+            if node.result is _UNSET:
+                node.result = index
+            elif node.result != index:
+                raise Inconsistent("check %s: the same outcomes ended in another result" % key[0])
+        except Inconsistent:
+            if self.strict:
+                raise
+            self.off.add(key)               # never replay this check again in this process
+
+
+def outcome(exc):
+    """What hypothesis sees of one run: None when it passed, else the exception's InterestingOrigin."""
+    if exc is None:
+        return None
+    from hypothesis.internal.escalation import InterestingOrigin
+    return InterestingOrigin.from_exception(exc)
+
+
+MEMORY = SearchMemory()
