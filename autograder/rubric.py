@@ -5,16 +5,11 @@ docs/contract.md section 2 fixes the ids. Everything that names a rubric item
 reads it from here, so a change of points happens in one place.
 """
 
-from dataclasses import dataclass
+from collections import namedtuple
 
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    points: int
-    title: str       # what the student reads as the item's name (the one place titles live)
-    function: str    # the one student function this item grades
-    section: str     # the notebook section that explains the idea
+# id; points; title: what the student reads as the item's name (the one place titles live); function: the
+# one student function this item grades; section: the notebook section that explains the idea.
+Item = namedtuple("Item", "id points title function section")
 
 
 # The notebook's sections (random_init.ipynb). Feedback points the student to them.

@@ -276,6 +276,8 @@ def main(argv=None):
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary class and course, print where")
     args = ap.parse_args(argv)
+    import compileall              # as pip install does; see bench_grade.compiled
+    compileall.compile_dir(os.path.join(ROOT, "autograder"), quiet=1)
     if args.with_nbgrader:
         kind = args.course or ("project" if ProjectCourse.available() else "standin")
         course_kind = ProjectCourse() if kind == "project" else StandIn()

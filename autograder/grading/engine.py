@@ -11,7 +11,6 @@ by hypothesis itself (cases.py).
 
 import os
 import time
-from dataclasses import dataclass, field
 
 from .. import rubric
 from ..sandbox.confine import ScratchFolder
@@ -24,34 +23,51 @@ SMALLEST = "Smallest failing case"   # hypothesis shrank it
 FIXED = "Failing case"               # a check with one fixed case has just that case
 
 
-@dataclass
-class Verdict:
+class _Record:
+    """A plain record: fields set in ``__init__``, equal when all fields are (what ``@dataclass`` gave, without
+    importing dataclasses and inspect, a tenth of an ``import numpy`` on every one-file grade)."""
+
+    def _fields(self):
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._fields() == self._fields()
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (n, getattr(self, n)) for n in self.FIELDS))
+
+
+class Verdict(_Record):
     """One rubric item's outcome. A failed one carries the structured parts of its ``Failed``."""
-    id: str
-    points: float
-    max_points: int
-    title: str
-    problem: str = ""      # empty when passed
-    case: str = ""
-    section: str = ""      # where to read: the hint's section if a hint fired, else the item's
-    case_label: str = SMALLEST
-    expected: str = None
-    actual: str = None
-    hint: str = None       # the id of the likely cause (grading/hints.py), if one was verified
-    inputs: str = None     # code that rebuilds the failing case, if the check gave it
+    FIELDS = ("id", "points", "max_points", "title", "problem", "case", "section", "case_label", "expected",
+              "actual", "hint", "inputs")
+
+    def __init__(self, id, points, max_points, title, problem="", case="", section="", case_label=SMALLEST,
+                 expected=None, actual=None, hint=None, inputs=None):
+        self.id, self.points, self.max_points, self.title = id, points, max_points, title
+        self.problem = problem          # empty when passed
+        self.case = case
+        self.section = section          # where to read: the hint's section if a hint fired, else the item's
+        self.case_label = case_label
+        self.expected, self.actual = expected, actual
+        self.hint = hint                # the id of the likely cause (grading/hints.py), if one was verified
+        self.inputs = inputs            # code that rebuilds the failing case, if the check gave it
 
     @property
     def passed(self):
         return not self.problem
 
 
-@dataclass
-class Result:
-    submission: str
-    verdicts: list
-    notes: list = field(default_factory=list)   # things the student should know that cost no points
-    seconds: float = 0.0
-    error: str = ""                              # set when the grader itself failed (exit status 2)
+class Result(_Record):
+    FIELDS = ("submission", "verdicts", "notes", "seconds", "error")
+
+    def __init__(self, submission, verdicts, notes=None, seconds=0.0, error=""):
+        self.submission, self.verdicts = submission, verdicts
+        self.notes = [] if notes is None else notes   # things the student should know that cost no points
+        self.seconds = seconds
+        self.error = error                             # set when the grader itself failed (exit status 2)
 
     @property
     def score(self):
@@ -61,20 +77,23 @@ class Result:
 def grade(path, call_seconds=None):
     """Grade the submission at ``path`` (file or folder) and return a Result; never raises for bad input."""
     start = time.monotonic()
-    try:
-        prepared = prepare(path)
-    except SubmissionError as exc:
-        return _all_failed(path, str(exc), start)
     # Locked while it lives, swept if a killed run left it; 0700: the child reads the code before it drops
     # to the student's uid, and no other student's code can open it.
     folder = ScratchFolder("autograder-code-")
     try:
         code_path = os.path.join(folder.path, "submission.py")
-        with open(code_path, "w", encoding="utf-8") as f:
-            f.write(prepared.source)
         kwargs = {} if call_seconds is None else {"call_seconds": call_seconds}
-        sandbox = Sandbox(code_path, statements=prepared.statements, **kwargs)
+        # The child starts first: its import of numpy, the longest step of a one-file grade, overlaps
+        # the reading of the submission and the grader's own imports. It reads the code only when loaded.
+        sandbox = Sandbox(code_path, **kwargs)
         try:
+            try:
+                prepared = prepare(path)
+            except SubmissionError as exc:
+                return _all_failed(path, str(exc), start)
+            with open(code_path, "w", encoding="utf-8") as f:
+                f.write(prepared.source)
+            sandbox.statements = prepared.statements
             return _run(prepared.origin, sandbox, prepared, start)
         finally:
             sandbox.close()

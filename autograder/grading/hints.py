@@ -13,16 +13,13 @@ small to the small-random section, saturation to the saturation section only whe
 Every id has a submission in ``tests/corpus/wrong`` whose '# hint:' header asserts that it fires.
 """
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 from .. import rubric
 
-
-@dataclass(frozen=True)
-class Hint:
-    id: str
-    text: str          # one sentence: the cause, in the lecture's terms, and the fix
-    section: str       # the notebook section that explains this cause
+# id; text: one sentence, the cause in the lecture's terms and the fix; section: the notebook section that
+# explains this cause.
+Hint = namedtuple("Hint", "id text section")
 
 
 _HINTS = (
