@@ -22,6 +22,7 @@ with the public checks through ``grader_rules.py``:
 A correct initialisation therefore fails this item with probability below 1e-6.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -315,6 +316,16 @@ def _net_case(n_x, n_h, n_y, m):
     return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}) + " (the grader's parameters)"
 
 
+@functools.lru_cache(maxsize=reference.CACHED_CASES)
+def _inputs(function, seed, n_x, n_h, n_y, m):
+    """The code that rebuilds this forward or backward case (feedback.rebuild), made once per case."""
+    p, X, Y, values = reference.solved(seed, n_x, n_h, n_y, m)
+    sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
+    if function == "forward":
+        return rebuild("forward", seed, sizes, p, X)
+    return rebuild("backward", seed, sizes, p, X, Y, values)
+
+
 def _clearest(evaluate, seed, rtol):
     """Raise the Failed of ``evaluate(seed)``, or of another seed at the same sizes with a clearer gap.
 
@@ -343,8 +354,8 @@ def forward_values(student, n_x, n_h, n_y, m, seed):
 def _forward_failure(student, n_x, n_h, n_y, m, seed):
     sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
     case = _net_case(n_x, n_h, n_y, m)
-    p, X, _ = reference.problem(seed, n_x, n_h, n_y, m)
-    inputs = rebuild("forward", seed, sizes, p, X)
+    p, X, _, true = reference.solved(seed, n_x, n_h, n_y, m)
+    inputs = _inputs("forward", seed, n_x, n_h, n_y, m)
     try:
         reply = student.call("forward", (X, p), case)
     except Failed as failed:
@@ -354,7 +365,6 @@ def _forward_failure(student, n_x, n_h, n_y, m, seed):
         return Failed("forward returned %s, expected the pair (A2, cache)" % kind(value), case,
                       inputs=inputs), math.inf
     A2, cache = value
-    true = reference.forward(X, p)
     problem = check_array("A2", A2, (n_y, m), dtype=False, hints={"flat": "forward_a2_flat"})
     if problem:
         return problem.failed(case, inputs=inputs), math.inf
@@ -396,9 +406,8 @@ class _Case:
     def __init__(self, student, n_x, n_h, n_y, m, seed):
         self.sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
         self.case = _net_case(n_x, n_h, n_y, m)
-        self.p, self.X, self.Y = reference.problem(seed, n_x, n_h, n_y, m)
-        self.cache = reference.forward(self.X, self.p)
-        self.inputs = rebuild("backward", seed, self.sizes, self.p, self.X, self.Y, self.cache)
+        self.p, self.X, self.Y, self.cache = reference.solved(seed, n_x, n_h, n_y, m)
+        self.inputs = _inputs("backward", seed, n_x, n_h, n_y, m)
         self.seed, self.student = seed, student
         self._true = None
         try:
@@ -412,7 +421,8 @@ class _Case:
     @property
     def true(self):
         if self._true is None:
-            self._true = reference.numeric_gradients(self.p, self.X, self.Y)
+            s = self.sizes
+            self._true = reference.solved_gradients(self.seed, s["n_x"], s["n_h"], s["n_y"], s["m"])
         return self._true
 
     def failed(self, problem, hint=None):
