@@ -40,12 +40,22 @@ _AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
 def erf_approx(x):
-    """erf(x) within ERF_APPROX_ERROR, vectorised (Abramowitz & Stegun 7.1.26)."""
+    """erf(x) within ERF_APPROX_ERROR, vectorised (Abramowitz & Stegun 7.1.26), in place to save copies."""
     x = np.asarray(x, dtype=np.float64)
     a = np.abs(x)
-    t = 1.0 / (1.0 + _AS_P * a)
-    poly = t * (_AS_A[0] + t * (_AS_A[1] + t * (_AS_A[2] + t * (_AS_A[3] + t * _AS_A[4]))))
-    return np.copysign(1.0 - poly * np.exp(-a * a), x)
+    t = a * _AS_P
+    t += 1.0
+    np.reciprocal(t, out=t)                           # t = 1 / (1 + p |x|)
+    poly = t * _AS_A[4]
+    for c in _AS_A[3::-1]:                            # Horner: t (a1 + t (a2 + t (a3 + t (a4 + t a5))))
+        poly += c
+        poly *= t
+    np.square(a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)                                  # exp(-x^2)
+    poly *= a
+    np.subtract(1.0, poly, out=poly)
+    return np.copysign(poly, x, out=poly)
 
 
 def _normal_cdf(z):
@@ -60,15 +70,15 @@ def _ks_exact_at_candidates(z, cdf_fn, approx_cdf, cdf_error):
     """KS distance of the sorted finite sample z against ``cdf_fn``, evaluating it only where it can peak."""
     n = z.size
     approx = approx_cdf(z)
-    above = np.arange(1, n + 1) / n - approx          # the empirical CDF above the model's, at each entry
-    below = approx - np.arange(n) / n                 # and below it, just before each entry
+    steps = np.arange(n + 1) / n
+    above = steps[1:] - approx                        # the empirical CDF above the model's, at each entry
+    below = approx - steps[:-1]                       # and below it, just before each entry
     slack = 2 * cdf_error + 1e-12                     # the error of each gap, twice, plus rounding
     best = []
     for gaps, offset in ((above, 1), (below, 0)):
         where = np.flatnonzero(gaps >= gaps.max() - slack)
-        cdf = cdf_fn(z[where])
-        steps = (where + offset) / n
-        best.append((steps - cdf).max() if offset else (cdf - steps).max())
+        cdf, at = cdf_fn(z[where]), (where + offset) / n       # exactly as on every entry
+        best.append((at - cdf).max() if offset else (cdf - at).max())
     return float(max(best[0], best[1]))
 
 
