@@ -72,6 +72,11 @@ def case_text(sizes, seed=None):
     return text + (" (numpy seed %d)" % seed if seed is not None else "")
 
 
+@functools.lru_cache(maxsize=reference.CACHED_CASES)
+def _init_case(n_x, n_h, n_y, seed):
+    return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
+
+
 def parameters_dict(value, case, fn="initialize_parameters", keys=("W1", "b1", "W2", "b2"), hint=None):
     if not isinstance(value, dict):
         raise Failed("%s returned %s, expected a dict with keys %s" % (fn, kind(value), ", ".join(keys)),
@@ -112,7 +117,7 @@ def _not_finite(name, w, case):
 
 def _init(student, n_x, n_h, n_y, seed, keys):
     """Call initialize_parameters; the dict, checked for the ``keys`` this check reads and no others."""
-    case = case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
+    case = _init_case(n_x, n_h, n_y, seed)
     value = student.call("initialize_parameters", (n_x, n_h, n_y), case, seed=seed).value
     return parameters_dict(value, case, keys=keys), case
 
@@ -147,7 +152,7 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
 
     Reads W1 and W2 (b1 only to word the symmetry message: it is never required).
     """
-    case = case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
+    case = _init_case(n_x, n_h, n_y, seed)
     other = (seed + 1) % 2**31
     args = (n_x, n_h, n_y)
     replies = student.calls("initialize_parameters",
@@ -177,7 +182,8 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
 
 
 def _same(a, b):
-    return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    """Same shape and entries, nan equal to nan (np.array_equal); equal entries everywhere answer at once."""
+    return a.shape == b.shape and (bool((a == b).all()) or np.array_equal(a, b, equal_nan=True))
 
 
 def _first_equal_rows(W):
@@ -312,6 +318,7 @@ def init_small_everywhere(student, n_x, n_h, n_y, seed):
 
 # --- forward ----------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=reference.CACHED_CASES)
 def _net_case(n_x, n_h, n_y, m):
     return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}) + " (the grader's parameters)"
 
