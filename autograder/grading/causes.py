@@ -9,6 +9,7 @@ weights, on the grader's own inputs, put most pre-activations where tanh or sigm
 Everything here reads plain arrays; nothing calls student code.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -66,11 +67,30 @@ def _folded_cdf(z):
     return _erf(z / math.sqrt(2.0)).astype(np.float64)
 
 
+def _normal_cdf_approx(z):
+    cdf = erf_approx(z / math.sqrt(2.0))
+    cdf += 1.0
+    cdf *= 0.5
+    return cdf
+
+
+def _folded_cdf_approx(z):
+    return erf_approx(z / math.sqrt(2.0))
+
+
+@functools.lru_cache(maxsize=4)
+def _steps(n):
+    """0, 1/n, ..., n/n: the empirical CDF's levels (read-only; the large draw always has n = 50,000)."""
+    steps = np.arange(n + 1) / n
+    steps.setflags(write=False)
+    return steps
+
+
 def _ks_exact_at_candidates(z, cdf_fn, approx_cdf, cdf_error):
     """KS distance of the sorted finite sample z against ``cdf_fn``, evaluating it only where it can peak."""
     n = z.size
     approx = approx_cdf(z)
-    steps = np.arange(n + 1) / n
+    steps = _steps(n)
     above = steps[1:] - approx                        # the empirical CDF above the model's, at each entry
     below = approx - steps[:-1]                       # and below it, just before each entry
     slack = 2 * cdf_error + 1e-12                     # the error of each gap, twice, plus rounding
@@ -86,8 +106,7 @@ def ks_normal(z):
     """Kolmogorov-Smirnov distance between the sample z and N(0, 1)."""
     z = np.sort(np.asarray(z, dtype=np.float64).ravel())
     if z.size and np.isfinite(z[0]) and np.isfinite(z[-1]):     # sorted: nan, if any, is last
-        return _ks_exact_at_candidates(z, _normal_cdf, lambda x: 0.5 * (1.0 + erf_approx(x / math.sqrt(2.0))),
-                                       0.5 * ERF_APPROX_ERROR)
+        return _ks_exact_at_candidates(z, _normal_cdf, _normal_cdf_approx, 0.5 * ERF_APPROX_ERROR)
     cdf = _normal_cdf(z)
     n = z.size
     return float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
@@ -107,8 +126,7 @@ def one_signed_cause(w, ks_limit):
     a = np.abs(w.ravel())
     if ks_limit >= _ks_against(a / SCALE, lambda z: np.clip(z, 0.0, 1.0)):
         return "init_rand_uniform"                     # uniform on [0, 0.01): np.random.rand * 0.01
-    if ks_limit >= _ks_against(a / SCALE, _folded_cdf,           # |N(0, 1)|
-                               lambda x: erf_approx(x / math.sqrt(2.0)), ERF_APPROX_ERROR):
+    if ks_limit >= _ks_against(a / SCALE, _folded_cdf, _folded_cdf_approx, ERF_APPROX_ERROR):   # |N(0, 1)|
         return "init_abs_randn"                        # |N(0, 0.01^2)|: np.abs(randn) * 0.01
     return None
 
