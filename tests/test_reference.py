@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.grading import checks as properties, reference
+from autograder.grading import causes, checks as properties, reference
 from conftest import ROOT, SOLUTION
 
 
@@ -109,6 +109,59 @@ def test_thresholds_are_wide_enough_for_one_in_a_million():
     n = 50000
     assert properties.KS_LIMIT >= math.sqrt(math.log(2 / 1e-7) / (2 * n))     # DKW bound
     assert properties.BOUND / 0.01 >= 7                                         # 7 sigma per entry
+
+
+def _ks_with_erf_everywhere(z, cdf):
+    """The KS distance as the grader computed it before: math.erf on every entry."""
+    z = np.sort(np.asarray(z, dtype=np.float64).ravel())
+    c = cdf(z)
+    n = z.size
+    return float(max((np.arange(1, n + 1) / n - c).max(), (c - np.arange(n) / n).max()))
+
+
+def test_erf_approximation_stays_within_its_bound():
+    x = np.linspace(-12, 12, 2_000_001)
+    exact = np.array([math.erf(v) for v in x[::7]])
+    assert np.abs(causes.erf_approx(x[::7]) - exact).max() < causes.ERF_APPROX_ERROR / 6
+    ends = causes.erf_approx(np.array([0.0, np.inf, -np.inf, 40.0, -40.0]))
+    assert np.abs(ends - [0.0, 1.0, -1.0, 1.0, -1.0]).max() < causes.ERF_APPROX_ERROR / 6
+
+
+@pytest.mark.parametrize("draw", [
+    lambda r, n: r.standard_normal(n), lambda r, n: 1.3 * r.standard_normal(n) + 0.1,
+    lambda r, n: 3 * r.random(n) - 1, lambda r, n: np.round(r.standard_normal(n), 1),
+    lambda r, n: r.standard_t(3, n), lambda r, n: np.full(n, 0.3), lambda r, n: r.standard_normal(n)[:1],
+])
+def test_ks_distances_are_bit_for_bit_those_of_math_erf_on_every_entry(draw):
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 17, 1000, 50000):
+        z = draw(rng, n)
+        assert causes.ks_normal(z) == _ks_with_erf_everywhere(z, causes._normal_cdf)
+        a = np.abs(z)
+        fast = causes._ks_against(a, causes._folded_cdf, causes._folded_cdf_approx, causes.ERF_APPROX_ERROR)
+        assert fast == _ks_with_erf_everywhere(a, causes._folded_cdf)
+    z = np.array([0.1, np.nan, -0.2])
+    assert math.isnan(causes.ks_normal(z)) == math.isnan(_ks_with_erf_everywhere(z, causes._normal_cdf))
+
+
+def test_cached_cases_equal_fresh_ones_and_cannot_be_changed_by_a_caller():
+    for args in ((3, 2, 4, 1, 5), (9, 10, 10, 10, 10), (5, 1, 1, 1, 1)):
+        p, X, Y, values = reference.solved(*args)
+        p2, X2, Y2 = reference.problem(*args)
+        assert all(np.array_equal(p[k], p2[k]) and p[k].dtype == p2[k].dtype for k in p2) and list(p) == list(p2)
+        assert np.array_equal(X, X2) and np.array_equal(Y, Y2)
+        fresh = reference.forward(X2, p2)
+        assert list(values) == list(fresh) and all(np.array_equal(values[k], fresh[k]) for k in fresh)
+        grads, fresh = reference.solved_gradients(*args), reference.numeric_gradients(p2, X2, Y2)
+        assert list(grads) == list(fresh) and all(np.array_equal(grads[k], fresh[k]) for k in fresh)
+        p["W1"] += 1.0                       # a caller's copy: the next caller still gets the case
+        X *= 2
+        values["A2"][...] = 0
+        grads["dW1"] -= 1
+        again = reference.solved(*args)
+        assert np.array_equal(again[0]["W1"], p2["W1"]) and np.array_equal(again[1], X2)
+        assert np.array_equal(again[3]["A2"], reference.forward(X2, p2)["A2"])
+        assert np.array_equal(reference.solved_gradients(*args)["dW1"], reference.numeric_gradients(p2, X2, Y2)["dW1"])
 
 
 def test_stub_has_not_drifted_from_the_solution():

@@ -9,6 +9,7 @@ weights, on the grader's own inputs, put most pre-activations where tanh or sigm
 Everything here reads plain arrays; nothing calls student code.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -28,17 +29,93 @@ SATURATION_EXAMPLES = 100   # examples of the grader's inputs X for the measurem
 # spread check uses; only then is a wrong spread blamed on a wrong factor (and Xavier's named).
 _erf = np.frompyfunc(math.erf, 1, 1)
 
+# Exact KS distances, fast. math.erf on 50,000 entries costs milliseconds (a Python call each), so
+# the distance is found in two passes: a vectorised approximation of erf (Abramowitz & Stegun 7.1.26,
+# error below 1.5e-7) locates the few entries that can hold the largest gap, and math.erf, evaluated
+# only there with the very same float operations, gives the gap itself. An entry whose approximate
+# gap is more than twice the error bound below the approximate maximum cannot hold the exact maximum,
+# so the result is bit for bit the one math.erf on every entry gives (tests/test_reference.py).
+ERF_APPROX_ERROR = 1e-6     # bound used for the approximation's error: over six times its documented 1.5e-7
+_AS_P = 0.3275911
+_AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+
+
+def erf_approx(x):
+    """erf(x) within ERF_APPROX_ERROR, vectorised (Abramowitz & Stegun 7.1.26), in place to save copies."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    t = a * _AS_P
+    t += 1.0
+    np.reciprocal(t, out=t)                           # t = 1 / (1 + p |x|)
+    poly = t * _AS_A[4]
+    for c in _AS_A[3::-1]:                            # Horner: t (a1 + t (a2 + t (a3 + t (a4 + t a5))))
+        poly += c
+        poly *= t
+    np.square(a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)                                  # exp(-x^2)
+    poly *= a
+    np.subtract(1.0, poly, out=poly)
+    return np.copysign(poly, x, out=poly)
+
+
+def _normal_cdf(z):
+    return 0.5 * (1.0 + _erf(z / math.sqrt(2.0)).astype(np.float64))
+
+
+def _folded_cdf(z):
+    return _erf(z / math.sqrt(2.0)).astype(np.float64)
+
+
+def _normal_cdf_approx(z):
+    cdf = erf_approx(z / math.sqrt(2.0))
+    cdf += 1.0
+    cdf *= 0.5
+    return cdf
+
+
+def _folded_cdf_approx(z):
+    return erf_approx(z / math.sqrt(2.0))
+
+
+@functools.lru_cache(maxsize=4)
+def _steps(n):
+    """0, 1/n, ..., n/n: the empirical CDF's levels (read-only; the large draw always has n = 50,000)."""
+    steps = np.arange(n + 1) / n
+    steps.setflags(write=False)
+    return steps
+
+
+def _ks_exact_at_candidates(z, cdf_fn, approx_cdf, cdf_error):
+    """KS distance of the sorted finite sample z against ``cdf_fn``, evaluating it only where it can peak."""
+    n = z.size
+    approx = approx_cdf(z)
+    steps = _steps(n)
+    above = steps[1:] - approx                        # the empirical CDF above the model's, at each entry
+    below = approx - steps[:-1]                       # and below it, just before each entry
+    slack = 2 * cdf_error + 1e-12                     # the error of each gap, twice, plus rounding
+    best = []
+    for gaps, offset in ((above, 1), (below, 0)):
+        where = np.flatnonzero(gaps >= gaps.max() - slack)
+        cdf, at = cdf_fn(z[where]), (where + offset) / n       # exactly as on every entry
+        best.append((at - cdf).max() if offset else (cdf - at).max())
+    return float(max(best[0], best[1]))
+
 
 def ks_normal(z):
     """Kolmogorov-Smirnov distance between the sample z and N(0, 1)."""
     z = np.sort(np.asarray(z, dtype=np.float64).ravel())
-    cdf = 0.5 * (1.0 + _erf(z / math.sqrt(2.0)).astype(np.float64))
+    if z.size and np.isfinite(z[0]) and np.isfinite(z[-1]):     # sorted: nan, if any, is last
+        return _ks_exact_at_candidates(z, _normal_cdf, _normal_cdf_approx, 0.5 * ERF_APPROX_ERROR)
+    cdf = _normal_cdf(z)
     n = z.size
     return float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
 
 
-def _ks_against(z, cdf_fn):
+def _ks_against(z, cdf_fn, approx_cdf=None, cdf_error=0.0):
     z = np.sort(z.ravel())
+    if approx_cdf is not None and z.size and np.isfinite(z[0]) and np.isfinite(z[-1]):
+        return _ks_exact_at_candidates(z, cdf_fn, approx_cdf, cdf_error)
     cdf = cdf_fn(z)
     n = z.size
     return float(max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max()))
@@ -49,8 +126,7 @@ def one_signed_cause(w, ks_limit):
     a = np.abs(w.ravel())
     if ks_limit >= _ks_against(a / SCALE, lambda z: np.clip(z, 0.0, 1.0)):
         return "init_rand_uniform"                     # uniform on [0, 0.01): np.random.rand * 0.01
-    folded = lambda z: _erf(z / math.sqrt(2.0)).astype(np.float64)   # noqa: E731  (|N(0, 1)|)
-    if ks_limit >= _ks_against(a / SCALE, folded):
+    if ks_limit >= _ks_against(a / SCALE, _folded_cdf, _folded_cdf_approx, ERF_APPROX_ERROR):   # |N(0, 1)|
         return "init_abs_randn"                        # |N(0, 0.01^2)|: np.abs(randn) * 0.01
     return None
 

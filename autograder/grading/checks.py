@@ -22,6 +22,7 @@ with the public checks through ``grader_rules.py``:
 A correct initialisation therefore fails this item with probability below 1e-6.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -71,6 +72,11 @@ def case_text(sizes, seed=None):
     return text + (" (numpy seed %d)" % seed if seed is not None else "")
 
 
+@functools.lru_cache(maxsize=reference.CACHED_CASES)
+def _init_case(n_x, n_h, n_y, seed):
+    return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
+
+
 def parameters_dict(value, case, fn="initialize_parameters", keys=("W1", "b1", "W2", "b2"), hint=None):
     if not isinstance(value, dict):
         raise Failed("%s returned %s, expected a dict with keys %s" % (fn, kind(value), ", ".join(keys)),
@@ -111,7 +117,7 @@ def _not_finite(name, w, case):
 
 def _init(student, n_x, n_h, n_y, seed, keys):
     """Call initialize_parameters; the dict, checked for the ``keys`` this check reads and no others."""
-    case = case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
+    case = _init_case(n_x, n_h, n_y, seed)
     value = student.call("initialize_parameters", (n_x, n_h, n_y), case, seed=seed).value
     return parameters_dict(value, case, keys=keys), case
 
@@ -146,7 +152,7 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
 
     Reads W1 and W2 (b1 only to word the symmetry message: it is never required).
     """
-    case = case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
+    case = _init_case(n_x, n_h, n_y, seed)
     other = (seed + 1) % 2**31
     args = (n_x, n_h, n_y)
     replies = student.calls("initialize_parameters",
@@ -176,7 +182,8 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
 
 
 def _same(a, b):
-    return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    """Same shape and entries, nan equal to nan (np.array_equal); equal entries everywhere answer at once."""
+    return a.shape == b.shape and (bool((a == b).all()) or np.array_equal(a, b, equal_nan=True))
 
 
 def _first_equal_rows(W):
@@ -311,8 +318,19 @@ def init_small_everywhere(student, n_x, n_h, n_y, seed):
 
 # --- forward ----------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=reference.CACHED_CASES)
 def _net_case(n_x, n_h, n_y, m):
     return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}) + " (the grader's parameters)"
+
+
+@functools.lru_cache(maxsize=reference.CACHED_CASES)
+def _inputs(function, seed, n_x, n_h, n_y, m):
+    """The code that rebuilds this forward or backward case (feedback.rebuild), made once per case."""
+    p, X, Y, values = reference.solved(seed, n_x, n_h, n_y, m)
+    sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
+    if function == "forward":
+        return rebuild("forward", seed, sizes, p, X)
+    return rebuild("backward", seed, sizes, p, X, Y, values)
 
 
 def _clearest(evaluate, seed, rtol):
@@ -343,8 +361,8 @@ def forward_values(student, n_x, n_h, n_y, m, seed):
 def _forward_failure(student, n_x, n_h, n_y, m, seed):
     sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
     case = _net_case(n_x, n_h, n_y, m)
-    p, X, _ = reference.problem(seed, n_x, n_h, n_y, m)
-    inputs = rebuild("forward", seed, sizes, p, X)
+    p, X, _, true = reference.solved(seed, n_x, n_h, n_y, m)
+    inputs = _inputs("forward", seed, n_x, n_h, n_y, m)
     try:
         reply = student.call("forward", (X, p), case)
     except Failed as failed:
@@ -354,7 +372,6 @@ def _forward_failure(student, n_x, n_h, n_y, m, seed):
         return Failed("forward returned %s, expected the pair (A2, cache)" % kind(value), case,
                       inputs=inputs), math.inf
     A2, cache = value
-    true = reference.forward(X, p)
     problem = check_array("A2", A2, (n_y, m), dtype=False, hints={"flat": "forward_a2_flat"})
     if problem:
         return problem.failed(case, inputs=inputs), math.inf
@@ -396,9 +413,8 @@ class _Case:
     def __init__(self, student, n_x, n_h, n_y, m, seed):
         self.sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
         self.case = _net_case(n_x, n_h, n_y, m)
-        self.p, self.X, self.Y = reference.problem(seed, n_x, n_h, n_y, m)
-        self.cache = reference.forward(self.X, self.p)
-        self.inputs = rebuild("backward", seed, self.sizes, self.p, self.X, self.Y, self.cache)
+        self.p, self.X, self.Y, self.cache = reference.solved(seed, n_x, n_h, n_y, m)
+        self.inputs = _inputs("backward", seed, n_x, n_h, n_y, m)
         self.seed, self.student = seed, student
         self._true = None
         try:
@@ -412,7 +428,8 @@ class _Case:
     @property
     def true(self):
         if self._true is None:
-            self._true = reference.numeric_gradients(self.p, self.X, self.Y)
+            s = self.sizes
+            self._true = reference.solved_gradients(self.seed, s["n_x"], s["n_h"], s["n_y"], s["m"])
         return self._true
 
     def failed(self, problem, hint=None):
