@@ -312,7 +312,7 @@ class Sandbox:
             self.kill()
             raise StudentError("sent back something the grader could not read")
         try:
-            return [Reply(r, out) for r in replies]
+            return [Reply(r, out, spec["args"], blobs) for r, spec in zip(replies, specs)]
         except Exception:          # missing keys, wrong types, nesting: that request's function fails
             self.kill()
             raise StudentError("returned something the grader could not read") from None
