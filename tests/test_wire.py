@@ -125,9 +125,14 @@ def test_same_gives_exactly_what_a_full_description_gives(tmp_path, monkeypatch)
     used, as_sent = [], wire.as_sent
     monkeypatch.setattr(wire, "as_sent", lambda spec, blobs: used.append(spec["t"]) or as_sent(spec, blobs))
     honest = _after(tmp_path / "a", "")
+    assert used == []                                # copies are made only when args_after is read
+    for reply in honest[2:]:
+        assert reply.args_after is reply.args_after  # made once
     assert {"array", "dict", "int"} <= set(used)     # the honest child did answer "same"
     used.clear()
     described = _after(tmp_path / "b", DESCRIBES_EVERYTHING)
+    for reply in described[2:]:
+        reply.args_after
     assert used == []
     for reply, full in zip(honest[2:], described[2:]):
         _same_form(reply.args_after, full.args_after)

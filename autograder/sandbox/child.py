@@ -45,9 +45,10 @@ MAX_ITEMS = 64
 NAMESPACE = {"__name__": "submission", "__builtins__": __builtins__}
 # Keep private references: student code may replace these names in numpy or builtins.
 _ndarray, _asarray, _seed, _generic = np.ndarray, np.asarray, np.random.seed, np.generic
-_array, _frombuffer = np.array, np.frombuffer
+_array = np.array
 _isinstance, _type, _len, _str, _repr = isinstance, type, len, str, repr
-_dumps, _loads = json.dumps, json.loads
+_dumps = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode    # our own acyclic data only
+_loads = json.loads
 _OUR_BUILTINS = dict(builtins.__dict__)
 
 
@@ -59,7 +60,8 @@ class StudentBuiltins:
 
     def __enter__(self):
         if StudentBuiltins.theirs is not None:
-            _swap(StudentBuiltins.theirs)
+            builtins.__dict__.clear()
+            builtins.__dict__.update(StudentBuiltins.theirs)
 
     def __exit__(self, *exc):
         StudentBuiltins.theirs = _swap(_OUR_BUILTINS)
@@ -168,7 +170,7 @@ def rebuild(spec, blobs):
     """Inverse of describe for the grader's own arguments (dicts, tuples and float arrays only)."""
     t = spec["t"]
     if t == "array":
-        return _frombuffer(blobs[spec["blob"]], dtype=spec["dtype"]).reshape(spec["shape"]).copy()
+        return _ndarray(spec["shape"], spec["dtype"], blobs[spec["blob"]]).copy()    # a writable C-order copy
     if t == "dict":
         return {k: rebuild(v, blobs) for k, v in zip(spec["keys"], spec["values"])}
     if t in ("list", "tuple"):

@@ -205,9 +205,9 @@ class Sandbox:
     # -- framing --------------------------------------------------------------
     def _send(self, header, blobs):
         header = dict(header, _blobs=[len(b) for b in blobs])
-        head = json.dumps(header).encode("utf-8")
-        body = struct.pack(">I", len(head)) + head + b"".join(blobs)
-        self.proc.stdin.write(struct.pack(">Q", len(body)) + body)
+        head = _ENCODE(header).encode("utf-8")
+        self.proc.stdin.write(b"".join([struct.pack(">QI", 4 + len(head) + sum(header["_blobs"]), len(head)), head,
+                                        *blobs]))
         self.proc.stdin.flush()
 
     def _read_exact(self, n, deadline):
@@ -316,6 +316,9 @@ class Sandbox:
         except Exception:          # missing keys, wrong types, nesting: that request's function fails
             self.kill()
             raise StudentError("returned something the grader could not read") from None
+
+
+_ENCODE = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode   # requests are the grader's own data
 
 
 def _parse_frame(data):

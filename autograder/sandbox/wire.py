@@ -72,15 +72,23 @@ def decode(spec, blobs, depth=0):
             raise ValueError("bad dtype")
         if not (isinstance(shape, list) and len(shape) <= 32):
             raise ValueError("bad shape")
+        plain = True            # every length an int, not a bool: np.ndarray takes the shape as it is
         for n in shape:
-            if not (isinstance(n, int) and 0 <= n < 2**31):
+            if type(n) is not int:
+                if not isinstance(n, int):
+                    raise ValueError("bad shape")
+                plain = False
+            if not 0 <= n < 2**31:
                 raise ValueError("bad shape")
         if not (isinstance(blob, int) and 0 <= blob < len(blobs)):
             raise ValueError("bad buffer")
         buffer = blobs[blob]
         if math.prod(shape) * dt.itemsize != len(buffer):     # exact: no int64 overflow
             raise ValueError("buffer size does not match shape")
-        arr = np.frombuffer(buffer, dtype=dt).reshape(shape).copy()
+        if plain:
+            arr = np.ndarray(shape, dt, buffer).copy()     # a view of exactly the buffer's bytes, then our copy
+        else:
+            arr = np.frombuffer(buffer, dtype=dt).reshape(shape).copy()
         cls, scalar = spec.get("cls"), spec.get("scalar")
         if scalar is not None:
             return Foreign(_name(scalar), arr)
@@ -115,7 +123,7 @@ def as_sent(spec, blobs):
     description of the value ``encode`` sent (``spec`` and ``blobs`` are the grader's own)."""
     t = spec["t"]
     if t == "array":
-        return np.frombuffer(blobs[spec["blob"]], dtype=DTYPES[spec["dtype"]]).reshape(spec["shape"]).copy()
+        return np.ndarray(spec["shape"], DTYPES[spec["dtype"]], blobs[spec["blob"]]).copy()
     if t == "dict":
         return {k[:80]: as_sent(v, blobs) for k, v in zip(spec["keys"], spec["values"])}
     if t in ("list", "tuple"):
@@ -150,6 +158,8 @@ class Reply:
     ``sent`` is the list of the grader's own argument specs of this call (from ``encode``, with their
     buffers ``sent_blobs``): an "args_after" entry {"t": "same"} stands for the argument at its
     position exactly as sent (``as_sent``); a SAME with no argument at its position is malformed.
+    Everything is checked here; only the copies of sent arguments are made when ``args_after`` is
+    first read (most checks never read it).
     Raises ValueError, KeyError or TypeError on a malformed reply; the runner turns any of them
     into the failure of that request's function.
     """
@@ -161,12 +171,25 @@ class Reply:
         # one line: an exception text cannot draw lines of its own (a fake "Score:" line) in the report
         self.error = None if self.ok else one_line(raw.get("error", "failed"))[:600]
         self.value = decode(raw["value"], blobs) if self.ok else None
-        self.args_after = []
+        self._after, self._sent, self._sent_blobs, self._pending = [], sent, sent_blobs, False
         if self.ok:
             for i, spec in enumerate(_list(raw.get("args_after", []))):
                 if isinstance(spec, dict) and spec.get("t") == "same":
                     if i >= len(sent):
                         raise ValueError("'same' stands for no argument")
-                    self.args_after.append(as_sent(sent[i], sent_blobs))
+                    self._after.append(_SAME)
+                    self._pending = True
                 else:
-                    self.args_after.append(decode(spec, blobs))
+                    self._after.append(decode(spec, blobs))
+
+    @property
+    def args_after(self):
+        """The arguments after the call, as the child reports them (SAME: a copy of what was sent)."""
+        if self._pending:
+            self._after = [as_sent(self._sent[i], self._sent_blobs) if v is _SAME else v
+                           for i, v in enumerate(self._after)]
+            self._pending = False
+        return self._after
+
+
+_SAME = object()    # an argument the child reported as sent, not yet copied
