@@ -3,13 +3,13 @@
 A frame is an 8-byte big-endian length, then a 4-byte header length, a UTF-8 JSON header and
 the raw array buffers the header counts in ``_blobs``. The grader sends its own arguments with
 ``encode`` (ints, float64 arrays, dicts, tuples). What comes back is decoded with ``decode``:
-``np.frombuffer`` on dtype strings checked against a short list, so nothing the child sends can
-execute in the grader's process (no pickles, no objects); anything that is not a plain numeric
-ndarray, dict, list, tuple, str or None arrives as ``Foreign(type name)``. ``Reply`` is one student
-call as the grader sees it; an argument the child reports unchanged ({"t": "same"}) is rebuilt from
-what the grader itself sent (``as_sent``), so the child does not describe it and the grader does not
-decode it again. Dtype strings are looked up in a table of numeric dtypes made once (``DTYPES``). The child's half of the format is in ``child.py``, which imports
-nothing from the grader.
+raw bytes viewed as an array of a dtype looked up in a table of numeric dtypes made once
+(``DTYPES``), then copied, so nothing the child sends can execute in the grader's process (no
+pickles, no objects); anything that is not a plain numeric ndarray, dict, list, tuple, str or None
+arrives as ``Foreign(type name)``. ``Reply`` is one student call as the grader sees it. An argument
+the child reports unchanged ({"t": "same"}) is not described by the child nor decoded here: it is
+rebuilt from what the grader itself sent (``as_sent``), when a check first reads it. The child's
+half of the format is in ``child.py``, which imports nothing from the grader.
 """
 
 import math
