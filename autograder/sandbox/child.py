@@ -12,7 +12,9 @@ buffers. Arrays travel as dtype string + shape + bytes, never as pickles.
 Requests (JSON): {"op": "load", "id", "path", ...} and
 {"op": "calls", "id", "calls": [{"fn", "args", "seed"}]}. Every reply repeats its request's "id"
 (the grader drops frames with any other id). Each call answers
-{"ok": true, "value", "args_after", "output"} or {"ok": false, "error", "output"}.
+{"ok": true, "value", "args_after", "output"} or {"ok": false, "error", "output"}; an argument still
+exactly as the grader sent it is reported in "args_after" as {"t": "same"} instead of being described
+again. Array specs number their buffers across the whole reply frame.
 
 Nothing here is trusted by the grader: student code runs in this process and can replace any of
 it (the module is taken out of ``sys.modules`` before student code loads, which stops only the
@@ -43,9 +45,10 @@ MAX_ITEMS = 64
 NAMESPACE = {"__name__": "submission", "__builtins__": __builtins__}
 # Keep private references: student code may replace these names in numpy or builtins.
 _ndarray, _asarray, _seed, _generic = np.ndarray, np.asarray, np.random.seed, np.generic
-_array, _frombuffer = np.array, np.frombuffer
+_array = np.array
 _isinstance, _type, _len, _str, _repr = isinstance, type, len, str, repr
-_dumps, _loads = json.dumps, json.loads
+_dumps = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode    # our own acyclic data only
+_loads = json.loads
 _OUR_BUILTINS = dict(builtins.__dict__)
 
 
@@ -57,7 +60,8 @@ class StudentBuiltins:
 
     def __enter__(self):
         if StudentBuiltins.theirs is not None:
-            _swap(StudentBuiltins.theirs)
+            builtins.__dict__.clear()
+            builtins.__dict__.update(StudentBuiltins.theirs)
 
     def __exit__(self, *exc):
         StudentBuiltins.theirs = _swap(_OUR_BUILTINS)
@@ -94,8 +98,21 @@ class CappedOutput(io.TextIOBase):
 
 
 def describe(value, blobs, depth=0):
-    """Turn any value into plain JSON plus raw buffers; unknown objects become their type's name."""
+    """Turn any value into plain JSON plus raw buffers; unknown objects become their type's name.
+
+    ``blobs`` is the list of buffers of the whole reply frame: an array's "blob" is its index there.
+    """
     kind = _type(value)
+    if kind is _ndarray and depth <= MAX_DEPTH:       # the common case, without the type's name
+        dtype = value.dtype
+        if dtype.kind in "biufc" and not dtype.hasobject:
+            blobs.append(value.tobytes())           # C order, whatever the layout: a copy of the numbers
+            return {"t": "array", "cls": "numpy.ndarray", "dtype": dtype.str, "shape": [*value.shape],
+                    "blob": _len(blobs) - 1}
+    if kind is dict and depth <= MAX_DEPTH:
+        keys = [k for k in value.keys()][:MAX_ITEMS]
+        return {"t": "dict", "keys": [k if _type(k) is str else _repr(k)[:80] for k in keys],
+                "values": [describe(value[k], blobs, depth + 1) for k in keys]}
     name = kind.__module__ + "." + kind.__qualname__
     if depth > MAX_DEPTH:
         return {"t": "other", "type": name}
@@ -118,18 +135,42 @@ def describe(value, blobs, depth=0):
     if kind in (list, tuple):
         items = [describe(v, blobs, depth + 1) for v in value[:MAX_ITEMS]]
         return {"t": kind.__name__, "items": items, "len": _len(value)}
-    if kind is dict:
-        keys = [k for k in value.keys()][:MAX_ITEMS]
-        return {"t": "dict", "keys": [k if _type(k) is str else _repr(k)[:80] for k in keys],
-                "values": [describe(value[k], blobs, depth + 1) for k in keys]}
     return {"t": "other", "type": name}
+
+
+SAME = {"t": "same"}     # in "args_after": this argument is exactly as the grader sent it
+
+
+def unchanged(value, spec, blobs):
+    """True if ``value``, rebuilt from the grader's ``spec``, still is exactly what was sent: same types,
+    same keys in the same order, same shapes, dtypes and bytes. Then the reply says SAME instead of
+    describing it again. Only exact built-in types and ndarrays qualify (nothing of the student's runs)."""
+    t, kind = spec["t"], _type(value)
+    if t == "array":
+        return (kind is _ndarray and value.dtype.str == spec["dtype"] and [*value.shape] == spec["shape"]
+                and value.tobytes() == blobs[spec["blob"]])
+    if t == "dict":
+        keys = spec["keys"]
+        if kind is not dict or _len(value) != _len(keys) or _len(keys) > MAX_ITEMS:
+            return False
+        for k, have, v in zip(keys, value, spec["values"]):
+            if _type(have) is not str or have != k or not unchanged(value[have], v, blobs):
+                return False
+        return True
+    if t in ("list", "tuple"):
+        items = spec["items"]
+        return (kind is (list if t == "list" else tuple) and _len(value) == _len(items) <= MAX_ITEMS
+                and all(unchanged(v, s, blobs) for v, s in zip(value, items)))
+    if t == "int":
+        return kind is int and value == spec["v"] and -2**63 <= value < 2**63
+    return False
 
 
 def rebuild(spec, blobs):
     """Inverse of describe for the grader's own arguments (dicts, tuples and float arrays only)."""
     t = spec["t"]
     if t == "array":
-        return _frombuffer(blobs[spec["blob"]], dtype=spec["dtype"]).reshape(spec["shape"]).copy()
+        return _ndarray(spec["shape"], spec["dtype"], blobs[spec["blob"]]).copy()    # a writable C-order copy
     if t == "dict":
         return {k: rebuild(v, blobs) for k, v in zip(spec["keys"], spec["values"])}
     if t in ("list", "tuple"):
@@ -144,13 +185,17 @@ def read_frame():
     size = PROTOCOL_IN.read(8)
     if _len(size) < 8:
         raise SystemExit(0)
-    data = b""
     (n,) = struct.unpack(">Q", size)
-    while _len(data) < n:
-        chunk = PROTOCOL_IN.read(n - _len(data))
-        if not chunk:
-            raise SystemExit(0)
-        data += chunk
+    data = PROTOCOL_IN.read(n)
+    if _len(data) < n:                      # a pipe may hand over a large frame in pieces
+        parts, got = [data], _len(data)
+        while got < n:
+            chunk = PROTOCOL_IN.read(n - got)
+            if not chunk:
+                raise SystemExit(0)
+            parts.append(chunk)
+            got += _len(chunk)
+        data = b"".join(parts)
     (h,) = struct.unpack(">I", data[:4])
     header = _loads(data[4:4 + h].decode("utf-8"))
     blobs, offset = [], 4 + h
@@ -161,10 +206,10 @@ def read_frame():
 
 
 def write_frame(header, blobs):
-    header = dict(header, _blobs=[_len(b) for b in blobs])
+    header["_blobs"] = [_len(b) for b in blobs]
     head = _dumps(header).encode("utf-8")
-    body = struct.pack(">I", _len(head)) + head + b"".join(blobs)
-    PROTOCOL_OUT.write(struct.pack(">Q", _len(body)) + body)
+    PROTOCOL_OUT.write(b"".join([struct.pack(">QI", 4 + _len(head) + sum(header["_blobs"]), _len(head)), head,
+                                 *blobs]))
 
 
 def short_error(exc):
@@ -244,10 +289,11 @@ def load(path, statements, uid=None, gid=None, processes=64):
     return {"ok": True, "functions": found, "problems": problems}
 
 
-def call(spec, blobs):
+def call(spec, blobs, out):
+    """Run one call; its arrays are appended to ``out``, the buffers of the whole reply frame."""
     fn = NAMESPACE.get(spec["fn"])
-    args = [rebuild(a, blobs) for a in spec["args"]]
-    out = []
+    sent = spec["args"]
+    args = [rebuild(a, blobs) for a in sent]
     if spec.get("seed") is not None:
         _seed(spec["seed"])
     sink = CappedOutput()
@@ -258,17 +304,19 @@ def call(spec, blobs):
             value = fn(*args)
     except BaseException as exc:
         sys.stdout = old
-        return {"ok": False, "error": short_error(exc), "output": sink.text()}, out
+        return {"ok": False, "error": short_error(exc), "output": sink.text()}
     finally:
         sys.stdout = old
     reply = {"ok": True, "output": sink.text()}
+    first = _len(out)
     try:
         reply["value"] = describe(value, out)
-        reply["args_after"] = [describe(a, out) for a in args]
+        reply["args_after"] = [SAME if unchanged(a, s, blobs) else describe(a, out) for a, s in zip(args, sent)]
     except BaseException as exc:
+        del out[first:]
         return {"ok": False, "error": "could not read the returned value: " + short_error(exc),
-                "output": sink.text()}, []
-    return reply, out
+                "output": sink.text()}
+    return reply
 
 
 def main():
@@ -279,26 +327,9 @@ def main():
                          header.get("processes", 64))
             write_frame(dict(reply, id=header.get("id")), [])
         elif header["op"] == "calls":
-            replies, out = [], []
-            for spec in header["calls"]:
-                reply, extra = call(spec, blobs)
-                for node in _walk(reply):
-                    node["blob"] += _len(out)
-                out.extend(extra)
-                replies.append(reply)
+            out = []
+            replies = [call(spec, blobs, out) for spec in header["calls"]]
             write_frame({"ok": True, "id": header.get("id"), "replies": replies}, out)
-
-
-def _walk(node):
-    """Every array spec inside a reply, to renumber its blob index."""
-    if _isinstance(node, dict):
-        if node.get("t") == "array":
-            yield node
-        for v in node.values():
-            yield from _walk(v)
-    elif _isinstance(node, list):
-        for v in node:
-            yield from _walk(v)
 
 
 if __name__ == "__main__":

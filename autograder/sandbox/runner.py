@@ -204,9 +204,9 @@ class Sandbox:
     # -- framing --------------------------------------------------------------
     def _send(self, header, blobs):
         header = dict(header, _blobs=[len(b) for b in blobs])
-        head = json.dumps(header).encode("utf-8")
-        body = struct.pack(">I", len(head)) + head + b"".join(blobs)
-        self.proc.stdin.write(struct.pack(">Q", len(body)) + body)
+        head = _ENCODE(header).encode("utf-8")
+        self.proc.stdin.write(b"".join([struct.pack(">QI", 4 + len(head) + sum(header["_blobs"]), len(head)), head,
+                                        *blobs]))
         self.proc.stdin.flush()
 
     def _read_exact(self, n, deadline):
@@ -311,10 +311,13 @@ class Sandbox:
             self.kill()
             raise StudentError("sent back something the grader could not read")
         try:
-            return [Reply(r, out) for r in replies]
+            return [Reply(r, out, spec["args"], blobs) for r, spec in zip(replies, specs)]
         except Exception:          # missing keys, wrong types, nesting: that request's function fails
             self.kill()
             raise StudentError("returned something the grader could not read") from None
+
+
+_ENCODE = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode   # requests are the grader's own data
 
 
 def _parse_frame(data):
