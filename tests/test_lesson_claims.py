@@ -329,10 +329,13 @@ def _quick_check(initialize_parameters):
     finally:
         sys.path.remove(ROOT + "/solutions")
     source = "\n".join(build_notebook._public_checks()["init.small_scale"])
+    sys.path.insert(0, ROOT + "/assignment")        # the check imports grader_rules, as in the student's folder
     try:
         exec(source, {"np": np, "initialize_parameters": initialize_parameters})
     except AssertionError as failure:
         return str(failure)
+    finally:
+        sys.path.remove(ROOT + "/assignment")
     return None
 
 
