@@ -424,7 +424,7 @@ def test_pool_children_are_born_in_the_templates_memory_cgroup_which_spares_the_
     past the memory bound loses only its own processes: the template lives on and the next submission in
     the same worker is graded in full."""
     from autograder.grading import engine
-    from autograder.sandbox import pool, runner
+    from autograder.sandbox import confine, pool, runner
     if os.geteuid() != 0:
         pytest.skip("memory cgroups need root")
     launcher = pool.install()
@@ -434,6 +434,9 @@ def test_pool_children_are_born_in_the_templates_memory_cgroup_which_spares_the_
             if launcher.group is None:
                 pytest.skip("no writable memory cgroup here")
             assert box.cgroup is None and box.shared_group is launcher.group
+            # born in the template's empty network namespace, not the grader's
+            assert confine.child_network_isolated(box.proc.pid)
+            assert os.readlink("/proc/%d/ns/net" % box.proc.pid) == os.readlink("/proc/%d/ns/net" % launcher.proc.pid)
             assert _cgroup_of(box.proc.pid) == _cgroup_of(launcher.proc.pid)
             assert launcher.group.pids() == sorted([launcher.proc.pid, box.proc.pid])
             limit = os.path.join(launcher.group.path, "memory.limit_in_bytes" if launcher.group.kind == "v1"

@@ -13,10 +13,11 @@ had been started by ``Sandbox`` itself:
   the interpreter, numpy and the child's own code. ``child.py`` runs unchanged in the fork, as
   ``__main__``, on the descriptors the grader created for that child alone.
 * **Limited.** Between fork and ``child.py`` the fork does what ``runner._limit_child`` does
-  between fork and exec: its own session and process group, the cgroup it is given, a network
-  namespace of its own when root, and the resource limits the runner sends with every request
-  (``runner.LIMITS`` by default, so there is one list). The template tells the grader the pid only
-  once these are in place. The private uid is switched to by ``child.py`` itself when it loads the
+  between fork and exec: its own session and process group, the cgroup it is given, and the
+  resource limits the runner sends with every request (``runner.LIMITS`` by default, so there is
+  one list). Two things it inherits instead, made once by the template as root: an empty network
+  namespace, and the memory cgroup (``Launcher.shared_group``); the children use them one at a
+  time. The template tells the grader the pid only once these are in place. The private uid is switched to by ``child.py`` itself when it loads the
   submission, as before.
 * **Owned by the grader.** The grader creates the pipes, passes the child's ends over a Unix
   socket (SCM_RIGHTS) and keeps its own; it signals the child's process group itself. The
@@ -56,11 +57,19 @@ TEMPLATE_OOM_SCORE_ADJ = -1000
 
 
 # -- the template's side ---------------------------------------------------------------------------
-def serve(fd):
-    """The template: warm up, then fork one child per request until the socket closes."""
+def serve(fd, netns=False):
+    """The template: warm up, then fork one child per request until the socket closes.
+
+    With ``netns`` (as root) the template first moves into an empty network namespace of its own, which
+    every fork is born in: no child pays for making one (and the kernel for tearing it down). The
+    children share it one at a time, and every process of one is dead before the next is forked, so
+    nothing a submission opens there outlives it.
+    """
     import builtins
     import gc
     import types
+    if netns and os.geteuid() == 0:
+        _unshare_network()
     sock = socket.socket(fileno=fd)
     with open(CHILD, encoding="utf-8") as f:
         code = compile(f.read(), CHILD, "exec")
@@ -132,6 +141,16 @@ def _handle(request, fds, sock, code):
     raise ValueError("unknown op %r" % op)
 
 
+def _unshare_network():
+    """An empty network namespace for this process (CLONE_NEWNET); silently not, without CAP_SYS_ADMIN (the
+    grader compares namespaces, ``confine.child_network_isolated``, and says so in its log)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).unshare(0x40000000)
+    except (OSError, AttributeError):
+        pass
+
+
 def _become_child(request, fds, sock, code, ready):
     """In the fork: limits, descriptors, environment, then ``child.py`` as ``__main__``."""
     status = 1
@@ -153,12 +172,6 @@ def _become_child(request, fds, sock, code, ready):
                 with open(request["cgroup_procs"], "w") as f:
                     f.write("0\n")
             except OSError:
-                pass
-        if request.get("netns") and os.geteuid() == 0:
-            try:
-                import ctypes
-                ctypes.CDLL(None, use_errno=True).unshare(0x40000000)   # CLONE_NEWNET: no network
-            except (OSError, AttributeError):
                 pass
         for limit, value in request.get("limits", []):
             try:
@@ -271,7 +284,8 @@ class Launcher:
         procs = self.group.procs if self.group is not None else None
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", os.path.abspath(__file__), str(theirs.fileno())],
+                [sys.executable, "-I", "-B", os.path.abspath(__file__), str(theirs.fileno())]
+                + (["--netns"] if self._netns() else []),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.scratch, env=env,
                 pass_fds=[theirs.fileno()], start_new_session=True, preexec_fn=lambda: _join_group(procs))
         finally:
@@ -304,6 +318,9 @@ class Launcher:
         if "error" in reply:
             raise OSError("the warm pool's template refused: %s" % reply["error"])
         return reply
+
+    def _netns(self):
+        return self.netns if self.netns is not None else os.geteuid() == 0
 
     def shared_group(self, env, memory_bytes):
         """As root: the template's memory cgroup, bounded for a child of ``memory_bytes``, which every child
@@ -338,7 +355,6 @@ class Launcher:
         if limits is None:
             limits = self.limits if self.limits is not None else runner.LIMITS
         limits = [[int(k), int(v)] for k, v in limits]
-        netns = self.netns if self.netns is not None else os.geteuid() == 0
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         null = os.open(os.devnull, os.O_WRONLY)   # stderr: student prints are dropped, as the drain did
@@ -348,7 +364,7 @@ class Launcher:
                     self._start(env)
                 try:
                     reply = self._request({"op": "fork", "cwd": cwd, "env": env, "limits": limits,
-                                           "netns": netns, "cgroup_procs": cgroup_procs,
+                                           "cgroup_procs": cgroup_procs,
                                            "oom_score_adj": 0 if self.group is not None else None},
                                           (in_r, out_w, null))
                     break
@@ -409,4 +425,4 @@ def uninstall():
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), netns="--netns" in sys.argv[2:])

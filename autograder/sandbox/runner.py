@@ -105,6 +105,7 @@ class Sandbox:
         self.memory_bytes = memory_bytes
         self.proc, self.loaded, self.cgroup, self.uid = None, None, None, None
         self.shared_group = None       # the warm pool's cgroup the child is born in (as root), if any
+        self.uid_clear = False         # kill() found no process of the uid left
         confine.sweep_stale()
         self.folder = confine.ScratchFolder(mode=0o711)   # the student's uid passes through to home/, no more
         self.workdir = os.path.join(self.folder.path, "home")
@@ -182,7 +183,7 @@ class Sandbox:
         elif self.shared_group is not None and LAUNCHER is not None:
             LAUNCHER.kill_children()   # the same, in the pool's cgroup, sparing the template
         if self.uid is not None:
-            uids.kill_processes(self.uid)     # also what escaped the process group (setsid, double fork)
+            self.uid_clear = uids.kill_processes(self.uid)   # also what escaped the group (setsid, double fork)
         self.proc = None
 
     def close(self):
@@ -192,7 +193,7 @@ class Sandbox:
             self.cgroup.remove()
             self.cgroup = None
         if self.uid is not None:
-            uids.release(self.uid)
+            uids.release(self.uid, killed=self.uid_clear)   # kill() above left no process of it, or try again
             self.uid = None
         self.folder.close()
 

@@ -91,14 +91,16 @@ def reserve():
                    "user, container or file uses" % (first, last, TRIES))
 
 
-def release(uid):
-    """Kill every process of ``uid``, delete every file it owns in SCRATCH_ROOTS, drop its claim."""
+def release(uid, killed=False):
+    """Kill every process of ``uid`` (unless the caller just did: ``killed``), delete every file it owns in
+    SCRATCH_ROOTS, drop its claim."""
     if uid is None:
         return
     first, last = uid_range()
     if not first < uid <= last:
         raise UidError("refusing to clean uid %d: it is outside the reserved range %d-%d" % (uid, first, last))
-    kill_processes(uid)
+    if not killed:
+        kill_processes(uid)
     for root in SCRATCH_ROOTS:
         _remove_owned(root, uid)
     _unclaim(_claims_folder(), uid)
