@@ -535,3 +535,62 @@ def test_the_cheap_version_lookup_agrees_with_importlib_metadata():
     for package in ("hypothesis", "numpy", "pytest"):
         assert cases.installed_version(package) == metadata.version(package)
     assert cases.installed_version("surely_no_such_package_here") is None
+
+
+# -- workers share hypothesis' searches -------------------------------------------------------------
+class _Conn:
+    """A worker's end of the pipe, scripted: the tasks it receives, the rows it sent."""
+
+    def __init__(self, tasks):
+        self.tasks, self.sent = list(tasks), []
+
+    def recv(self):
+        return self.tasks.pop(0) if self.tasks else None
+
+    def send(self, row):
+        self.sent.append(row)
+
+
+def test_a_worker_learns_the_searches_of_the_others_and_reports_its_own(monkeypatch):
+    from autograder.grading import search_memory
+    from autograder.sandbox import pool
+    wrong = os.path.join(CORPUS, "wrong", "linear_output.py")
+    first = search_memory.SearchMemory(strict=True)
+    monkeypatch.setattr(search_memory, "MEMORY", first)
+    pool.install()
+    try:
+        conn = _Conn([(wrong, [])])
+        batch._serve(conn, batch.grade_row)             # worker A searches for real...
+        found = conn.sent[0][batch.SEARCHES]
+        assert found and first.misses >= 1 and first.hits == 0    # ...and sends what it found
+        other = search_memory.SearchMemory(strict=True)
+        monkeypatch.setattr(search_memory, "MEMORY", other)
+        conn = _Conn([(wrong, found)])
+        batch._serve(conn, batch.grade_row)             # worker B is handed it with its task...
+        assert other.hits >= 1 and other.misses == 0    # ...and replays instead of searching
+        assert conn.sent[0][batch.SEARCHES] == []       # nothing new to report
+    finally:
+        pool.uninstall()
+
+
+def test_shared_searches_change_no_grade(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    names = ["linear_output", "missing_b2", "tanh_deriv_dropped", "biases_ones"]
+    for i, name in enumerate(names * 2):                # each mistake twice, as two students
+        text = open(os.path.join(CORPUS, "wrong", name + ".py"), encoding="utf-8").read()
+        (subs / ("s%d.py" % i)).write_text("# student %d\n" % i + text)
+    rows = {}
+    for jobs in (1, 2):
+        batch.grade_all(str(subs), str(tmp_path / ("g%d.csv" % jobs)), jobs=jobs, plot=False,
+                        results_dir=str(tmp_path / ("r%d" % jobs)), stream=io.StringIO())
+        rows[jobs] = read_csv(tmp_path / ("g%d.csv" % jobs))
+        assert not any(batch.SEARCHES in json.loads(line)
+                       for line in open(str(tmp_path / ("g%d.csv.state.jsonl" % jobs)), encoding="utf-8"))
+    assert rows[1] == rows[2]
+    for i in range(len(names) * 2):
+        one = json.load(open(tmp_path / "r1" / ("s%d.json" % i), encoding="utf-8"))
+        two = json.load(open(tmp_path / "r2" / ("s%d.json" % i), encoding="utf-8"))
+        for res in (one, two):
+            res.pop("execution_time", None)
+        assert one == two

@@ -34,8 +34,13 @@ function of the outcomes after all: a new version, a timing rule), ``record`` ra
 ``Inconsistent`` in tests; in grading the memory of that check is switched off and the
 real search is used from then on.
 
-Limits: memory is per process (a grade-all worker keeps it across its submissions; one
-``grade`` starts empty), at most MAX_NODES nodes; a search in which the time budget ran out
+Sharing: a grade-all worker sends the paths it added (``drain``) with each result, and the
+batch hands them to every other worker with its next submission (``apply``), so a mistake
+searched once in a run is replayed by all workers. Paths are plain data (cases and
+hypothesis' InterestingOrigin values), made by the grader's own processes.
+
+Limits: memory lives in the process (a grade-all worker keeps it across its submissions; one
+``grade`` starts empty; Dask workers each keep their own), at most MAX_NODES nodes; a search in which the time budget ran out
 (``TimeUp``) is neither replayed nor recorded.
 """
 
@@ -59,7 +64,8 @@ class SearchMemory:
     """Trees of past searches, one per (check, kind of search)."""
 
     def __init__(self, max_nodes=MAX_NODES, strict=False):
-        self.roots, self.off, self.nodes = {}, set(), 0
+        self.roots, self.off, self.nodes, self.journal = {}, set(), 0, []
+        self.sharing = False            # keep a journal of new paths for drain() (grade-all workers set it)
         self.max_nodes, self.strict = max_nodes, strict
         self.hits = self.misses = 0
 
@@ -91,43 +97,62 @@ class SearchMemory:
         """Add one real search: ``steps`` = [(case, outcome, exception or None)] in the order hypothesis ran
         them (the outcome taken when the exception was raised: hypothesis may re-raise it later, which
         changes its ``__context__``), ``result`` = the Failed the search returned, or None."""
-        if key in self.off:
-            return
         index = None
         if result is not None:
             found = [i for i, (_, _, exc) in enumerate(steps) if exc is result]
             if not found:
                 return                      # hypothesis returned an exception the test did not raise
             index = found[-1]
+        path = [(dict(case), edge) for case, edge, _ in steps]
+        if self._insert(key, path, index) and self.sharing:
+            self.journal.append((key, path, index))
+
+    def apply(self, entries):
+        """Add paths another process recorded (its ``drain()``): a grade-all worker learns from the others."""
+        for key, path, index in entries:
+            self._insert(key, path, index)
+
+    def drain(self):
+        """The paths recorded here since the last drain, as plain picklable data."""
+        entries, self.journal = self.journal, []
+        return entries
+
+    def _insert(self, key, path, index):
+        """Add ``path`` = [(case, outcome)] ending in ``index``; True if it was new. Checks consistency."""
+        if key in self.off:
+            return False
         if key not in self.roots:
             if self.nodes >= self.max_nodes:
-                return
-            self.roots[key] = _Node(dict(steps[0][0]) if steps else _END)
+                return False
+            self.roots[key] = _Node(dict(path[0][0]) if path else _END)
             self.nodes += 1
-        node = self.roots[key]
+        node, new = self.roots[key], False
         try:
-            for i, (case, edge, _) in enumerate(steps):
+            for i, (case, edge) in enumerate(path):
                 if node.case is _END or node.case != case:
                     raise Inconsistent("check %s: after %d outcomes hypothesis tried %r where it tried %r "
                                        "before" % (key[0], i, case, node.case))
                 if edge not in node.next:
                     if self.nodes >= self.max_nodes:
-                        return
-                    upcoming = steps[i + 1][0] if i + 1 < len(steps) else _END
+                        return new
+                    upcoming = path[i + 1][0] if i + 1 < len(path) else _END
                     node.next[edge] = _Node(dict(upcoming) if upcoming is not _END else _END)
                     self.nodes += 1
+                    new = True
                 node = node.next[edge]
             if node.case is not _END:
                 raise Inconsistent("check %s: hypothesis stopped after %d outcomes where it went on before"
-                                   % (key[0], len(steps)))
+                                   % (key[0], len(path)))
             if node.result is _UNSET:
-                node.result = index
+                node.result, new = index, True
             elif node.result != index:
                 raise Inconsistent("check %s: the same outcomes ended in another result" % key[0])
         except Inconsistent:
             if self.strict:
                 raise
             self.off.add(key)               # never replay this check again in this process
+            return False
+        return new
 
 
 def outcome(exc):

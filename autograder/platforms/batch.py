@@ -15,6 +15,10 @@ Design
   pipes rather than a ProcessPoolExecutor: a worker that dies or overruns
   ``--timeout`` is stopped and replaced without breaking the pool, and only that
   student's row says ``error``. Nothing about one submission can stop the batch.
+  The workers share what hypothesis searched (grading/search_memory.py): each row
+  carries the search paths its worker added, and the pool hands them to every other
+  worker with its next student, so a mistake is searched once per run, not once per
+  worker. Replays are exact, so which worker grades whom never changes a grade.
   ``--dask SCHEDULER`` grades on a Dask cluster instead (batch_dask.py); everything
   else below stays the same.
 * Resumable. After each student a JSON line is appended to ``<csv>.state.jsonl``.
@@ -58,6 +62,7 @@ from .batch_files import (CODE_EXTENSIONS, SCRATCH_PREFIX, SKIP_DIRS, RunLock, c
                           grader_fingerprint, load_state, submission_digest, write_atomically, write_csv)
 
 TIMEOUT = 300.0
+SEARCHES = "_searches"      # a row's field carrying its worker's new search paths; the pool takes it off
 
 
 class BatchError(UsageError):
@@ -139,6 +144,8 @@ def _worker(conn, grade_fn, scratch):
 
 
 def _serve(conn, grade_fn):
+    from ..grading.search_memory import MEMORY
+    MEMORY.sharing = grade_fn is grade_row
     while True:
         try:
             task = conn.recv()
@@ -146,10 +153,15 @@ def _serve(conn, grade_fn):
             return
         if task is None:
             return
+        path, searches = task             # searches: what the other workers' hypothesis searches found
         try:
-            row = grade_fn(task)
+            if MEMORY.sharing:
+                MEMORY.apply(searches)
+            row = grade_fn(path)
         except Exception as exc:      # SystemExit (from SIGTERM) is let through: the worker is being stopped
             row = {"status": "error", "detail": "the grader failed: %s: %s" % (type(exc).__name__, exc)}
+        if MEMORY.sharing:
+            row[SEARCHES] = MEMORY.drain()
         conn.send(row)
 
 
@@ -158,6 +170,7 @@ class Pool:
 
     def __init__(self, jobs, timeout=TIMEOUT, grade_fn=grade_row, scratch=None):
         self.jobs, self.timeout, self.grade_fn = max(1, jobs), timeout, grade_fn
+        self.searches = []          # every worker's new search paths, in arrival order (search_memory.py)
         self.ctx = multiprocessing.get_context("spawn")
         self.scratch = scratch or tempfile.mkdtemp(prefix=SCRATCH_PREFIX + "%d-" % os.getpid())
         os.makedirs(self.scratch, exist_ok=True)
@@ -168,7 +181,7 @@ class Pool:
         proc = self.ctx.Process(target=_worker, args=(child, self.grade_fn, self.scratch), daemon=True)
         proc.start()
         child.close()
-        return {"proc": proc, "conn": parent, "task": None, "since": 0.0}
+        return {"proc": proc, "conn": parent, "task": None, "since": 0.0, "seen": 0}
 
     def _retire(self, w, gently=True):
         if gently and w["proc"].is_alive():
@@ -188,8 +201,9 @@ class Pool:
                 for w in self.workers:
                     if w["task"] is None and pending:
                         w["task"], w["since"] = pending.pop(), time.monotonic()
+                        news, w["seen"] = self.searches[w["seen"]:], len(self.searches)
                         try:
-                            w["conn"].send(w["task"][1])
+                            w["conn"].send((w["task"][1], news))
                         except OSError:
                             pass   # the worker is gone: wait() sees the closed pipe and reports it
                 busy = [w for w in self.workers if w["task"]]
@@ -211,6 +225,8 @@ class Pool:
                                "rerun with a larger --timeout, or grade it alone" % self.timeout}
                     if row is None:
                         continue
+                    if isinstance(row, dict):
+                        self.searches.extend(row.pop(SEARCHES, None) or ())
                     key, w["task"] = w["task"][0], None
                     if not w["proc"].is_alive() or time.monotonic() - w["since"] > self.timeout:
                         self._retire(w)                      # dead or stuck: a fresh worker takes its place
