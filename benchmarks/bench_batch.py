@@ -1,6 +1,6 @@
 """Benchmark: a whole class with ``grade-all``, as floors per submission; optionally against nbgrader.
 
-    python benchmarks/bench_batch.py [-n 200] [-j 2] [--dask-workers 1,2,4] [--floor-repeat 5]
+    python benchmarks/bench_batch.py [-n 1000] [-j 2] [--dask-workers 1,2,4] [--floor-repeat 5]
                                      [--with-nbgrader [--course standin|project] [--nbgrader-python PATH]
                                       [--nbgrader-count N]] [--json OUT] [--keep]
 
@@ -12,9 +12,13 @@ Design
   on the same machine, so that other load on a shared machine inflates both sides and a
   ratio can be compared across machines. The goal (issue 14): grade-all at most
   ``GOAL_FLOORS`` floors per submission with one worker per core.
-* The class. N students cycling through tests/corpus/{valid,wrong}/*.py. Each answer
-  starts with a line naming the student, so no two files are byte-identical and
-  grade-all's grade-once-per-distinct-file shortcut cannot flatter it. Each becomes
+* The class. N students (1000 by default, the goal's class) cycling through
+  tests/corpus/{valid,wrong}/*.py (19 valid files, 66 wrong ones: more than three in four answers
+  lose points, so hypothesis searches often) in a shuffled order with a fixed seed.
+  Each answer starts with a line naming the student, so no two files are byte-identical
+  and grade-all's grade-once-per-distinct-file shortcut cannot flatter it; a mistake met
+  before is still replayed from the search memory (grading/search_memory.py), as in a
+  real class where the same classic mistake comes back. Each becomes
   ``<student>/<assignment>/random_init.ipynb`` (nbgrader's layout).
 * Local pool. ``python -m autograder grade-all --fresh --no-plot -j J`` for each J of
   ``-j`` (a comma list: ``-j 1,2,4``), timed from start to exit: Python's start, the
@@ -142,11 +146,17 @@ def write_json(path, data):
 
 
 def make_answers(n):
-    """N students' answers, cycling through the corpus: [(student, code)]."""
+    """N students' answers, cycling through the corpus in a shuffled order (fixed seed): [(student, code)].
+
+    Shuffled as a class is: the same mistake turns up at random students, not in a fixed rotation that
+    would hand each worker its own disjoint half of the corpus."""
+    import random
     sources = sorted(glob.glob(os.path.join(CORPUS, "valid", "*.py")) + glob.glob(os.path.join(CORPUS, "wrong", "*.py")))
+    picks = [sources[i % len(sources)] for i in range(n)]
+    random.Random(20261129).shuffle(picks)
     answers = []
-    for i in range(n):
-        with open(sources[i % len(sources)], encoding="utf-8") as f:
+    for i, path in enumerate(picks):
+        with open(path, encoding="utf-8") as f:
             answers.append(("s%04d" % i, "# student s%04d\n%s" % (i, f.read())))
     return answers
 
@@ -259,7 +269,7 @@ def _ints(text):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("-n", type=int, default=200, help="students in the class (default 200)")
+    ap.add_argument("-n", type=int, default=1000, help="students in the class (default 1000, as in the goal)")
     ap.add_argument("-j", "--jobs", type=_ints, default=[len(os.sched_getaffinity(0))],
                     help="local grade-all workers, one run per value: 2 or 1,2,4 (default: the cores)")
     ap.add_argument("--dask-workers", type=_ints, default=[],
