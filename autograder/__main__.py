@@ -14,6 +14,7 @@ A subcommand's module is imported only when that subcommand runs, so ``grade`` p
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 
@@ -61,7 +62,6 @@ def main(argv=None):
 
 
 def grade_command(submission, results_path, html_path=None):
-    import os
     # The grader's arrays are tiny: one BLAS thread, set before numpy is imported. OpenBLAS would
     # otherwise start a thread per core, which costs a one-file grade about half an `import numpy`.
     for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -100,5 +100,19 @@ def grade_command(submission, results_path, html_path=None):
     return report.exit_status(result)
 
 
+def _exit_now(code):
+    """End a one-file ``grade`` without the interpreter's teardown of numpy and the grader (about a tenth of a
+    grade): the sandbox is closed and every file written by then, so only the output streams need flushing."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code if isinstance(code, int) else 1)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if next((a for a in sys.argv[1:] if not a.startswith("-")), None) == "grade":
+        _exit_now(status)
+    sys.exit(status)

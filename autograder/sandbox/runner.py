@@ -73,15 +73,10 @@ class OutOfTime(StudentError):
     """The submission's whole time budget (SUBMISSION_SECONDS) is used up."""
 
 
-def _limit_child(cgroup_procs, memory_bytes):
-    """Runs in the child between fork and exec: its own process group and cgroup, limits, no network."""
+def _limit_child(memory_bytes):
+    """Runs in the child between fork and exec: its own process group, limits, no network. (Its cgroup it
+    joins from the grader's side, ``Sandbox._join``, while it starts.)"""
     os.setsid()
-    if cgroup_procs:
-        try:
-            with open(cgroup_procs, "w") as f:
-                f.write("0\n")
-        except OSError:
-            pass
     if os.geteuid() == 0:
         try:
             import ctypes
@@ -95,6 +90,22 @@ def _limit_child(cgroup_procs, memory_bytes):
             pass
 
 
+def child_path():
+    """The import path a child started on its own is given: the grader's, without PYTHONPATH and the current
+    folder, which ``python -I`` never gave it. The child skips the site module (``-S``), which on a
+    machine with many .pth files costs a quarter of an ``import numpy``, and extends its path with these."""
+    skip = set(os.environ.get("PYTHONPATH", "").split(os.pathsep)) | {"", "."}
+    return [p for p in sys.path if p not in skip and os.path.isdir(p)]
+
+
+def _join_cgroup(procs, pid):
+    try:
+        with open(procs, "w") as f:
+            f.write("%d\n" % pid)
+    except OSError:
+        pass
+
+
 class Sandbox:
     """A restartable child process that holds one submission's code."""
 
@@ -106,6 +117,7 @@ class Sandbox:
         self.proc, self.loaded, self.cgroup, self.uid = None, None, None, None
         self.shared_group = None       # the warm pool's cgroup the child is born in (as root), if any
         self.uid_clear = False         # kill() found no process of the uid left
+        self._joining = None           # the thread putting a fresh child into its cgroup (start)
         confine.sweep_stale()
         self.folder = confine.ScratchFolder(mode=0o711)   # the student's uid passes through to home/, no more
         self.workdir = os.path.join(self.folder.path, "home")
@@ -146,9 +158,15 @@ class Sandbox:
             self.proc = LAUNCHER.spawn(env, self.workdir, limits=limits(self.memory_bytes), cgroup_procs=procs)
         else:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                [sys.executable, "-I", "-S", "-B", CHILD] + child_path(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, cwd=self.workdir, env=env,
-                preexec_fn=lambda: _limit_child(procs, self.memory_bytes))
+                preexec_fn=lambda: _limit_child(self.memory_bytes))
+            if procs:
+                # A cgroup v1 join waits for an RCU grace period (~10 ms): done from a thread of the grader's while
+                # the child imports numpy, and waited for before the child is sent anything (_exchange_within),
+                # so the child is in its cgroup before it runs a line of the student's code.
+                self._joining = threading.Thread(target=_join_cgroup, args=(procs, self.proc.pid), daemon=True)
+                self._joining.start()
         self.loaded = None
         if self.proc.stderr is not None:      # a pool's child writes its stderr to /dev/null
             threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
@@ -251,6 +269,9 @@ class Sandbox:
         if self.proc is None or self.proc.poll() is not None:
             self.kill()
             self.start()
+        if self._joining is not None:
+            self._joining.join()
+            self._joining = None
         request_id = os.urandom(8).hex()      # what secrets.token_hex does, without importing secrets
         last_chance = seconds >= self.time_left()
         deadline = began + min(seconds, self.time_left())
