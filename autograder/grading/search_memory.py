@@ -44,7 +44,7 @@ Limits: memory lives in the process (a grade-all worker keeps it across its subm
 (``TimeUp``) is neither replayed nor recorded.
 """
 
-MAX_NODES = 200000      # nodes kept per process: a search adds ~40; ~20 MB at the cap
+MAX_NODES = 50000       # nodes kept per process: ~520 bytes each, ~26 MB at the cap; the corpus needs 253
 _END = object()          # a leaf's marker in place of a case
 _UNSET = object()        # a leaf whose result is not known yet
 
