@@ -107,3 +107,20 @@ def test_folder_with_stub_notebook_and_edited_py_grades_the_edited_file(tmp_path
     shutil.copy(SOLUTION, folder / "random_init.py")                   # the student edited the .py
     done = run("grade", str(folder))
     assert done.returncode == 0 and "random_init.py" in done.stdout, done.stdout
+
+
+def test_the_child_gets_the_graders_packages_but_not_its_checkout(tmp_path):
+    """The child starts without the site module and is handed the grader's import path: numpy and the other
+    installed packages, but not the folder `python -m autograder` was run from (here the checkout), which
+    `python -I` never gave it either."""
+    sub = tmp_path / "paths.py"
+    sub.write_text((open(SOLUTION, encoding="utf-8").read()
+                    + "\n\ndef forward(X, parameters):\n    import sys\n"
+                      "    raise ValueError('PATH=' + '|'.join(sys.path))\n"))
+    done = run("grade", str(sub))
+    assert done.returncode == 1
+    line = next(l for l in done.stdout.splitlines() if "PATH=" in l)
+    path = line.split("PATH=", 1)[1].split(" (line")[0].split("|")
+    import numpy
+    assert any(numpy.__file__.startswith(p + os.sep) for p in path)        # numpy found where the grader has it
+    assert ROOT not in path and "" not in path                             # the checkout is not on it

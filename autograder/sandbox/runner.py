@@ -91,10 +91,13 @@ def _limit_child(memory_bytes):
 
 
 def child_path():
-    """The import path a child started on its own is given: the grader's, without PYTHONPATH and the current
-    folder, which ``python -I`` never gave it. The child skips the site module (``-S``), which on a
-    machine with many .pth files costs a quarter of an ``import numpy``, and extends its path with these."""
-    skip = set(os.environ.get("PYTHONPATH", "").split(os.pathsep)) | {"", "."}
+    """The import path a child started on its own is given: the grader's, without what ``python -I`` never
+    gave the child (PYTHONPATH, the current folder, the grader's script or ``-m`` folder: a checkout's root).
+    The child skips the site module (``-S``), which on a machine with many .pth files costs a quarter of an
+    ``import numpy``, and extends its path with these."""
+    skip = set(os.environ.get("PYTHONPATH", "").split(os.pathsep)) | {"", ".", os.getcwd()}
+    if sys.path and not sys.path[0].rstrip(os.sep).endswith(("site-packages", "dist-packages")):
+        skip.add(sys.path[0])
     return [p for p in sys.path if p not in skip and os.path.isdir(p)]
 
 
