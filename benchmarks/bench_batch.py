@@ -63,6 +63,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from autograder import rubric  # noqa: E402
+from bench_grade import compiled  # noqa: E402  (this script's folder is on sys.path)
 
 CORPUS = os.path.join(ROOT, "tests", "corpus")
 SOLUTION = os.path.join(ROOT, "solutions", "random_init.py")
@@ -286,8 +287,7 @@ def main(argv=None):
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary class and course, print where")
     args = ap.parse_args(argv)
-    import compileall              # as pip install does; see bench_grade.compiled
-    compileall.compile_dir(os.path.join(ROOT, "autograder"), quiet=1)
+    compiled()                     # byte-compile the grader first, as pip install does
     if args.with_nbgrader:
         kind = args.course or ("project" if ProjectCourse.available() else "standin")
         course_kind = ProjectCourse() if kind == "project" else StandIn()

@@ -198,6 +198,15 @@ class MemoryGroup:
         for name in names:
             _write(os.path.join(self.path, name), limit_bytes)
 
+    def join(self, pid):
+        """Move process ``pid`` into the group; a refusal leaves it where it was (the caller checks ``pids``
+        where membership decides something)."""
+        if self.path is not None:
+            try:
+                _write(self.procs, pid)
+            except OSError:
+                pass
+
     def pids(self):
         return [int(p) for p in _read(self.procs).split() if p.isdigit()] if self.path else []
 

@@ -17,8 +17,8 @@ had been started by ``Sandbox`` itself:
   resource limits the runner sends with every request (``runner.LIMITS`` by default, so there is
   one list). Two things it inherits instead, made once by the template as root: an empty network
   namespace, and the memory cgroup (``Launcher.shared_group``); the children use them one at a
-  time. The template tells the grader the pid only once these are in place. The private uid is switched to by ``child.py`` itself when it loads the
-  submission, as before.
+  time. The template tells the grader the pid only once these are in place. The private uid is
+  switched to by ``child.py`` itself when it loads the submission, as before.
 * **Owned by the grader.** The grader creates the pipes, passes the child's ends over a Unix
   socket (SCM_RIGHTS) and keeps its own; it signals the child's process group itself. The
   template only reaps: ``ForkedChild`` asks it for an exit status, and otherwise watches a pidfd,
@@ -69,7 +69,7 @@ def serve(fd, netns=False):
     import gc
     import types
     if netns and os.geteuid() == 0:
-        _unshare_network()
+        unshare_network()
     sock = socket.socket(fileno=fd)
     with open(CHILD, encoding="utf-8") as f:
         code = compile(f.read(), CHILD, "exec")
@@ -141,13 +141,25 @@ def _handle(request, fds, sock, code):
     raise ValueError("unknown op %r" % op)
 
 
-def _unshare_network():
+def unshare_network():
     """An empty network namespace for this process (CLONE_NEWNET); silently not, without CAP_SYS_ADMIN (the
-    grader compares namespaces, ``confine.child_network_isolated``, and says so in its log)."""
+    grader compares namespaces, ``confine.child_network_isolated``, and says so in its log).
+    ``runner._limit_child`` does the same for a child started on its own: a one-file grade never imports
+    this module, and the template imports nothing of the grader's."""
     try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).unshare(0x40000000)
     except (OSError, AttributeError):
+        pass
+
+
+def write_quietly(path, value):
+    """Write ``value`` and a newline to a kernel file (cgroup.procs, oom_score_adj); a refusal is not an error
+    here: the grader checks what matters (the template's cgroup membership, the child's network)."""
+    try:
+        with open(path, "w") as f:
+            f.write("%s\n" % value)
+    except OSError:
         pass
 
 
@@ -162,17 +174,9 @@ def _become_child(request, fds, sock, code, ready):
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()
         if request.get("oom_score_adj") is not None:     # the template is spared by the OOM killer; its child not
-            try:
-                with open("/proc/self/oom_score_adj", "w") as f:
-                    f.write("%d\n" % request["oom_score_adj"])
-            except OSError:
-                pass
+            write_quietly("/proc/self/oom_score_adj", request["oom_score_adj"])
         if request.get("cgroup_procs"):
-            try:
-                with open(request["cgroup_procs"], "w") as f:
-                    f.write("0\n")
-            except OSError:
-                pass
+            write_quietly(request["cgroup_procs"], 0)
         for limit, value in request.get("limits", []):
             try:
                 resource.setrlimit(limit, (value, value))
@@ -240,21 +244,6 @@ class ForkedChild:
             self.pidfd = None
 
 
-def _join_group(procs):
-    """Runs in the template between fork and exec: join the pool's cgroup, and be the OOM killer's last pick."""
-    if procs:
-        try:
-            with open(procs, "w") as f:
-                f.write("0\n")
-        except OSError:
-            pass
-        try:
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("%d\n" % TEMPLATE_OOM_SCORE_ADJ)
-        except OSError:
-            pass
-
-
 class Launcher:
     """Starts the template on first use and forks children from it; one per grading process."""
 
@@ -275,21 +264,23 @@ class Launcher:
             # One memory cgroup for the template and, one at a time, its children: a fork is born in its
             # parent's cgroup, so no child pays for joining one (a cgroup v1 join waits for an RCU grace
             # period: about 10 ms, a third of a grading's clean-up and start).
-            from . import runner
             self.started += 1
-            bound = (self.child_bytes or runner.MEMORY_BYTES) + TEMPLATE_ALLOWANCE
-            self.group = confine.MemoryGroup(bound, confine.group_name("pool%d" % self.started))
+            self.group = confine.MemoryGroup(self._child_bytes() + TEMPLATE_ALLOWANCE,
+                                             confine.group_name("pool%d" % self.started))
             if self.group.path is None:
                 self.group = None
-        procs = self.group.procs if self.group is not None else None
+        spare = None if self.group is None else (
+            lambda: write_quietly("/proc/self/oom_score_adj", TEMPLATE_OOM_SCORE_ADJ))   # the OOM killer's last pick
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", os.path.abspath(__file__), str(theirs.fileno())]
                 + (["--netns"] if self._netns() else []),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.scratch, env=env,
-                pass_fds=[theirs.fileno()], start_new_session=True, preexec_fn=lambda: _join_group(procs))
+                pass_fds=[theirs.fileno()], start_new_session=True, preexec_fn=spare)
         finally:
             theirs.close()
+        if self.group is not None:
+            self.group.join(self.proc.pid)      # before it is ready, so before any child is forked
         if self.group is not None and self.proc.pid not in self.group.pids():
             self.group.remove()                 # it could not join: each child gets a cgroup of its own instead
             self.group = None
@@ -319,6 +310,11 @@ class Launcher:
             raise OSError("the warm pool's template refused: %s" % reply["error"])
         return reply
 
+    def _child_bytes(self):
+        """The memory bound of the children the shared cgroup is sized for: the last one asked, else the default."""
+        from . import runner
+        return self.child_bytes or runner.MEMORY_BYTES
+
     def _netns(self):
         return self.netns if self.netns is not None else os.geteuid() == 0
 
@@ -326,12 +322,11 @@ class Launcher:
         """As root: the template's memory cgroup, bounded for a child of ``memory_bytes``, which every child
         forked from now on is born in (the template is started if need be); None when there is none, and
         the caller makes a cgroup of its own per child."""
-        from . import runner
         if self.sock is None or self.proc is None or self.proc.poll() is not None:
             self._start(env)
         if self.group is None:
             return None
-        if memory_bytes != (self.child_bytes or runner.MEMORY_BYTES):
+        if memory_bytes != self._child_bytes():
             try:
                 self.group.set_limit(memory_bytes + TEMPLATE_ALLOWANCE)
             except OSError:

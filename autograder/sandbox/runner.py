@@ -75,9 +75,9 @@ class OutOfTime(StudentError):
 
 def _limit_child(memory_bytes):
     """Runs in the child between fork and exec: its own process group, limits, no network. (Its cgroup it
-    joins from the grader's side, ``Sandbox._join``, while it starts.)"""
+    joins from a thread of the grader's while it starts: ``Sandbox.start``.)"""
     os.setsid()
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:   # as pool.unshare_network does for the template (a one-file grade never imports pool)
         try:
             import ctypes
             ctypes.CDLL(None, use_errno=True).unshare(0x40000000)   # CLONE_NEWNET: no network
@@ -99,14 +99,6 @@ def child_path():
     if sys.path and not sys.path[0].rstrip(os.sep).endswith(("site-packages", "dist-packages")):
         skip.add(sys.path[0])
     return [p for p in sys.path if p not in skip and os.path.isdir(p)]
-
-
-def _join_cgroup(procs, pid):
-    try:
-        with open(procs, "w") as f:
-            f.write("%d\n" % pid)
-    except OSError:
-        pass
 
 
 class Sandbox:
@@ -161,14 +153,14 @@ class Sandbox:
             self.proc = LAUNCHER.spawn(env, self.workdir, limits=limits(self.memory_bytes), cgroup_procs=procs)
         else:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", CHILD] + child_path(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=self.workdir, env=env,
+                [sys.executable, "-I", "-S", "-B", CHILD] + child_path(), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.workdir, env=env,
                 preexec_fn=lambda: _limit_child(self.memory_bytes))
-            if procs:
+            if self.cgroup is not None:
                 # A cgroup v1 join waits for an RCU grace period (~10 ms): done from a thread of the grader's while
                 # the child imports numpy, and waited for before the child is sent anything (_exchange_within),
                 # so the child is in its cgroup before it runs a line of the student's code.
-                self._joining = threading.Thread(target=_join_cgroup, args=(procs, self.proc.pid), daemon=True)
+                self._joining = threading.Thread(target=self.cgroup.join, args=(self.proc.pid,), daemon=True)
                 self._joining.start()
         self.loaded = None
         if self.proc.stderr is not None:      # a pool's child writes its stderr to /dev/null
