@@ -118,13 +118,14 @@ class SearchMemory:
         return entries
 
     def _insert(self, key, path, index):
-        """Add ``path`` = [(case, outcome)] ending in ``index``; True if it was new. Checks consistency."""
+        """Add ``path`` = [(case, outcome)] ending in ``index``; True if it was new. Checks consistency. The cases
+        are kept as they are: ``record`` copied them from the search, and ``apply`` got them unpickled."""
         if key in self.off:
             return False
         if key not in self.roots:
             if self.nodes >= self.max_nodes:
                 return False
-            self.roots[key] = _Node(dict(path[0][0]) if path else _END)
+            self.roots[key] = _Node(path[0][0] if path else _END)
             self.nodes += 1
         node, new = self.roots[key], False
         try:
@@ -135,8 +136,7 @@ class SearchMemory:
                 if edge not in node.next:
                     if self.nodes >= self.max_nodes:
                         return new
-                    upcoming = path[i + 1][0] if i + 1 < len(path) else _END
-                    node.next[edge] = _Node(dict(upcoming) if upcoming is not _END else _END)
+                    node.next[edge] = _Node(path[i + 1][0] if i + 1 < len(path) else _END)
                     self.nodes += 1
                     new = True
                 node = node.next[edge]
