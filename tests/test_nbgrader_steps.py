@@ -221,3 +221,25 @@ def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_pat
     assert not os.path.exists(late) and not os.path.exists(c.path(KERNEL_MARK + "oscar"))
     alice = json.dumps(autograded(c, "alice"))
     assert "Experiment cell: not run during autograde" in alice
+
+
+def test_the_engines_size_cap_applies_to_code_not_to_outputs(tmp_path):
+    """A correct notebook with a 6 MB plot is graded; 6 MB of code still is refused, with the reason."""
+    import base64
+    from autograder.sandbox import submission
+    with open(COMMITTED_RELEASE, encoding="utf-8") as f:
+        nb = ns.fill(json.load(f), path=SOLUTION)
+    image = base64.b64encode(b"\0" * (6 * 2**20)).decode("ascii")         # a plot bigger than the cap
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "![plot](attachment:p.png)",
+                        "attachments": {"p.png": {"image/png": image}}})
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "print(1)",
+                        "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": image}}]})
+    path = tmp_path / "random_init.ipynb"
+    path.write_text(json.dumps(nb))
+    assert path.stat().st_size > submission.MAX_BYTES
+    assert "def forward" in submission.prepare(str(path)).source
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": "x = '%s'" % ("y" * (submission.MAX_BYTES + 1))})
+    path.write_text(json.dumps(nb))
+    with pytest.raises(submission.SubmissionError, match="code cells of random_init.ipynb hold more than 5 MB"):
+        submission.prepare(str(path))
