@@ -52,7 +52,8 @@ PASS_MODE = 0o711             # folders made on the way to a home or a bind: roo
 _LIBC = []
 
 
-def _libc():
+def libc():
+    """The C library, loaded once (the grader loads it before it forks: no dlopen between fork and exec)."""
     if not _LIBC:
         _LIBC.append(ctypes.CDLL(None, use_errno=True))
     return _LIBC[0]
@@ -65,21 +66,21 @@ def _ok(result):
 def unshare(flags=ALL):
     """Leave the namespaces in ``flags``; the flags that worked (all at once, else one by one)."""
     try:
-        libc = _libc()
+        c = libc()
     except OSError:
         return 0
-    if _ok(libc.unshare(flags)):
+    if _ok(c.unshare(flags)):
         return flags
     done = 0
     for flag in (CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWNS):
-        if flags & flag and _ok(libc.unshare(flag)):
+        if flags & flag and _ok(c.unshare(flag)):
             done |= flag
     return done
 
 
 def _mount(source, target, fstype, flags, options):
     enc = (lambda s: None if s is None else os.fsencode(s))
-    return _ok(_libc().mount(enc(source), enc(target), enc(fstype), flags, enc(options)))
+    return _ok(libc().mount(enc(source), enc(target), enc(fstype), flags, enc(options)))
 
 
 def under_private_root(path):
@@ -147,7 +148,7 @@ def mount_temp(binds=()):
 
 def _uncover(roots):
     for root in reversed(roots):
-        _libc().umount2(os.fsencode(root), MNT_DETACH)
+        libc().umount2(os.fsencode(root), MNT_DETACH)
     return False
 
 
@@ -156,7 +157,7 @@ def renew_temp(binds=()):
     and mount fresh ones: the warm pool's template, between two children. True if it worked."""
     try:
         for root in PRIVATE_ROOTS:
-            if os.path.isdir(root) and not _ok(_libc().umount2(os.fsencode(root), MNT_DETACH)):
+            if os.path.isdir(root) and not _ok(libc().umount2(os.fsencode(root), MNT_DETACH)):
                 return False
         return mount_temp(binds)
     except (OSError, AttributeError):

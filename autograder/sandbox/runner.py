@@ -125,6 +125,8 @@ class FreshChild:
             self.bind_paths = namespaces.needed_binds([sys.prefix, sys.exec_prefix, sys.base_prefix,
                                                        os.path.dirname(os.path.abspath(sys.executable)),
                                                        PACKAGE] + child_path())
+        if os.geteuid() == 0:
+            namespaces.libc()      # loaded here, not in the fork of a process that has threads
         proc = subprocess.Popen(
             [sys.executable, "-I", "-S", "-B", CHILD] + child_path(), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
