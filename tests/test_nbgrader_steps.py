@@ -342,6 +342,7 @@ def test_saved_outputs_are_capped_by_characters():
 def test_the_engines_size_cap_applies_to_code_not_to_outputs(tmp_path):
     """A correct notebook with a 6 MB plot is graded; 6 MB of code still is refused, with the reason."""
     import base64
+    from autograder.grading import grader_rules
     from autograder.sandbox import submission
     with open(COMMITTED_RELEASE, encoding="utf-8") as f:
         nb = ns.fill(json.load(f), path=SOLUTION)
@@ -353,9 +354,9 @@ def test_the_engines_size_cap_applies_to_code_not_to_outputs(tmp_path):
     path = tmp_path / "random_init.ipynb"
     path.write_text(json.dumps(nb))
     assert path.stat().st_size > submission.MAX_BYTES
-    assert "def forward" in submission.prepare(str(path)).source
+    assert "def forward" in submission.prepare(str(path), grader_rules).source
     nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
                         "source": "x = '%s'" % ("y" * (submission.MAX_BYTES + 1))})
     path.write_text(json.dumps(nb))
     with pytest.raises(submission.SubmissionError, match="code cells of random_init.ipynb hold more than 5 MB"):
-        submission.prepare(str(path))
+        submission.prepare(str(path), grader_rules)
