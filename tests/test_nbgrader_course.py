@@ -39,7 +39,8 @@ Issue 21 (what the instructor opens runs nothing; every handed-in notebook gets 
     rupert  the solution, saved with a UTF-8 byte-order mark
     sybil   the solution, with one output nested 700 lists deep
     trent   the solution, with a 6 MB image output and a 2-million-character output line
-    ursula  a relative link to the course's source notebook (an unzipped LMS download keeps links)
+    ursula  a relative link to the course's source notebook (an unzipped LMS download keeps links),
+            and a notes.txt beside it that links there too
     victor  a file that is not JSON
 
 The command line's scores are computed on copies of the files as handed in.
@@ -242,6 +243,9 @@ def hand_in_odd_files(c):
     data = json.dumps(c.students["rupert"], indent=1).encode("utf-8")
     ns.write_bytes(c.submitted["rupert"], b"\xef\xbb\xbf" + data)
     ns.link_to(c.submitted["ursula"], c.path("solutions", "source", ASSIGNMENT, ASSIGNMENT + ".ipynb"))
+    notes = os.path.join(os.path.dirname(c.submitted["ursula"]), "notes.txt")     # nbgrader would copy it
+    os.symlink(os.path.relpath(c.path("solutions", "source", ASSIGNMENT, ASSIGNMENT + ".ipynb"),
+                               os.path.dirname(notes)), notes)
     ns.write_bytes(c.submitted["victor"], b'{"cells": [{"cell_type": "code", "source": "import numpy')
     scratch = ns.extra_cells(c.release_notebook(), GRADER_SENTENCES, after=None)
     with open(os.path.join(os.path.dirname(c.submitted["quentin"]), "scratch.ipynb"), "w", encoding="utf-8") as f:
@@ -598,6 +602,9 @@ def test_a_linked_submission_is_refused_not_graded_as_its_target(course):
         solution = [line for line in leaks.solution_lines(json.load(f)) if len(line) >= leaks.MIN_LINE]
     text = json.dumps(autograded(course, "ursula"))
     assert solution and not [line for line in solution if line in text or line in ursula]
+    for folder in ("autograded", "feedback"):          # nbgrader's copy of the linked notes.txt is removed
+        assert not os.path.lexists(course.path(folder, "ursula", ASSIGNMENT, "notes.txt")), folder
+    assert "notes.txt is a link (or inside a linked folder) and was not copied" in ursula
 
 
 def run_audit(course):
@@ -634,6 +641,7 @@ def test_audit_agrees_with_an_untouched_course_and_lists_the_link(attacked):
     assert "is a link, and the grader follows no link" in rows["ursula"], rows["ursula"]
     assert "solutions/source/random_init/random_init.ipynb" in rows["ursula"], rows["ursula"]   # its target
     assert "gradebook      0  isolated      0" in rows["ursula"], rows["ursula"]
+    assert "links in the submitted folder" in rows["ursula"] and "random_init/notes.txt -> " in rows["ursula"]
 
 
 def test_audit_flags_a_detached_process_that_edited_grades_and_swapped_a_file(course, attacked):

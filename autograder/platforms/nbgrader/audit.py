@@ -25,7 +25,8 @@ nothing written after submission:
   followed, from the course's submitted/ folder down, a regular file only. A submitted notebook
   (or a student's or assignment's folder) that is a link, a FIFO or a device is listed with the
   reason and the link's target, whatever the gradebook says (issue 21: a link to the solution
-  scored 100 and the audit, which followed it, found nothing).
+  scored 100 and the audit, which followed it, found nothing); so is any other link in a
+  student's folder, with its target (autograde copies none of them).
 * **Who is listed.** Every student for whom any of the above holds, a student with a submitted
   notebook the gradebook has no grades for (not autograded yet), and one with grades but no file.
 * Speed. Regrading runs in ``batch.Pool`` worker processes, one per core (``-j``).
@@ -114,6 +115,18 @@ def read_submitted(course, path):
         return None, "cannot be read (%s)" % (exc.strerror or exc)
 
 
+def folder_links(course, assignment, student):
+    """["rel -> target"] of every link in a student's submitted folder (the folder itself included)."""
+    root = os.path.join(course, "submitted")
+    folder = os.path.join(root, student, assignment)
+    found = [os.path.relpath(p, root) for p in (os.path.join(root, student), folder) if os.path.islink(p)]
+    if not found:
+        for here, dirs, files in os.walk(folder):
+            found += [os.path.relpath(os.path.join(here, n), root) for n in dirs + files
+                      if os.path.islink(os.path.join(here, n))]
+    return ["%s -> %s" % (rel, os.readlink(os.path.join(root, rel))[:200]) for rel in sorted(found)]
+
+
 def _link_target(root, path):
     """' (a link to X)' for the first link on ``path`` below ``root``, else ''."""
     here = root
@@ -199,13 +212,19 @@ def ledger_reasons(key, submitted, ledger, refused=None):
     return reasons
 
 
+def _links(student, links):
+    found = (links or {}).get(student)
+    return ["links in the submitted folder (autograde copies none of them): %s" % ", ".join(found)] if found else []
+
+
 def _refusal(key, refused):
     return ["the submitted file is refused (%s)" % refused[key]] if key in (refused or {}) else []
 
 
-def compare(book, regraded, submitted, failed=None, ledger=None, refused=None):
+def compare(book, regraded, submitted, failed=None, ledger=None, refused=None, links=None):
     """[{student, notebook, gradebook, isolated, items, why}] for every notebook to look at, sorted.
-    ``refused``: {key: why} of submitted files that are links or not regular files."""
+    ``refused``: {key: why} of submitted files that are links or not regular files; ``links``:
+    {student: ["rel -> target"]} of links found in their folders."""
     listed = []
     for key in sorted(set(book) | set(submitted)):
         student, notebook = key
@@ -219,10 +238,12 @@ def compare(book, regraded, submitted, failed=None, ledger=None, refused=None):
         isolated = sum(fresh.values()) if fresh is not None else 0.0
         if cells is None:
             listed.append(dict(student=student, notebook=notebook, gradebook=None, isolated=isolated, items=[],
-                               why="; ".join(["submitted but not autograded"] + _refusal(key, refused))))
+                               why="; ".join(["submitted but not autograded"] + _refusal(key, refused)
+                                             + _links(student, links))))
             continue
         reasons = _refusal(key, refused) if ledger is None or key not in submitted and key not in ledger else \
             ledger_reasons(key, submitted, ledger, refused)
+        reasons += _links(student, links)
         if fresh is None:
             fresh = {item.id: 0.0 for item in rubric.ITEMS}
         items, manual_changes = [], False
@@ -280,7 +301,8 @@ def audit(course, assignment, db_url=None, jobs=None, ledger_dir=LEDGER):
                 with open(copy, "rb") as src, open(paths[key], "wb") as dst:
                     dst.write(src.read())
         regraded, failed = regrade(paths, jobs)
-    return len(set(book) | set(submitted)), compare(book, regraded, submitted, failed, ledger, refused)
+    links = {s: folder_links(course, assignment, s) for s in {k[0] for k in set(book) | set(submitted)}}
+    return len(set(book) | set(submitted)), compare(book, regraded, submitted, failed, ledger, refused, links)
 
 
 def _or_dash(x):

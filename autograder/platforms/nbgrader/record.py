@@ -36,6 +36,10 @@ The submitted file is read as ``ReadSubmission`` reads it (``reading.py``): belo
 submitted/ folder with no link followed, a regular file only (issue 21: a submitted notebook that
 was a link to the solution scored 100). A file refused that way is not graded: the record keeps
 the reason, and every rubric item gets 0 points with that reason as its message (``Refused``).
+nbgrader itself copies the student's other files into autograded/ (and generate_feedback into
+the feedback) with ``shutil.copy``, which follows links: a link there would put any file the
+instructor can read into the student's feedback. ``drop_linked_copies`` removes those copies
+before any other step runs, and says so in the notes.
 """
 
 import atexit
@@ -112,6 +116,28 @@ class Refused:
 
     def cancel(self):
         pass
+
+
+def drop_linked_copies(coursedir, student, assignment):
+    """Remove from autograded/ the copies nbgrader made of links in the student's folder; [notes]."""
+    src = coursedir.format_path(coursedir.submitted_directory, student, assignment)
+    dest = coursedir.format_path(coursedir.autograded_directory, student, assignment)
+    whole = os.path.islink(os.path.dirname(src)) or os.path.islink(src)     # the folder itself is a link
+    linked = []
+    for root, _, files in os.walk(src):
+        for name in files:
+            path = os.path.join(root, name)
+            if not name.endswith(".ipynb") and (whole or os.path.islink(path)):
+                linked.append(os.path.relpath(path, src))
+    for rel in linked:
+        copy = os.path.join(dest, rel)
+        if os.path.lexists(copy) and not os.path.isdir(copy):
+            os.remove(copy)
+    if not linked:
+        return []
+    return ["%s %s a link (or inside a linked folder) and %s not copied: hand in files, not links."
+            % (", ".join(sorted(linked)[:5]) + (" and others" if len(linked) > 5 else ""),
+               "is" if len(linked) == 1 else "are", "was" if len(linked) == 1 else "were")]
 
 
 # --- the ledger ------------------------------------------------------------------------------------
@@ -230,6 +256,8 @@ class RecordSubmission(NbGraderPreprocessor):
         job = Refused(refused) if refused else self._adopt(path, record["sha256"]) or IsolatedGrading(copy)
         read = (resources or {}).get("autograder") or {}
         notes = list(read.get("notes", []))
+        if path is not None:
+            notes += drop_linked_copies(coursedir_of(self), *key_of(resources)[:2])
         if read.get("unreadable") and not refused:
             notes.insert(0, "Your notebook could not be read as a notebook: %s." % read["unreadable"].rstrip("."))
         running[key_of(resources)] = {"job": job, "record": record, "notes": notes,
