@@ -65,14 +65,33 @@ def test_caps_the_size(tmp_path):
 
 
 def test_walk_survives_a_very_deep_tree(tmp_path):
-    deep = str(tmp_path)
-    for _ in range(1200):
-        deep = os.path.join(deep, "d")
-        os.mkdir(deep)
+    deep_tree(str(tmp_path), 1200)
     _write(str(tmp_path / "random_init.py"))
     files, skipped = safefs.walk(str(tmp_path), max_depth=12, max_entries=20000, keep=lambda n: n.endswith(".py"))
     assert [rel for rel, _ in files] == ["random_init.py"]
     assert skipped == [(os.path.join(*["d"] * 13), "more than 12 folders deep")]
+    remove_deep_tree(str(tmp_path / "d"))
+
+
+def deep_tree(top, levels):
+    """``top``/d/d/.../d, ``levels`` folders deep; returns the deepest."""
+    deep = top
+    for _ in range(levels):
+        deep = os.path.join(deep, "d")
+        os.mkdir(deep)
+    return deep
+
+
+def remove_deep_tree(top):
+    """Remove a tree of single folders bottom-up, without recursion (pytest's cleanup would recurse)."""
+    deep = top
+    while os.path.isdir(os.path.join(deep, "d")):
+        deep = os.path.join(deep, "d")
+    while len(deep) >= len(top):
+        for name in os.listdir(deep):
+            os.unlink(os.path.join(deep, name))
+        os.rmdir(deep)
+        deep = os.path.dirname(deep)
 
 
 def test_walk_notes_links_fifos_and_keeps_odd_names(tmp_path):
