@@ -16,7 +16,8 @@ Coursera then shows the learner only that page. Standard output and error are fo
 ``coursera-run`` grades the folder ``/shared/submission`` (a ``.py`` file or a notebook, whatever
 its name), and writes both files atomically after the student's code has stopped, so a file the
 submission planted there is replaced. The HTML page is ``grading.html.student_page(result)``;
-``feedback`` is the same report as plain text (``report.text``) for any view that ignores HTML.
+``feedback`` is the same report as text (``report.text``), escaped as HTML to match ``feedbackType``,
+so markup in a student's exception text is shown, never run.
 Nothing goes to standard output; the text report and the part id go to standard error, which
 only instructors see. It exits 0 whenever feedback.json was written, also when the grader itself
 failed (the feedback then says the submission was not graded; the traceback is in standard error).
@@ -26,7 +27,9 @@ standard error and grading goes on. ``--shared`` (or ``$COURSERA_SHARED``) repla
 the entry script can be tried, and tested, on a folder laid out like it.
 """
 
+import html
 import os
+import re
 import signal
 import sys
 import traceback
@@ -34,31 +37,25 @@ import traceback
 from .. import rubric
 from ..errors import UsageError
 from ..grading import report
+from ..grading.html import student_page
+from ..sandbox import safefs
 
 SHARED = "/shared"
 FEEDBACK = "feedback.json"
 HTML_FEEDBACK = "htmlFeedback.html"
 FEEDBACK_LIMIT = 64 * 1024    # Coursera trims the feedback text to 64 KB before a learner sees it
 READABLE = 0o644              # whoever collects the files, as whatever user, can read them
+_PARTIAL_ENTITY = re.compile(r"&[#0-9a-zA-Z]*\Z")     # an entity the 64 KB cut split in two
 
 
 def feedback_document(result):
-    """The feedback.json dict of one grading."""
-    text = report.text(result)
+    """The feedback.json dict of one grading: ``feedback`` is the text report as escaped HTML, because
+    ``feedbackType`` says HTML (markup in an exception text is shown, never run)."""
+    text = html.escape(report.text(result), quote=False)
     if len(text.encode("utf-8")) > FEEDBACK_LIMIT:
-        text = text.encode("utf-8")[:FEEDBACK_LIMIT - 100].decode("utf-8", "ignore") + "\n[report cut at 64 KB]\n"
+        cut = text.encode("utf-8")[:FEEDBACK_LIMIT - 100].decode("utf-8", "ignore")
+        text = _PARTIAL_ENTITY.sub("", cut) + "\n[report cut at 64 KB]\n"
     return {"fractionalScore": round(result.score / rubric.TOTAL, 4), "feedback": text, "feedbackType": "HTML"}
-
-
-def _write_text(text, path):
-    """Write atomically, never through a link planted at ``path`` (like report.write_json)."""
-    tmp = path + ".part"
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    with open(tmp, "x", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, READABLE)
-    os.replace(tmp, path)
 
 
 def stop_leftovers():
@@ -93,11 +90,10 @@ def run(shared=SHARED, env=None, stderr=None):
         result = report.fallback(submission, detail)
     stderr.write(report.text(result))
     stop_leftovers()
-    from ..grading.html import student_page
-    try:
-        _write_text(student_page(result), os.path.join(shared, HTML_FEEDBACK))
-        report.write_json(feedback_document(result), os.path.join(shared, FEEDBACK))
-        os.chmod(os.path.join(shared, FEEDBACK), READABLE)
+    try:           # the submission ran as this user: a file, link or folder it planted at either name is replaced
+        safefs.write_bytes(os.path.join(shared, HTML_FEEDBACK), student_page(result).encode("utf-8"), READABLE,
+                           clear=True)
+        report.write_json(feedback_document(result), os.path.join(shared, FEEDBACK), clear=True)
     except OSError as exc:
         raise UsageError("cannot write into %s: %s" % (shared, exc.strerror or exc)) from None
     return 0

@@ -179,7 +179,7 @@ def run_in_gradescope(root="/autograder", stdout=None):
         stdout.write("gradescope-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
         data = report.results_json(report.fallback(submission, detail))
     try:
-        report.write_json(data, results_path)
+        report.write_json(data, results_path, clear=True)      # a folder planted at results.json is removed
     except OSError as exc:
         raise UsageError("cannot write %s: %s" % (results_path, exc.strerror or exc)) from None
     return 0

@@ -67,8 +67,7 @@ def run(root=ROOT, stdout=None):
         result = report.fallback(student, detail)
     stdout.write(report.text(result))
     try:
-        report.write_json(results_document(result), os.path.join(root, RESULTS))
-        os.chmod(os.path.join(root, RESULTS), 0o644)     # write_json makes it private; PrairieLearn collects it
+        report.write_json(results_document(result), os.path.join(root, RESULTS), clear=True)   # 0644: PL collects it
     except OSError as exc:
         raise UsageError("cannot write %s: %s" % (os.path.join(root, RESULTS), exc.strerror or exc)) from None
     return 0
