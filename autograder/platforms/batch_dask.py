@@ -73,7 +73,7 @@ def connect(address):
 
 
 class DaskPool:
-    """Grades [(key, path)] on a Dask cluster; the same interface as ``batch.Pool``.
+    """Grades [(key, path)] on a Dask cluster; the same interface as ``batch_pool.Pool``.
 
     ``address``: a scheduler address (``tcp://HOST:8786``), a Cluster object, or a distributed Client.
     A task is bounded by the sandbox's own limits (every load and call has a deadline), not by

@@ -83,10 +83,3 @@ def summary_text(summary):
 def totals(rows):
     """The total score of every graded student."""
     return [float(r["total"]) for r in _graded(rows) if r.get("total") is not None]
-
-
-def histogram_bins():
-    """Bin edges 0, 10, ..., 100 (the last bin holds full marks too)."""
-    return list(range(0, rubric.TOTAL + 1, BIN_POINTS))
-
-

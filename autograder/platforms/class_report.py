@@ -35,6 +35,7 @@ from ..errors import UsageError
 from ..grading import hints as _hints
 from ..grading import report
 from ..grading.html import page, text
+from ..sandbox import safefs
 from .batch_files import inert
 
 # The runner's own words for a limit the student's code ran into (sandbox/runner.py StudentError).
@@ -346,7 +347,6 @@ def _students(rows, names):
 def write(rows, path, old=None, anonymous=False):
     """Write the report atomically, never through a planted link (``sandbox/safefs.py``, as every other
     page the grader writes); returns ``path``."""
-    from ..sandbox import safefs
     try:
         safefs.write_bytes(path, render(rows, old, anonymous).encode("utf-8"))
     except OSError as exc:

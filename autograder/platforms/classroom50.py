@@ -41,7 +41,7 @@ import os
 import sys
 
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
 from ..sandbox import safefs
 
 SCHEMA = "classroom50/result/v1"
@@ -95,8 +95,7 @@ def run(checkout=".", env=None, stdout=None):
     stdout = stdout or sys.stdout
     identity(env)                       # refuse before grading, not after
     try:
-        from ..grading.engine import grade
-        result = grade(checkout)
+        result = engine.grade(checkout)
     except Exception as exc:   # a bug in the grader: still write a report, and exit 2 (infrastructure error)
         detail = "%s: %s" % (type(exc).__name__, exc)
         stdout.write("classroom50-run: the grader failed on %s (%s)\n" % (checkout, report.safe(detail)))
@@ -112,7 +111,7 @@ def run(checkout=".", env=None, stdout=None):
 
 def build_bundle(folder):
     """Fill FOLDER (CLASSROOM/autograders/ASSIGNMENT/ of the teacher's repository); returns the written paths."""
-    from .deploy import write_bundle
+    from .deploy import write_bundle      # build time only: the bundle ships no deploy.py
     return write_bundle(folder, "classroom50", {"autograder.py": "autograder.py"})
 
 

@@ -30,13 +30,16 @@ the entry script can be tried, and tested, on a folder laid out like it.
 import html
 import os
 import re
+import shutil
 import signal
 import sys
+import tempfile
 import traceback
+import zipfile
 
 from .. import rubric
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
 from ..grading.html import student_page
 from ..sandbox import safefs
 
@@ -81,8 +84,7 @@ def run(shared=SHARED, env=None, stderr=None):
     stderr.write("coursera-run: partId=%s\n" % (report.safe(part) if part else "(not set; grading anyway)"))
     submission = os.path.join(shared, "submission")
     try:
-        from ..grading.engine import grade
-        result = grade(submission)
+        result = engine.grade(submission)
     except Exception as exc:   # the grader failed: the learner still gets feedback that says so
         detail = "%s: %s" % (type(exc).__name__, exc)
         stderr.write("coursera-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
@@ -101,10 +103,7 @@ def run(shared=SHARED, env=None, stderr=None):
 
 def build_bundle(out_zip):
     """Write the zip Coursera builds the grader image from (Dockerfile at its root); returns its entries."""
-    import shutil
-    import tempfile
-    import zipfile
-    from .deploy import write_bundle, zip_entry
+    from .deploy import write_bundle, zip_entry     # build time only: the grader image ships no deploy.py
     with tempfile.TemporaryDirectory() as tmp:
         names = write_bundle(tmp, "coursera", {"Dockerfile": "Dockerfile", "grade.sh": "grade.sh"})
         folder = os.path.dirname(os.path.abspath(out_zip))

@@ -29,8 +29,9 @@ import sys
 
 from .. import rubric
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
 from ..sandbox import safefs
+from ..sandbox.confine import warn_if_not_root
 
 
 def _command_text(text):
@@ -43,8 +44,7 @@ def run(submission, results_path=None, summary_path=None, output_path=None, stdo
     """Grade SUBMISSION and write everything; returns the exit status."""
     stdout = stdout or sys.stdout
     try:
-        from ..grading.engine import grade
-        result = grade(submission)
+        result = engine.grade(submission)
     except Exception as exc:   # a bug in the grader: still report, so the student is not left guessing
         result = report.fallback(submission, "%s: %s" % (type(exc).__name__, exc))
     # Student text in the log can never be read as a workflow command (::set-output, ::add-mask, ...).
@@ -88,7 +88,6 @@ def add_subparsers(sub):
 
 
 def command(args):
-    from ..sandbox.confine import warn_if_not_root
     warn_if_not_root("ci")
     if not os.path.exists(args.submission):
         raise UsageError("there is no file or folder at %s; run it from the repository's root or pass the "

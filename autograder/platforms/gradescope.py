@@ -30,17 +30,14 @@ every rubric item carries points, so a point-carrying item can be held back with
 
 import json
 import os
-import re
 import sys
 import zipfile
-from importlib import metadata
 
 from .. import rubric
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/
-RUNTIME = ("numpy", "hypothesis")
 CONFIG = "gradescope.json"
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -78,31 +75,6 @@ class BundleError(UsageError):
 
 
 # -- building the zip ------------------------------------------------------------------------------
-def requirements():
-    """Pinned runtime requirements: from pyproject.toml next to the package, else the running versions."""
-    pyproject = os.path.join(os.path.dirname(PACKAGE_DIR), "pyproject.toml")
-    lines = []
-    if os.path.exists(pyproject):
-        with open(pyproject, encoding="utf-8") as f:
-            text = f.read()
-        block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
-        for spec in re.findall(r'"([^"]+)"', block.group(1) if block else ""):
-            name = re.split(r"[=<>!~;\s\[]", spec, 1)[0].lower()
-            if name in RUNTIME:
-                if "==" not in spec:
-                    raise BundleError("pyproject.toml lists %r without an exact version; pin it "
-                                      "(name==version) so Gradescope grades with the versions you tested" % spec)
-                lines.append(spec)
-    for name in RUNTIME:
-        if not any(re.split(r"[=<>!~;\s\[]", l, 1)[0].lower() == name for l in lines):
-            try:
-                lines.append("%s==%s" % (name, metadata.version(name)))
-            except metadata.PackageNotFoundError:
-                raise BundleError("%s is neither pinned in pyproject.toml nor installed; "
-                                  "pip install it first" % name) from None
-    return "\n".join(lines) + "\n"
-
-
 def visibility_config(default="visible", hold_back=()):
     """{rubric id: visibility} from a default and ``ID`` or ``ID=VALUE`` items (ID alone: after_published)."""
     chosen = {item.id: default for item in rubric.ITEMS}
@@ -130,7 +102,7 @@ def build_bundle(out_path, default="visible", hold_back=()):
     folder = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(folder, exist_ok=True)
     tmp = out_path + ".part"
-    from .deploy import zip_entry as _add    # build time only: the zip itself ships no deploy.py
+    from .deploy import requirements, zip_entry as _add   # build time only: the zip itself ships no deploy.py
     with zipfile.ZipFile(tmp, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH, executable=True)
         _add(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
@@ -147,7 +119,7 @@ def build_bundle(out_path, default="visible", hold_back=()):
 def bundled_sources():
     """What Gradescope runs, relative to autograder/: the engine's folders and this adapter, never another
     platform's code (chosen by folder, in deploy.grader_files, as for every platform's bundle)."""
-    from .deploy import grader_files
+    from .deploy import grader_files      # build time only, as in ``build_bundle``
     return grader_files("gradescope")
 
 
@@ -170,8 +142,7 @@ def run_in_gradescope(root="/autograder", stdout=None):
     submission = os.path.join(root, "submission")
     try:
         visibility = load_config(root).get("visibility") or None
-        from ..grading.engine import grade
-        result = grade(submission)
+        result = engine.grade(submission)
         data = report.results_json(result, visibility=visibility)
         stdout.write(report.text(result))
     except Exception as exc:   # the grader failed: the student still gets a results.json that says so

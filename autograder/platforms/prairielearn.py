@@ -28,11 +28,12 @@ The image sets no USER, so the entrypoint runs as root and student code as a pri
 """
 
 import os
+import shutil
 import sys
 
 from .. import rubric
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
 
 ROOT = "/grade"
 RESULTS = os.path.join("results", "results.json")
@@ -59,8 +60,7 @@ def run(root=ROOT, stdout=None):
     stdout = stdout or sys.stdout
     student = os.path.join(root, "student")
     try:
-        from ..grading.engine import grade
-        result = grade(student)
+        result = engine.grade(student)
     except Exception as exc:   # the grader failed: the student still gets results that say so
         detail = "%s: %s" % (type(exc).__name__, exc)
         stdout.write("prairielearn-run: the grader failed on %s (%s)\n" % (student, report.safe(detail)))
@@ -75,7 +75,7 @@ def run(root=ROOT, stdout=None):
 
 def build_bundle(folder):
     """Write FOLDER/serverFilesCourse/random_init_grader/ (grader + run.sh), Dockerfile and info.json."""
-    from .deploy import write_bundle
+    from .deploy import write_bundle                # build time only: the bundle ships no deploy.py
     server = os.path.join(folder, "serverFilesCourse", SERVER_FOLDER)
     names = write_bundle(server, "prairielearn", {"run.sh": "run.sh"})
     image = write_bundle_files(folder)
@@ -84,8 +84,7 @@ def build_bundle(folder):
 
 def write_bundle_files(folder):
     """The image's Dockerfile (with the same requirements.txt) and the info.json snippet, at FOLDER's top."""
-    import shutil
-    from .deploy import deploy_path, requirements
+    from .deploy import deploy_path, requirements   # build time only: the bundle ships no deploy.py
     for name in ("Dockerfile", "info.json"):
         shutil.copyfile(deploy_path("prairielearn", name), os.path.join(folder, name))
     with open(os.path.join(folder, "requirements.txt"), "w", encoding="utf-8") as f:
