@@ -7,7 +7,10 @@ the CSV, the state file and the class report are written, whatever one student s
 """
 
 import csv
+import io
+import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -16,7 +19,8 @@ import pytest
 
 from autograder.grading import engine
 from autograder.platforms import batch, batch_dask, batch_files
-from conftest import CORPUS, ROOT, SOLUTION
+from conftest import CORPUS, ROOT, SOLUTION, need
+from test_safefs import deep_tree, remove_deep_tree
 
 VALID = os.path.join(CORPUS, "valid", "np_dot.py")
 WRONG = os.path.join(CORPUS, "wrong", "relu_hidden.py")          # loses forward.values
@@ -33,15 +37,8 @@ def _copy(source, *parts):
     return path
 
 
-def _deep_tree(top, levels):
-    for _ in range(levels):
-        top = os.path.join(top, "d")
-        os.mkdir(top)
-
-
 def _remove(top):
     """shutil.rmtree recurses; a 1,200-level tree needs the bottom-up removal of test_safefs."""
-    from test_safefs import remove_deep_tree
     for here in [os.path.join(top, "deep", "d"), os.path.join(top, "alice2", "ps1", "d")]:
         if os.path.isdir(here):
             remove_deep_tree(here)
@@ -56,7 +53,7 @@ def flat_class(root):
               "=1+2": _copy(WRONG, root, "=1+2.py"), "@sum": _copy(VALID, root, "@sum.py"),
               "\x1b[2Jesc\rcr": _copy(VALID, root, "\x1b[2Jesc\rcr.py")}
     honest["deep"] = _copy(WRONG, root, "deep", "random_init.py")
-    _deep_tree(os.path.join(root, "deep"), DEEP)                  # a 1,200-level tree next to real code
+    deep_tree(os.path.join(root, "deep"), DEEP)                  # a 1,200-level tree next to real code
     os.mkfifo(os.path.join(root, "fifo.py"))                       # would block any reader for ever
     os.symlink("/dev/zero", os.path.join(root, "zero.py"))         # would be read until memory runs out
     os.symlink(SOLUTION, os.path.join(root, "copycat.py"))         # the reference, as a student's file
@@ -76,7 +73,7 @@ def assignment_class(root):
     """nbgrader's layout, graded with --assignment ps1."""
     honest = {"alice2": _copy(VALID, root, "alice2", "ps1", "random_init.py"),
               "bob2": _copy(WRONG, root, "bob2", "ps1", "random_init.py")}
-    _deep_tree(os.path.join(root, "alice2", "ps1"), DEEP)
+    deep_tree(os.path.join(root, "alice2", "ps1"), DEEP)
     os.makedirs(os.path.join(root, "mallory2"))
     os.symlink(os.path.dirname(SOLUTION), os.path.join(root, "mallory2", "ps1"))       # ps1 -> solutions/
     os.makedirs(os.path.join(root, "trudy2", "ps1"))
@@ -160,11 +157,34 @@ def test_the_hazards_one_by_one(classes):
     assert "may read" in nb["trudy2"][1]
 
 
-def test_the_csv_is_inert_and_keeps_every_student(classes, tmp_path):
+@pytest.fixture(scope="module")
+def local_runs(classes, tmp_path_factory):
+    """Both class folders graded by ``grade-all -j 2``: {layout: (CSV rows, output folder)}."""
+    made, _ = classes
+    runs = {}
+    for layout, (root, assignment, _, _) in made.items():
+        out = str(tmp_path_factory.mktemp("local-" + layout))
+        runs[layout] = _grade_all_cli(root, assignment, out, "-j", "2"), out
+    return runs
+
+
+def _feedback(folder):
+    """{file name: results.json} of a feedback folder, without execution_time (a measurement)."""
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            data = json.load(f)
+        data.pop("execution_time", None)
+        out[name] = data
+    return out
+
+
+def test_the_csv_is_inert_and_keeps_every_student(classes, local_runs):
     made, expected = classes
-    root, _, honest, hostile = made["flat"]
-    rows = _grade_all_cli(root, None, str(tmp_path), "-j", "2")
-    _check(rows, honest, hostile, expected, str(tmp_path))
+    _, _, honest, hostile = made["flat"]
+    rows, out = local_runs["flat"]
+    tmp_path = pathlib.Path(out)
+    _check(rows, honest, hostile, expected, out)
     assert "'=1+2" in rows and "'@sum" in rows                   # OWASP: never read as a formula
     assert "r\\xe9my" in rows                                     # a Latin-1 name, written as visible escapes
     assert "\\x1b[2Jesc\\x0dcr" in rows                           # ESC and CR escaped, not written raw
@@ -172,31 +192,52 @@ def test_the_csv_is_inert_and_keeps_every_student(classes, tmp_path):
     assert b"\x1b" not in text and b"\r\n=" not in text and b",=" not in text
     long_name = batch_files.feedback_name(LONG)
     assert len(os.fsencode(long_name)) <= 255 and long_name == batch_files.feedback_name(LONG)
+    assert os.path.isfile(os.path.join(out, "feedback", long_name))
 
 
-def test_assignment_layout_refuses_links_to_solutions_and_classmates(classes, tmp_path):
+def test_a_rerun_grades_nobody_again(classes, local_runs):
+    """The 255-byte name, the Latin-1 name and the rest are kept in the state file: a rerun grades no one."""
+    made, _ = classes
+    root = made["flat"][0]
+    rows, out = local_runs["flat"]
+    csv_path = os.path.join(out, "grades.csv")
+    with open(csv_path, "rb") as f:
+        before = f.read()
+    done = batch.grade_all(root, csv_path, jobs=1, plot=False, results_dir=os.path.join(out, "feedback"),
+                           stream=io.StringIO())
+    assert done["graded"] == 0 and done["skipped"] == sum(r["status"] == "graded" for r in rows.values())
+    with open(csv_path, "rb") as f:
+        assert f.read() == before
+
+
+def test_assignment_layout_refuses_links_to_solutions_and_classmates(classes, local_runs):
     made, expected = classes
-    root, assignment, honest, hostile = made["nbgrader"]
-    rows = _grade_all_cli(root, assignment, str(tmp_path), "-j", "2")
-    _check(rows, honest, hostile, expected, str(tmp_path))
-
-
-distributed = pytest.importorskip("distributed", reason="pip install .[dask] to test grade-all --dask")
+    _, _, honest, hostile = made["nbgrader"]
+    rows, out = local_runs["nbgrader"]
+    _check(rows, honest, hostile, expected, out)
+    deep = _feedback(os.path.join(out, "feedback"))["alice2.json"]
+    assert any("more than 12 folders deep" in n for n in deep["output"].splitlines()), deep["output"][-500:]
 
 
 @pytest.fixture(scope="module")
 def cluster():
+    distributed = need("distributed", "dask")           # only the Dask tests skip without the extra
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as c:
         yield c
 
 
 @pytest.mark.parametrize("layout", ["flat", "nbgrader"])
-def test_dask_grades_the_hazards_as_the_local_pool(classes, cluster, tmp_path, layout):
+def test_dask_grades_the_hazards_as_the_local_pool(classes, local_runs, cluster, tmp_path, layout):
     made, expected = classes
     root, assignment, honest, hostile = made[layout]
     rows = _grade_all_cli(root, assignment, str(tmp_path), "--dask", cluster.scheduler_address)
     _check(rows, honest, hostile, expected, str(tmp_path))
+    local_rows, local_out = local_runs[layout]
+    with open(os.path.join(local_out, "grades.csv"), "rb") as f:
+        assert (tmp_path / "grades.csv").read_bytes() == f.read()
+    # The same feedback, notes included: what the reader skipped is remade on the worker as a stand-in.
+    assert _feedback(str(tmp_path / "feedback")) == _feedback(os.path.join(local_out, "feedback"))
 
 
 def test_dask_packing_ships_no_link_target(classes):

@@ -15,6 +15,10 @@ Design
   classmate's file ships nothing (the local pool's grader skips it too). The worker writes them
   into a scratch folder of its own, under the submission's own file or folder name, and grades
   that with ``batch_pool.grade_row``, the very function the local pool runs.
+* The same notes as locally. What the reader skipped (a link, a FIFO, a folder too deep, a file
+  too large) is remade in the worker's copy as an inert stand-in: a link that leads nowhere, an
+  empty FIFO, the empty folder, a sparse file of the same excess size. The worker's grader skips
+  each for the same reason, so a student's feedback says the same on Dask as on the local pool.
 * Warm workers. The first task on a worker process installs the warm pool (sandbox/pool.py) and
   imports the grader once; later tasks reuse both. Tasks on one worker process are graded one at
   a time (a lock), so a worker started with several threads is still safe; start workers with
@@ -34,11 +38,12 @@ import time
 import warnings
 
 from ..errors import UsageError
-from ..sandbox import pool, safefs
-from .batch_discover import read_code
+from ..sandbox import pool, safefs, submission
+from .batch_discover import is_code, read_code
 from .batch_pool import error_row, grade_row
 
 CONNECT_SECONDS = 30.0
+NOWHERE = "/nonexistent/autograder-stand-in"     # where a stand-in link leads: nothing the grader could read
 _WORKER = {"ready": False, "lock": threading.Lock()}
 
 
@@ -95,11 +100,12 @@ class DaskPool:
             futures = {}
             for key, path in tasks:
                 try:
-                    name, files = pack(path)
+                    files, skipped = read_code(path)
                 except OSError as exc:
                     on_done(key, error_row("cannot read: %s" % exc))
                     continue
-                future = client.submit(grade_packed, name, files, pure=False)
+                future = client.submit(grade_packed, os.path.basename(os.path.normpath(path)), files, skipped,
+                                       pure=False)
                 futures[future] = key
             done = as_completed(list(futures), with_results=False)
             last = time.monotonic()
@@ -136,7 +142,25 @@ def _warm():
     _WORKER["ready"] = True
 
 
-def grade_packed(name, files):
+def _stand_ins(target, skipped):
+    """Remake in TARGET, as inert stand-ins, what the instructor's reader skipped (see the design above)."""
+    for rel, why in skipped:
+        full = os.path.normpath(os.path.join(target, rel))
+        if not rel or not full.startswith(target + os.sep):
+            continue
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if why == safefs.SKIPPED_LINK:      # a code name: a link to nothing; any other name was a link to a folder
+            os.symlink(NOWHERE if is_code(os.path.basename(full)) else ".", full)
+        elif why == safefs.SKIPPED_SPECIAL:
+            os.mkfifo(full, 0o600)
+        elif why == safefs.TOO_DEEP % submission.MAX_DEPTH:
+            os.makedirs(full, exist_ok=True)
+        elif why.startswith("is larger than"):
+            with open(full, "wb") as f:
+                f.truncate(submission.MAX_BYTES + 1)     # sparse: no disk, and the same note
+
+
+def grade_packed(name, files, skipped=()):
     """Runs on a Dask worker: write the submission into scratch, grade it, return batch_pool's row."""
     with _WORKER["lock"]:
         _warm()
@@ -151,6 +175,7 @@ def grade_packed(name, files):
                     full = os.path.normpath(os.path.join(target, rel))
                     if full.startswith(target + os.sep):      # a path that would leave the folder is not ours
                         safefs.write_bytes(full, data)
+                _stand_ins(target, skipped)
             return grade_row(target)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

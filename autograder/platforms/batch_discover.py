@@ -47,6 +47,13 @@ def is_code(name):
     return name.endswith(CODE_EXTENSIONS) and not name.startswith(".")
 
 
+def code_walk(folder):
+    """([(relative path, stat)] of the code files under FOLDER, [(relative path, why skipped)]): the grader's
+    own walk (``submission``'s caps and skipped folders); nothing is opened but folders."""
+    return safefs.walk(folder, submission.MAX_DEPTH, submission.MAX_ENTRIES, keep=is_code,
+                       skip_dirs=submission.SKIP_DIRS)
+
+
 def read_code(path):
     """({relative path: bytes}, [(relative path, why skipped)]) of the submission at PATH.
 
@@ -57,8 +64,7 @@ def read_code(path):
         raise safefs.Refused(path, safefs.LINK)
     if not stat.S_ISDIR(st.st_mode):
         return {"": safefs.read_regular(path, submission.MAX_BYTES)}, []
-    found, skipped = safefs.walk(path, submission.MAX_DEPTH, submission.MAX_ENTRIES, keep=is_code,
-                                 skip_dirs=submission.SKIP_DIRS)
+    found, skipped = code_walk(path)
     files, total = {}, 0
     for rel, info in found:
         if total + info.st_size > MAX_TOTAL_BYTES:
@@ -134,7 +140,7 @@ def _check_folder(root, student, path, assignment):
     if not stat.S_ISDIR(st.st_mode):
         return student, path, ""           # --assignment named a file: graded as a file
     try:
-        files, skipped = read_code(path)
+        files, skipped = code_walk(path)          # a listing only: the contents are read once, for the key
     except OSError as exc:
         return student, path, _unreadable(root, path, exc)
     where = safefs.shown(os.path.relpath(path, root))

@@ -28,9 +28,9 @@ the entry script can be tried, and tested, on a folder laid out like it.
 """
 
 import html
+import io
 import os
 import re
-import shutil
 import signal
 import sys
 import tempfile
@@ -106,14 +106,12 @@ def build_bundle(out_zip):
     from .deploy import write_bundle, zip_entry     # build time only: the grader image ships no deploy.py
     with tempfile.TemporaryDirectory() as tmp:
         names = write_bundle(tmp, "coursera", {"Dockerfile": "Dockerfile", "grade.sh": "grade.sh"})
-        folder = os.path.dirname(os.path.abspath(out_zip))
-        os.makedirs(folder, exist_ok=True)
-        part = out_zip + ".part"
-        with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in names:
                 with open(os.path.join(tmp, name), "rb") as f:
                     zip_entry(zf, name.replace(os.sep, "/"), f.read(), executable=name == "grade.sh")
-        shutil.move(part, out_zip)
+    safefs.write_bytes(out_zip, data.getvalue())        # atomic, never through a link, like every output
     return names
 
 

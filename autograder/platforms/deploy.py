@@ -29,6 +29,7 @@ import zipfile
 from importlib import metadata
 
 from ..errors import UsageError
+from ..sandbox import safefs
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))     # autograder/
 REPO_DIR = os.path.dirname(PACKAGE_DIR)
@@ -113,19 +114,19 @@ def write_bundle(folder, platform, deploy_files, extra=None):
         shutil.rmtree(target)
     written = []
     for name in grader_files(platform):
-        dst = os.path.join(target, name)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copyfile(os.path.join(PACKAGE_DIR, name), dst)
+        _copy(os.path.join(PACKAGE_DIR, name), os.path.join(target, name))
         written.append(os.path.join("autograder", name))
     for src, dst in sources:
-        path = os.path.join(folder, dst)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        shutil.copyfile(src, path)
-        if os.stat(src).st_mode & stat.S_IXUSR:
-            os.chmod(path, 0o755)
+        _copy(src, os.path.join(folder, dst))
         written.append(dst)
     for name, text in dict(extra or {}, **{"requirements.txt": requirements()}).items():
-        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
-            f.write(text)
+        safefs.write_bytes(os.path.join(folder, name), text.encode("utf-8"))
         written.append(name)
     return sorted(written)
+
+
+def _copy(src, dst):
+    """Copy one file into a bundle through the one writer (``safefs``), executable if the source is."""
+    with open(src, "rb") as f:
+        data = f.read()
+    safefs.write_bytes(dst, data, 0o755 if os.stat(src).st_mode & stat.S_IXUSR else 0o644)

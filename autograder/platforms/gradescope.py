@@ -28,6 +28,7 @@ every rubric item carries points, so a point-carrying item can be held back with
 ``after_published`` or ``after_due_date`` but not hidden; asking for it is refused.
 """
 
+import io
 import json
 import os
 import sys
@@ -36,6 +37,7 @@ import zipfile
 from .. import rubric
 from ..errors import UsageError
 from ..grading import engine, report
+from ..sandbox import safefs
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/
 CONFIG = "gradescope.json"
@@ -99,11 +101,9 @@ def build_bundle(out_path, default="visible", hold_back=()):
     """Write the autograder zip to OUT_PATH; returns the list of entry names."""
     config = {"visibility": visibility_config(default, hold_back)}
     sources = bundled_sources()
-    folder = os.path.dirname(os.path.abspath(out_path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = out_path + ".part"
     from .deploy import requirements, zip_entry as _add   # build time only: the zip itself ships no deploy.py
-    with zipfile.ZipFile(tmp, "w") as zf:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH, executable=True)
         _add(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
         _add(zf, "requirements.txt", requirements())
@@ -112,7 +112,7 @@ def build_bundle(out_path, default="visible", hold_back=()):
             with open(os.path.join(PACKAGE_DIR, name), "rb") as f:
                 _add(zf, "autograder/" + name.replace(os.sep, "/"), f.read())
         names = zf.namelist()
-    os.replace(tmp, out_path)
+    safefs.write_bytes(out_path, data.getvalue())      # atomic, never through a link, like every output
     return names
 
 

@@ -28,12 +28,12 @@ The image sets no USER, so the entrypoint runs as root and student code as a pri
 """
 
 import os
-import shutil
 import sys
 
 from .. import rubric
 from ..errors import UsageError
 from ..grading import engine, report
+from ..sandbox import safefs
 
 ROOT = "/grade"
 RESULTS = os.path.join("results", "results.json")
@@ -86,9 +86,9 @@ def write_bundle_files(folder):
     """The image's Dockerfile (with the same requirements.txt) and the info.json snippet, at FOLDER's top."""
     from .deploy import deploy_path, requirements   # build time only: the bundle ships no deploy.py
     for name in ("Dockerfile", "info.json"):
-        shutil.copyfile(deploy_path("prairielearn", name), os.path.join(folder, name))
-    with open(os.path.join(folder, "requirements.txt"), "w", encoding="utf-8") as f:
-        f.write(requirements())
+        with open(deploy_path("prairielearn", name), "rb") as f:
+            safefs.write_bytes(os.path.join(folder, name), f.read())
+    safefs.write_bytes(os.path.join(folder, "requirements.txt"), requirements().encode("utf-8"))
     return ["Dockerfile", "info.json", "requirements.txt"]
 
 

@@ -45,6 +45,10 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEX
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+# Why ``walk`` skipped an entry (its callers show these; batch_dask remakes the entries they name).
+SKIPPED_LINK = "a link: the grader reads no link"
+SKIPPED_SPECIAL = "not a regular file"
+TOO_DEEP = "more than %d folders deep"
 LINK = ("is a link, and the grader follows no link (a link could point at another student's files or the "
         "solution); submit the real file or folder")
 
@@ -200,16 +204,16 @@ def walk(folder, max_depth, max_entries, keep=lambda name: True, skip_dirs=()):
                 if name in skip_dirs:
                     continue
                 if depth + 1 > max_depth:
-                    skipped.append((child, "more than %d folders deep" % max_depth))
+                    skipped.append((child, TOO_DEEP % max_depth))
                 else:
                     stack.append((child, depth + 1))
             elif stat.S_ISLNK(st.st_mode):
                 if link_to_dir or keep(name):
-                    skipped.append((child, "a link: the grader reads no link"))
+                    skipped.append((child, SKIPPED_LINK))
             elif not keep(name):
                 continue
             elif not stat.S_ISREG(st.st_mode):
-                skipped.append((child, "not a regular file"))
+                skipped.append((child, SKIPPED_SPECIAL))
             else:
                 files.append((child, st))
     return sorted(files), skipped
