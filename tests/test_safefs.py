@@ -9,6 +9,7 @@ import stat
 
 import pytest
 
+from autograder.grading import grader_rules
 from autograder.sandbox import safefs, submission
 
 LIMIT = 1 << 20
@@ -68,10 +69,12 @@ def test_caps_the_size(tmp_path):
 def test_walk_survives_a_very_deep_tree(tmp_path):
     deep_tree(str(tmp_path), 1200)
     _write(str(tmp_path / "random_init.py"))
-    files, skipped = safefs.walk(str(tmp_path), max_depth=12, max_entries=20000, keep=lambda n: n.endswith(".py"))
-    assert [rel for rel, _ in files] == ["random_init.py"]
-    assert skipped == [(os.path.join(*["d"] * 13), "more than 12 folders deep")]
-    remove_deep_tree(str(tmp_path / "d"))
+    try:
+        files, skipped = safefs.walk(str(tmp_path), 12, 20000, keep=lambda n: n.endswith(".py"))
+        assert [rel for rel, _ in files] == ["random_init.py"]
+        assert skipped == [(os.path.join(*["d"] * 13), "more than 12 folders deep")]
+    finally:
+        remove_deep_tree(str(tmp_path / "d"))    # pytest's clean-up recurses, and 1,200 levels exceed its limit
 
 
 def deep_tree(top, levels):
@@ -123,7 +126,7 @@ def test_grade_refuses_a_submission_reached_through_a_link(tmp_path):
     os.symlink(str(tmp_path / "solutions"), str(tmp_path / "alice"))
     for path in (str(tmp_path / "alice"), str(tmp_path / "alice" / "random_init.py")):
         with pytest.raises(submission.SubmissionError, match="is a link, and the grader follows no link"):
-            submission.prepare(path)
+            submission.prepare(path, grader_rules)
 
 
 # -- listing a class folder, and writing where a student could plant something ------------------------
