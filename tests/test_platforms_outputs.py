@@ -34,7 +34,7 @@ class Sink:
 
 def hostile_result(path="submission"):
     verdicts = [Verdict(i.id, 0 if k == 0 else i.points, i.points, i.title, HOSTILE if k == 0 else "",
-                        case="n=3" if k == 0 else "") for k, i in enumerate(rubric.ITEMS)]
+                        case={"m": 3} if k == 0 else None) for k, i in enumerate(rubric.ITEMS)]
     return Result(path, verdicts, notes=["file " + HOSTILE])
 
 
