@@ -41,7 +41,7 @@ import tempfile
 import time
 
 from .batch_dask import DaskPool
-from .batch_discover import BatchError, discover, submission_digest  # noqa: F401  (BatchError: the CLI's)
+from .batch_discover import BatchError, discover, submission_digest  # noqa: F401  (BatchError: what grade_all raises)
 from .batch_figure import plot_summary
 from .batch_files import (SCRATCH_PREFIX, RunLock, feedback_name, grader_fingerprint, load_state, write_csv,
                           write_feedback, write_state)
