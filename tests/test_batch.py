@@ -23,6 +23,7 @@ import pytest
 from autograder import rubric
 from autograder.errors import UsageError
 from autograder.platforms import batch, batch_figure, batch_pool, batch_summary
+from autograder.platforms.batch_files import feedback_name
 from conftest import CORPUS, ROOT
 
 VALID = os.path.join(CORPUS, "valid", "np_dot.py")
@@ -636,3 +637,13 @@ def test_the_platform_modules_import_each_other_one_way():
     with pytest.raises(AssertionError, match="import cycle"):
         for name in graph:
             visit(name)
+
+
+def test_feedback_file_names_fit_and_stay_stable():
+    """A 255-byte student name used to fail its feedback file on every run (ENAMETOOLONG)."""
+    assert feedback_name("alice") == "alice.json"
+    a, b = "s" * 252 + "a", "s" * 252 + "b"                     # the same first 233 bytes
+    names = [feedback_name(n) for n in (a, b, "\u00e9" * 130, os.fsdecode(b"\xe9" * 300))]
+    assert all(len(os.fsencode(n)) <= 255 and n.endswith(".json") for n in names)
+    assert names[0] != names[1] and names[0] == feedback_name(a)
+    assert os.fsencode(names[2]).decode("utf-8")                 # never cut inside a character

@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 
+from ..sandbox import safefs
 from .batch_dask import DaskPool
 from .batch_discover import BatchError, discover, submission_digest  # noqa: F401  (BatchError: what grade_all raises)
 from .batch_figure import plot_summary
@@ -135,20 +136,21 @@ def _graded_row(result, student, key, results_dir):
     return row
 
 
-def _run(executor, plan, state_file, results_dir, progress):
+def _run(executor, plan, state_path, results_dir, progress):
     """Grade every group of the plan; each student's row goes to plan.rows and the state file as it comes."""
     counts = {"done": 0, "errors": 0}
 
     def on_done(key, result):
         if not isinstance(result, dict):
             result = error_row("the grader returned %s, not a row" % type(result).__name__)
+        lines = []
         for student, _ in plan.groups[key]:
             row = _graded_row(result, student, key, results_dir)
             plan.rows[student] = row
-            state_file.write(json.dumps(row) + "\n")
+            lines.append(json.dumps(row) + "\n")
             counts["done"] += 1
             counts["errors"] += row["status"] != "graded"
-        state_file.flush()
+        safefs.append_bytes(state_path, "".join(lines).encode("utf-8"))     # at once: a killed run loses this row only
         progress.update(counts["done"], counts["errors"])
 
     if plan.groups:
@@ -180,8 +182,9 @@ def _grade_all(students, csv_path, jobs, timeout, results_dir, plot, fresh, stre
                  % (len(students), todo, where, plan.skipped,
                     " (%d feedback files written again)" % plan.rewritten if plan.rewritten else ""))
     start = time.monotonic()
-    with open(state_path, "w" if fresh else "a", encoding="utf-8") as state_file:
-        _run(executor, plan, state_file, results_dir, Progress(todo, stream))
+    if fresh:
+        safefs.write_bytes(state_path, b"")
+    _run(executor, plan, state_path, results_dir, Progress(todo, stream))
     seconds = time.monotonic() - start
     final = [plan.rows[s] for s, _, _ in students]
     write_csv(final, csv_path)

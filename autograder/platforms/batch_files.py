@@ -19,9 +19,13 @@ Design
   by themselves: a sandbox child reads end-of-file on its closed pipe, a pool template on its
   closed socket, and a private uid left claimed is cleaned by sandbox/uids.py when it is next
   reserved.
-* Atomic writes. The CSV, the state file and each feedback file are written to a temporary file
-  next to them (``.<name>.tmp-*``) and moved into place, so a reader never sees half a file and
-  a killed run leaves only such temporaries, which the sweep knows by name.
+* Atomic writes. The CSV, the state file and each feedback file are written by the one writer,
+  ``safefs.write_bytes``: to a temporary file next to them and moved into place, never through a
+  link, so a reader never sees half a file and a killed run leaves only such temporaries, which
+  the sweep knows by name (``safefs.is_leftover``; ``.<name>.tmp-*`` of older versions too).
+* Inert cells and safe names. Every CSV cell passes through ``inert`` (OWASP's CSV-injection rule,
+  control characters and undecodable bytes escaped), and a feedback file name longer than a file
+  name may be is cut with a stable hash of the whole name (``feedback_name``).
 """
 
 import csv
@@ -151,9 +155,11 @@ def feedback_name(student):
     name = student + ".json"
     if len(os.fsencode(name)) <= NAME_MAX:
         return name
-    digest = hashlib.sha256(os.fsencode(student)).hexdigest()[:16]
-    keep = os.fsencode(student)[:NAME_MAX - len(digest) - len("-.json") - 3]
-    return os.fsdecode(keep.decode("utf-8", "ignore").encode("utf-8")) + "-" + digest + ".json"
+    tail = "-%s.json" % hashlib.sha256(os.fsencode(student)).hexdigest()[:16]
+    head = os.fsdecode(os.fsencode(student)[:NAME_MAX - len(tail)])
+    while head and "\udc80" <= head[-1] <= "\udcff":      # a character the cut split (or undecodable bytes)
+        head = head[:-1]
+    return head + tail
 
 
 def write_feedback(results_dir, student, results):

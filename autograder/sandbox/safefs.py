@@ -1,7 +1,7 @@
 """The one file-safety layer: what the grader reads of a submission, and writes of its own, as root.
 
-Reading (``read_regular``, ``walk``, ``shown``)
------------------------------------------------
+Reading (``read_regular``, ``lstat``, ``listdir``, ``walk``, ``shown``)
+------------------------------------------------------------------------
 A submission path, a class folder and everything under them are student input, made by whoever
 zipped, pushed or unpacked them, often as root. So no link is followed anywhere on a path read here,
 the given path itself and every folder above it included (each component is opened with
@@ -9,11 +9,12 @@ the given path itself and every folder above it included (each component is open
 are read (never a FIFO, a device or a socket, which are opened with ``O_NONBLOCK`` and refused);
 every read has a size cap; folders are walked iteratively, with caps on depth and entries. Names are
 kept as the file system gives them (undecodable bytes as surrogates, so nothing is lost) and turned
-into printable text only by ``shown``. Every refusal is a ``Refused`` error whose text says what was
+into printable text only by ``shown`` (or ``shown_bytes``, for outputs that must be UTF-8). ``listdir``
+lists one folder (a class folder's students), ``walk`` a whole submission. Every refusal is a ``Refused`` error whose text says what was
 found and what to do, so a caller can note it in that student's report and go on.
 
-Writing (``open_folder``, ``write_bytes``)
--------------------------------------------
+Writing (``open_folder``, ``write_bytes``, ``append_bytes``)
+-------------------------------------------------------------
 A results path such as ``/tmp/out/results.json`` passes through folders that student code of an
 earlier grading could have written to (as the private uid, in /tmp), so a plain ``open`` could
 follow a planted link and let the grader, as root, overwrite any file. Here the path is walked
@@ -27,6 +28,15 @@ one component at a time from ``/`` with directory file descriptors (``openat`` w
   ``O_EXCL | O_NOFOLLOW`` in the final folder, made readable (0644, so that a CI step running as
   another user can upload it), then renamed over the target: a reader never sees half a file,
   and a link at the target is replaced, never written through.
+* ``clear=True`` is for outputs in a folder the student controls (a Classroom 50 checkout, Coursera's
+  ``/shared``): a folder planted at the output name is moved aside and removed (fd-based, following
+  no link) instead of failing the write; ``append_bytes`` (GitHub's step summary) replaces a link, a
+  FIFO or a folder at its target with a fresh file instead of appending through it.
+* A killed writer leaves only ``.<name>.<12 hex>.tmp`` files, which ``is_leftover`` recognises.
+
+Every file the grader writes goes through ``write_bytes`` or ``append_bytes``, but grade-all's lock,
+which must be created with ``O_EXCL`` (platforms/batch_files.py), and, until the nbgrader work moves it
+here, nbgrader's ledger writer.
 """
 
 import errno
