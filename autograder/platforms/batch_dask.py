@@ -19,10 +19,10 @@ Design
   too large) is remade in the worker's copy as an inert stand-in: a link that leads nowhere, an
   empty FIFO, the empty folder, a sparse file of the same excess size. The worker's grader skips
   each for the same reason, so a student's feedback says the same on Dask as on the local pool.
-* Warm workers. The first task on a worker process installs the warm pool (sandbox/pool.py) and
-  imports the grader once; later tasks reuse both. Tasks on one worker process are graded one at
-  a time (a lock), so a worker started with several threads is still safe; start workers with
-  ``--nthreads 1`` and as many processes as cores instead (docs/scale.md).
+* Warm workers. The first task on a worker process starts the warm pool's launcher
+  (sandbox/pool.py) and imports the grader once; later tasks reuse both. Tasks on one worker
+  process are graded one at a time (a lock), so a worker started with several threads is still
+  safe; start workers with ``--nthreads 1`` and as many processes as cores instead (docs/scale.md).
 * Contained as locally. Each submission still runs in a fresh child under a private uid, which
   needs the worker to run as root, in a container of its own (docs/scale.md).
 
@@ -138,7 +138,7 @@ def _warm():
     # not the random module (tests/test_dask.py: the same feedback as the local pool), so the warning
     # is about another thread, not about the grading.
     warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
-    pool.install()
+    _WORKER["launcher"] = pool.Launcher()   # every grade on this worker forks its child from it
     _WORKER["ready"] = True
 
 
@@ -176,6 +176,6 @@ def grade_packed(name, files, skipped=()):
                     if full.startswith(target + os.sep):      # a path that would leave the folder is not ours
                         safefs.write_bytes(full, data)
                 _stand_ins(target, skipped)
-            return grade_row(target)
+            return grade_row(target, launcher=_WORKER["launcher"])
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -3,9 +3,9 @@
 Design
 ------
 * Spawned, warm workers. Each worker is started with ``spawn`` (it inherits no threads or locks),
-  imports the grader once and installs the warm pool (sandbox/pool.py): a template child that
-  imported numpy once forks a fresh child per submission, so a submission costs its checks, not
-  two Python start-ups.
+  imports the grader once and starts the warm pool's launcher (sandbox/pool.py), which it passes
+  to every grading: a template child that imported numpy once forks a fresh child per submission,
+  so a submission costs its checks, not two Python start-ups.
 * Own pipes rather than a ProcessPoolExecutor: a worker that dies or overruns ``--timeout`` is
   stopped and replaced without breaking the pool, and only that student's row says ``error``.
   Nothing about one submission can stop the batch.
@@ -49,10 +49,11 @@ def error_row(detail):
 
 
 # -- the work one worker does --------------------------------------------------------------------
-def grade_row(path):
-    """Grade one submission; a plain dict (picklable), never an exception."""
+def grade_row(path, launcher=None):
+    """Grade one submission (its child started by ``launcher``: the worker's warm pool); a plain dict
+    (picklable), never an exception."""
     try:
-        result = engine.grade(path)
+        result = engine.grade(path, launcher=launcher)
     except Exception as exc:   # a bug in the grader: this student's row says so, the batch goes on
         return error_row("the grader failed: %s: %s" % (type(exc).__name__, exc))
     return {"status": "error" if result.error else "graded", "detail": result.error,
@@ -70,16 +71,17 @@ def _worker(conn, grade_fn, scratch):
     tempfile.tempdir = scratch
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))   # lets engine.grade close its sandbox
     signal.signal(signal.SIGINT, signal.SIG_IGN)             # Ctrl-C is the parent's to handle
+    launcher = None
     if grade_fn is grade_row:
-        pool.install()                          # children fork from a template that imported numpy once
+        launcher = pool.Launcher()              # children fork from a template that imported numpy once
     try:
-        _serve(conn, grade_fn)
+        _serve(conn, grade_fn, launcher)
     finally:
-        if grade_fn is grade_row:
-            pool.uninstall()                    # reap the template (and count its CPU time)
+        if launcher is not None:
+            launcher.close()                    # reap the template (and count its CPU time)
 
 
-def _serve(conn, grade_fn):
+def _serve(conn, grade_fn, launcher=None):
     memory = search_memory.MEMORY     # looked up per call: a test hands a worker a memory of its own
     memory.sharing = grade_fn is grade_row
     while True:
@@ -93,7 +95,7 @@ def _serve(conn, grade_fn):
         try:
             if memory.sharing:
                 memory.apply(searches)
-            row = grade_fn(path)
+            row = grade_fn(path) if launcher is None else grade_fn(path, launcher=launcher)
         except Exception as exc:      # SystemExit (from SIGTERM) is let through: the worker is being stopped
             row = error_row("the grader failed: %s: %s" % (type(exc).__name__, exc))
         if memory.sharing:
