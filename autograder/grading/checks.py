@@ -465,7 +465,10 @@ def _forward_failure(student, n_x, n_h, n_y, m, seed):
     try:
         reply = student.call("forward", (X, p), case)
     except Failed as failed:
-        return Failed(failed.problem, failed.case, hint=failed.hint, inputs=inputs), math.inf
+        return Failed(failed.problem, failed.case, hint=failed.hint, inputs=inputs, crash=failed.crash), math.inf
+    changed = _changed_inputs(reply, X, p, case, inputs)
+    if changed is not None:
+        return changed, math.inf
     value = reply.value
     if not (isinstance(value, (tuple, list)) and len(value) == 2):
         return Failed("forward returned %s, expected the pair (A2, cache)" % kind(value), case,
@@ -487,15 +490,31 @@ def _forward_failure(student, n_x, n_h, n_y, m, seed):
     if problem:
         problem.text += " (the cache's A2 is right: return the same array)"
         return problem.failed(case, inputs=inputs), problem.rel
+    return None
+
+
+def _changed_inputs(reply, X, p, case, inputs):
+    """Failed when forward changed X or a parameter in place, showing where, before and after; else None.
+
+    Checked before any value: an input changed in place explains every gap that follows from it.
+    """
     X_after, p_after = reply.args_after
-    if not (isinstance(X_after, np.ndarray) and np.array_equal(X_after, X)):
-        return Failed("forward changed its input X in place; compute new arrays instead", case,
-                      inputs=inputs), math.inf
-    for name in SHAPES:
-        if not (isinstance(p_after, dict) and isinstance(p_after.get(name), np.ndarray)
-                and np.array_equal(p_after[name], p[name])):
-            return Failed("forward changed parameters['%s'] in place; the parameters must stay as they were"
-                          % name, case, inputs=inputs), math.inf
+    changes = [("X", "X", X, X_after)] + [("parameters['%s']" % n, "parameters[\"%s\"]" % n, p[n],
+                                            p_after.get(n) if isinstance(p_after, dict) else None) for n in SHAPES]
+    for words, code, before, after in changes:
+        if isinstance(after, np.ndarray) and np.array_equal(after, before):
+            continue
+        text = "forward changed %s in place" % words
+        if isinstance(after, np.ndarray) and after.shape == before.shape:
+            where = tuple(_where(~((after == before) | (np.isnan(after) & np.isnan(before)))))
+            text += (": %s%s was %.6g before the call and %.6g after it (%d of its %d entries changed)"
+                     % (words, list(where), before[where], after[where], int(np.sum(after != before)), before.size))
+        text += ". The caller's arrays must stay as they were: compute new arrays instead of assigning into them " \
+            "(X -= ..., X[...] = ... and np.tanh(X, out=X) all change the caller's array)"
+        shown = inputs.replace("A2, cache = forward(X, parameters)",
+                               "before = %s.copy()\nA2, cache = forward(X, parameters)\nprint(\"%s before the call:\", "
+                               "before)\nprint(\"%s after the call: \", %s)" % (code, words, words, code))
+        return Failed(text, case, inputs=shown)
     return None
 
 
@@ -536,7 +555,8 @@ class _Case:
         text = problem.problem if isinstance(problem, Failed) else getattr(problem, "text", problem)
         return Failed(text, self.case,
                       expected=getattr(problem, "expected", None), actual=getattr(problem, "actual", None),
-                      hint=hint or getattr(problem, "hint", None), inputs=self.inputs)
+                      hint=hint or getattr(problem, "hint", None), inputs=self.inputs,
+                      crash=getattr(problem, "crash", False))
 
     @property
     def evidence(self):

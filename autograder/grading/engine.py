@@ -104,7 +104,8 @@ def grade(path, call_seconds=None):
 def failed_verdict(item, failure, label=SMALLEST):
     """The Verdict of an item whose check raised ``failure`` (a Failed)."""
     from . import hints
-    section = hints.get(failure.hint).section if failure.hint else item.section
+    # A crash points at the code (its line and exception), not at a concept, unless a verified hint names one.
+    section = hints.get(failure.hint).section if failure.hint else ("" if failure.crash else item.section)
     return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, section, label,
                    failure.expected, failure.actual, failure.hint, failure.inputs)
 

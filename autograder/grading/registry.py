@@ -21,7 +21,9 @@ A ``Failed`` is structured, so that every renderer (terminal, results.json, Mark
 class report) can show the same parts and tests can ask which hint fired:
 ``problem`` (what was seen), ``case`` (where, in words), ``expected`` and ``actual`` (short texts,
 optional), ``hint`` (the id of a likely cause, optional), ``inputs`` (code that rebuilds the
-failing case, optional) and ``label`` ("Smallest failing case" once hypothesis shrank it).
+failing case, optional), ``label`` ("Smallest failing case" once hypothesis shrank it) and ``crash``
+(the student's code raised, hung or died: the report then names no notebook section unless a
+verified hint gives one, since the line and the exception are what the student needs).
 """
 
 from .. import rubric
@@ -35,13 +37,14 @@ class RegistryError(Exception):
 class Failed(Exception):
     """A property does not hold for the student's function."""
 
-    def __init__(self, problem, case="", expected=None, actual=None, hint=None, inputs=None):
+    def __init__(self, problem, case="", expected=None, actual=None, hint=None, inputs=None, crash=False):
         super().__init__(problem)
         if hint is not None and hint not in _hints.HINTS:
             raise KeyError("Failed(hint=%r): no such hint in autograder/grading/hints.py; add it there "
                            "or fix the id" % (hint,))
         self.problem, self.case = problem, case
         self.expected, self.actual, self.hint, self.inputs = expected, actual, hint, inputs
+        self.crash = crash      # the student's code raised, hung or died: the report points at the code
 
     def __repr__(self):
         return "Failed(%r, hint=%r)" % (self.problem, self.hint)

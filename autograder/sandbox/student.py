@@ -53,13 +53,13 @@ class Student:
             # One raise site, outside any except block, whether the mishap is new or remembered: hypothesis
             # tells failures apart by where they were raised, and a search replayed from memory
             # (grading/search_memory.py) must see the same outcome as one that met the mishap first.
-            raise Failed(*self.fatal[fn])
+            raise Failed(*self.fatal[fn], crash=True)
         for reply in replies:
             if not reply.ok and reply.error.startswith("NotImplementedError"):
                 raise Failed("%s is not written yet: it still raises NotImplementedError. Replace that "
                              "line with your code" % fn, case)
             if not reply.ok:
-                raise Failed("%s raised %s" % (fn, reply.error), case)
+                raise Failed("%s raised %s" % (fn, reply.error), case, crash=True)
         return replies
 
     def out_of_time(self):

@@ -1,4 +1,4 @@
-# expect: init.small_scale
+# expect: init.breaks_symmetry init.small_scale
 # case: Gaussian draws clipped to [-0.01, 0.01] with np.clip: the whole matrix is drawn at once, so no 'draw the whole matrix' advice.
 # says: the draws were clipped to [-0.01, 0.01]
 # hint: init_clipped
