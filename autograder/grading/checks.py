@@ -597,7 +597,7 @@ def _backward_failure(student, n_x, n_h, n_y, m, seed, judge):
     # "Right with one output, wrong with several" is named only for the hidden layer's gradients,
     # the ones the error sent back through W2 (W2.T @ dZ2) reaches.
     if found is not None and found[0].hint is None and found[2] in ("dW1", "db1"):
-        hint = evidence.one_output(student, c.sizes)
+        hint = evidence.one_output(student, c.sizes, c.evidence)
         if hint:
             found = (c.failed(found[0], hint), found[1], found[2])
     return found

@@ -94,13 +94,17 @@ def backward_cause(student, name, e, failing):
     return None
 
 
-def one_output(student, failing):
+def one_output(student, failing, e=None):
     """'backward_one_output' when the failing case has n_y >= 2 and backward is right at n_y = 1, n_h >= 2.
 
     Right means all four gradients equal the true ones, on FURTHER cases that differ from the
     failing one in every size; a backward that raises there, or is wrong there, gets no such claim.
+    The hint blames the error sent back to the hidden layer, so when the failing case's gradients
+    ``e`` are known, the output layer's (dW2, db2) must be right there.
     """
     if failing["n_y"] < 2:
+        return None
+    if e is not None and not all(causes._close(e.got(name), e.true[name]) for name in ("dW2", "db2")):
         return None
     cases = further_cases(failing, ONE_OUTPUT)
     ok = len(cases) == FURTHER and all(_confirms(student, sizes, seed, causes.backward_right)
