@@ -17,7 +17,7 @@ import os
 import numpy as np
 import pytest
 
-from autograder.grading import causes, checks, draws, evidence, hints, html, reference, report
+from autograder.grading import causes, checks, draws, evidence, grader_rules, hints, html, reference, report
 from autograder.grading.registry import Failed
 from autograder.sandbox.confine import ScratchFolder
 from autograder.sandbox.runner import Sandbox
@@ -148,7 +148,7 @@ class Child:
     def __init__(self, path):
         self.folder = ScratchFolder("autograder-test-causes-")
         code = os.path.join(self.folder.path, "submission.py")
-        prepared = prepare(path)
+        prepared = prepare(path, grader_rules)
         with open(code, "w", encoding="utf-8") as f:
             f.write(prepared.source)
         self.sandbox = Sandbox(code)

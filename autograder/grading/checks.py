@@ -24,15 +24,17 @@ A correct initialisation therefore fails this item with probability below 1e-6.
 
 import functools
 import math
+from collections import namedtuple
 
 import numpy as np
 
 from .grader_rules import (BOUND, FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE,
                             mean_band, spread_band)
 from . import causes, draws, evidence, reference
-from .feedback import (as_numbers, check_array, compare, describe_case, kind, not_finite_name, rebuild,
-                       relative_text)
-from .registry import Failed, check
+from .feedback import as_numbers, check_array, compare, kind, not_finite_name, rebuild, relative_text
+from . import registry
+from .registry import check
+from ..verdicts import LARGE_DRAW, MISSING, PROPERTY, TYPE, VALUE, Entry, Failed, Keys, Number, TypeName, case_text
 
 BIG = {"n_x": 200, "n_h": 250, "n_y": 200}        # the large draw: 50,000 weights in each matrix
 BIG_DRAW = BIG["n_h"] * BIG["n_x"]                 # = BIG["n_y"] * BIG["n_h"]: entries of W1 and of W2
@@ -50,6 +52,8 @@ KS_LIMIT = math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * BIG_DRAW))
 # tried and the case with the largest relative error is shown (each costs one call: microseconds).
 CLEAR_FACTOR = 100
 ALTERNATIVE_SEEDS = 4
+SPREAD, MEAN = "standard deviation", "mean"                  # what a measured Number is
+KS_DISTANCE = "Kolmogorov-Smirnov distance to N(0, 0.01^2)"
 
 
 # Sizes run from 1 to 10: big enough for every shape mistake (transposes, n_y >= 2, m != n_x) to
@@ -72,26 +76,22 @@ def shape_of(name, sizes):
     return tuple(sizes.get(d, d) for d in SHAPES[name])
 
 
-def case_text(sizes, seed=None):
-    text = describe_case(**sizes)
-    return text + (" (numpy seed %d)" % seed if seed is not None else "")
-
-
-@functools.lru_cache(maxsize=reference.CACHED_CASES)
 def _init_case(n_x, n_h, n_y, seed):
-    return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
+    """The case of an initialize_parameters call: its sizes and numpy's global seed (verdicts.case_text words it)."""
+    return {"n_x": n_x, "n_h": n_h, "n_y": n_y, "numpy_seed": seed}
 
 
 def parameters_dict(value, case, fn="initialize_parameters", keys=("W1", "b1", "W2", "b2"), hint=None):
     if not isinstance(value, dict):
         raise Failed("%s returned %s, expected a dict with keys %s" % (fn, kind(value), ", ".join(keys)),
-                     case)
+                     case, expected=TypeName("dict"), actual=TypeName(kind(value)), kind=TYPE)
     for key in keys:
         if key not in value:
             has = ", ".join(sorted(map(str, value))) or "no keys"
             near = [k for k in value if isinstance(k, str) and k.lower() == key.lower()]
             raise Failed("the dict returned by %s has no key '%s' (it has %s)" % (fn, key, has), case,
-                         hint=hint if near else None)
+                         expected=Keys([key]), actual=Keys(sorted(map(str, value))), hint=hint if near else None,
+                         kind=MISSING)
     return value
 
 
@@ -99,7 +99,7 @@ def weights(p, name, case):
     w = as_numbers(p[name])
     if w is None:
         raise Failed("'%s' is %s, so its values cannot be checked (see init.shapes)" % (name, kind(p[name])),
-                     case)
+                     case, expected=TypeName("numpy array"), actual=TypeName(kind(p[name])), kind=TYPE)
     return w
 
 
@@ -115,7 +115,8 @@ def _not_finite(name, w, case):
     where = _where(bad)
     return Failed("'%s' contains %s at %s (%d of its %d entries are not finite numbers)"
                   % (name, not_finite_name(w[tuple(where)]), where, int(bad.sum()), w.size), case,
-                  hint="init_not_finite")
+                  actual=Entry(name, where, w[tuple(where)], w.shape, w.dtype, differing=int(bad.sum()), size=w.size),
+                  hint="init_not_finite", kind=VALUE)
 
 
 # --- initialize_parameters --------------------------------------------------------------------
@@ -127,7 +128,7 @@ def _init(student, n_x, n_h, n_y, seed, keys):
     return parameters_dict(value, case, keys=keys, hint="init_key_case"), case
 
 
-@check("init.shapes", INIT_CASES, INIT_EXAMPLES)
+@check("init.shapes", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")
 def init_shapes(student, n_x, n_h, n_y, seed):
     """initialize_parameters returns W1, b1, W2, b2 with the right shapes, as float64"""
     p, case = _init(student, n_x, n_h, n_y, seed, tuple(SHAPES))
@@ -138,7 +139,7 @@ def init_shapes(student, n_x, n_h, n_y, seed):
             raise problem.failed(case)
 
 
-@check("init.zero_biases", INIT_CASES, INIT_EXAMPLES)
+@check("init.zero_biases", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")
 def init_zero_biases(student, n_x, n_h, n_y, seed):
     """initialize_parameters sets both biases to exactly zero"""
     p, case = _init(student, n_x, n_h, n_y, seed, ("b1", "b2"))
@@ -148,7 +149,9 @@ def init_zero_biases(student, n_x, n_h, n_y, seed):
             where = tuple(_where(b != 0))
             raise Failed("'%s' is not all zeros: %s%s = %.4g; e.g. np.zeros((%s, 1)) gives the zero column "
                          "a bias starts as" % (name, name, list(where), b[where], "n_h" if name == "b1" else "n_y"),
-                         case, hint=_nonzero_bias_hint(student, seed))
+                         case, expected=Entry(name, where, 0.0), actual=Entry(name, where, b[where], b.shape, b.dtype,
+                                                                              differing=int((b != 0).sum()), size=b.size),
+                         hint=_nonzero_bias_hint(student, seed), kind=VALUE)
 
 
 def _nonzero_bias_hint(student, seed):
@@ -157,7 +160,7 @@ def _nonzero_bias_hint(student, seed):
     return "init_nonzero_bias" if W1 is not None and _first_equal_rows(W1) is None else None
 
 
-@check("init.breaks_symmetry", UNITS_CASES, INIT_EXAMPLES)
+@check("init.breaks_symmetry", UNITS_CASES, INIT_EXAMPLES, calls="initialize_parameters")
 def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
     """No two hidden units start alike, and W1 and W2 are random draws from numpy's global state.
 
@@ -177,24 +180,24 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
         if not _same(first, same_seed):
             raise Failed("the grader set np.random.seed(%d) before two calls and got two different '%s', so "
                          "np.random.seed cannot make a run with your code reproducible" % (seed, name), case,
-                         hint="init_private_generator")
+                         hint="init_private_generator", kind=PROPERTY)
         if _same(first, new_seed):
             if first.size and np.all(first == first.ravel()[0]):
                 value = "%.4g" % first.ravel()[0]
                 raise Failed("every entry of '%s' is %s, whatever seed the grader sets (it tried %d and %d): "
                              "'%s' is not a random draw" % (name, value, seed, other, name), case,
-                             hint="init_constant")
+                             hint="init_constant", kind=PROPERTY)
             raise Failed("'%s' is the same after np.random.seed(%d) and after np.random.seed(%d), so it does "
                          "not come from the caller's random state" % (name, seed, other), case,
-                         hint="init_ignores_seed")
+                         hint="init_ignores_seed", kind=PROPERTY)
         if _same(first, again):
             raise Failed("two calls in a row, with no np.random.seed between them, gave the same '%s'; each "
                          "call must draw fresh weights from numpy's global state" % name, case,
-                         hint="init_same_next_call")
+                         hint="init_same_next_call", kind=PROPERTY)
     if _all_equal(W2) and _all_equal(_larger(student, seed, "W2")):
         raise Failed("every entry of 'W2' is %.4g (after np.random.seed(%d)): it changes with the seed, but a W2 "
                      "whose entries are all equal is one number, not a random draw, and gives every hidden unit "
-                     "the same outgoing weights" % (W2.ravel()[0], seed), case, hint="init_constant")
+                     "the same outgoing weights" % (W2.ravel()[0], seed), case, hint="init_constant", kind=PROPERTY)
 
 
 def _same(a, b):
@@ -237,7 +240,7 @@ def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case, why_equal):
         raise Failed("rows %d and %d of 'W1', entries %d and %d of 'b1' and columns %d and %d of 'W2' are equal, "
                      "so hidden units %d and %d start identical: they compute the same value, receive the same "
                      "gradient, and stay copies of each other however long you train" % (i, j, i, j, i, j, i, j),
-                     case, hint="init_units_copies")
+                     case, hint="init_units_copies", kind=PROPERTY)
     hint = why_equal()
     text = "rows %d and %d of 'W1' are equal" % (i, j)
     if b_equal:
@@ -250,17 +253,17 @@ def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case, why_equal):
         text += "; columns %d and %d of 'W2' differ, so the two units do get different gradients and "                 "separate during training, but only through W2" % (i, j)
     elif w2_equal:
         text += "; columns %d and %d of 'W2' are equal too" % (i, j)
-    raise Failed(text + ". The rows of W1 must be independent random draws", case, hint=hint)
+    raise Failed(text + ". The rows of W1 must be independent random draws", case, hint=hint, kind=PROPERTY)
 
 
 def _larger(student, seed, name):
     """``name`` from the same function at EVIDENCE_SIZES (same seed), finite and well shaped, or None."""
+    sizes = dict(zip(("n_x", "n_h", "n_y"), EVIDENCE_SIZES))
     try:
-        value = student.call("initialize_parameters", EVIDENCE_SIZES, "a larger case", seed=seed).value
+        value = student.call("initialize_parameters", EVIDENCE_SIZES, _init_case(*EVIDENCE_SIZES, seed), seed=seed).value
     except Failed:
         return None
     w = as_numbers(value.get(name)) if isinstance(value, dict) else None
-    sizes = dict(zip(("n_x", "n_h", "n_y"), EVIDENCE_SIZES))
     return w if w is not None and w.shape == shape_of(name, sizes) and np.all(np.isfinite(w)) else None
 
 
@@ -287,7 +290,7 @@ def _all_equal(w):
     return w is not None and w.size >= 2 and bool(np.all(w == w.ravel()[0]))
 
 
-@check("init.small_scale")
+@check("init.small_scale", calls="initialize_parameters")
 def init_gaussian_spread(student):
     """The large draw: finite, spread 0.01, centred, Gaussian. Measures before it names a cause.
 
@@ -296,7 +299,7 @@ def init_gaussian_spread(student):
     """
     sizes = dict(BIG)
     p, case = _init(student, sizes["n_x"], sizes["n_h"], sizes["n_y"], BIG_SEED, ("W1", "W2"))
-    case = "one large draw, " + case
+    case = dict(case, draw=LARGE_DRAW)
     for name in ("W1", "W2"):
         _spread(name, weights(p, name, case), p, sizes, case, lambda name=name: _second_draw(student, name))
 
@@ -304,9 +307,9 @@ def init_gaussian_spread(student):
 def _second_draw(student, name):
     """The student's ``name`` at draws.SECOND (the same function, other fan-ins), or None."""
     s = draws.SECOND
+    case = dict(_init_case(s["n_x"], s["n_h"], s["n_y"], BIG_SEED), draw=LARGE_DRAW)
     try:
-        value = student.call("initialize_parameters", (s["n_x"], s["n_h"], s["n_y"]), "a second large draw",
-                             seed=BIG_SEED).value
+        value = student.call("initialize_parameters", (s["n_x"], s["n_h"], s["n_y"]), case, seed=BIG_SEED).value
     except Failed:
         return None
     w = as_numbers(value.get(name)) if isinstance(value, dict) else None
@@ -328,7 +331,7 @@ def _spread(name, w, p, sizes, case, again):
         raise problem
     if w.size < MIN_MEASURED:
         raise Failed("'%s' has only %d entries for %s, so its spread cannot be measured (see init.shapes)"
-                     % (name, w.size, case), case)
+                     % (name, w.size, case_text(case)), case, kind=PROPERTY)
     w, entries = _distinct_draws(name, w)
     n = w.size
     if n < MIN_DISTINCT:
@@ -337,10 +340,10 @@ def _spread(name, w, p, sizes, case, again):
     if std < 1e-12:
         raise Failed("all %d entries of '%s' equal %.4g: a constant has no spread at all (standard deviation "
                      "0), where draws of np.random.randn(...) * 0.01 have standard deviation 0.01"
-                     % (n, name, w[0]), case, hint="init_constant")
+                     % (n, name, w[0]), case, hint="init_constant", kind=PROPERTY)
     if np.unique(w).size < draws.TILED_SHARE * n:
         phrase, hint = draws.shape(name, w, _ks_limit(n))
-        raise Failed(phrase + ", where independent draws never repeat a value", case, hint=hint)
+        raise Failed(phrase + ", where independent draws never repeat a value", case, hint=hint, kind=PROPERTY)
     if w.min() >= 0 or w.max() <= 0:
         sign = "at least 0" if w.min() >= 0 else "at most 0"
         hint = causes.one_signed_cause(w, KS_LIMIT)
@@ -349,18 +352,20 @@ def _spread(name, w, p, sizes, case, again):
         if hint is None:
             phrase, hint = draws.shape(name, w, _ks_limit(n))
             text += "; " + phrase if phrase else ""
-        raise Failed(text, case, hint=hint)
+        raise Failed(text, case, expected=Number(0.0, MEAN), actual=Number(mean, MEAN), hint=hint, kind=PROPERTY)
     band = spread_band(n)
     if abs(std - SCALE) > band:
         _wrong_spread(name, w, std, band, p, sizes, case, again, entries)
     if abs(mean) > mean_band(n):
         _not_gaussian(name, w, "%s have mean %.4g; draws from N(0, 0.01^2) average to 0 within %.2g over %d "
-                      "entries" % (entries, mean, mean_band(n), n), case)
+                      "entries" % (entries, mean, mean_band(n), n), case, expected=Number(0.0, MEAN),
+                      actual=Number(mean, MEAN), tolerance={"atol": mean_band(n)})
     gap = causes.ks_normal(w / SCALE)
     if gap > _ks_limit(n):
         _not_gaussian(name, w, "%s do not follow a Gaussian: their distribution differs from N(0, 0.01^2) by "
                       "%.3g (Kolmogorov-Smirnov; at most %.3g is expected)" % (entries, gap, _ks_limit(n)), case,
-                      " Use np.random.randn, which draws from a normal distribution")
+                      advice=" Use np.random.randn, which draws from a normal distribution",
+                      actual=Number(gap, KS_DISTANCE), tolerance={"atol": _ks_limit(n)})
 
 
 def _ks_limit(n):
@@ -368,25 +373,27 @@ def _ks_limit(n):
     return math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * n))
 
 
-def _not_gaussian(name, w, text, case, advice=""):
+def _not_gaussian(name, w, text, case, advice="", **parts):
     """Failed for a draw that is not N(0, 0.01^2), naming its distribution when draws.shape can."""
     phrase, hint = draws.shape(name, w, _ks_limit(w.size))
     raise Failed(text + ("; " + phrase if phrase else "") + ("." + advice if advice and not hint else ""), case,
-                 hint=hint)
+                 hint=hint, kind=PROPERTY, **parts)
 
 
 def _wrong_spread(name, w, std, band, p, sizes, case, again, entries):
     text = "%s have standard deviation %.4g, expected 0.01 (+/- %.1g)" % (entries, std, band)
     text += ": %.3g times too %s" % ((SCALE / std, "small") if std < SCALE else (std / SCALE, "large"))
+    parts = {"expected": Number(SCALE, SPREAD), "actual": Number(std, SPREAD), "tolerance": {"atol": band}}
     if std > SCALE:
         measured = causes.saturation(name, p, BIG_SEED, sizes)
         if measured is not None:
             share, z = measured
             if share >= causes.SATURATION_SHARE:
-                raise Failed(text + "; " + causes.saturation_text(share, z), case, hint="init_saturates")
+                raise Failed(text + "; " + causes.saturation_text(share, z), case, hint="init_saturates",
+                             kind=PROPERTY, **parts)
             text += ". That is not yet enough to saturate: " + causes.saturation_text(share, z, "only ")
     if not causes.gaussian_shape(w, _ks_limit(w.size)):
-        _not_gaussian(name, w, text, case)
+        _not_gaussian(name, w, text, case, **parts)
     dim = "n_x" if name == "W1" else "n_h"
     fan_in, other = sizes[dim], draws.SECOND[dim]
     second = again()
@@ -395,10 +402,10 @@ def _wrong_spread(name, w, std, band, p, sizes, case, again, entries):
     if hint:
         text += ". A second draw with %s = %d (fan-in %d instead of %d) has standard deviation %.4g" \
             % (dim, other, other, fan_in, std_again)
-    raise Failed(text, case, hint=hint)
+    raise Failed(text, case, hint=hint, kind=PROPERTY, **parts)
 
 
-@check("init.small_scale", INIT_CASES, INIT_EXAMPLES)
+@check("init.small_scale", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")
 def init_small_everywhere(student, n_x, n_h, n_y, seed):
     """Every weight, at every size, is finite and within 7.5 standard deviations of 0."""
     p, case = _init(student, n_x, n_h, n_y, seed, ("W1", "W2"))
@@ -412,14 +419,25 @@ def init_small_everywhere(student, n_x, n_h, n_y, seed):
             raise Failed("'%s' has an entry %s = %.4g, far outside what np.random.randn(...) * 0.01 gives: "
                          "its entries stay below %g in size (7.5 standard deviations, exceeded less than once "
                          "in 10^13 draws). Multiply the draws by 0.01 at every size"
-                         % (name, where, w[tuple(where)], BOUND), case)
+                         % (name, where, w[tuple(where)], BOUND), case,
+                         actual=Entry(name, where, w[tuple(where)], w.shape, w.dtype), tolerance={"atol": BOUND},
+                         kind=VALUE)
 
 
 # --- forward ----------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=reference.CACHED_CASES)
-def _net_case(n_x, n_h, n_y, m):
-    return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}) + " (the grader's parameters)"
+def _net_case(n_x, n_h, n_y, m, seed):
+    """The case of a forward or backward call: its sizes and the seed of the grader's inputs (reference.problem)."""
+    return {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m, "problem_seed": seed}
+
+
+class Found(namedtuple("Found", "failure rel gradient")):
+    """What a forward or backward case found: its Failed, the relative error of the entry shown (inf when
+    no entry can be compared) and, for backward, the gradient it is about (None otherwise)."""
+
+    def but(self, **changes):
+        """The same finding with the Failed's fields changed (a new Failed)."""
+        return self._replace(failure=self.failure.but(**changes))
 
 
 @functools.lru_cache(maxsize=reference.CACHED_CASES)
@@ -435,7 +453,7 @@ def _inputs(function, seed, n_x, n_h, n_y, m):
 def _clearest(evaluate, seed, rtol):
     """Raise the Failed of ``evaluate(seed)``, or of another seed at the same sizes with a clearer gap.
 
-    ``evaluate(seed)`` returns None or (Failed, relative error). The original case decides whether
+    ``evaluate(seed)`` returns None or a ``Found``. The original case decides whether
     the check fails (so hypothesis shrinks as usual); only the case shown may change.
     """
     found = evaluate(seed)
@@ -443,15 +461,15 @@ def _clearest(evaluate, seed, rtol):
         return
     best = found
     for k in range(1, ALTERNATIVE_SEEDS + 1):
-        if best[1] >= CLEAR_FACTOR * rtol:
+        if best.rel >= CLEAR_FACTOR * rtol:
             break
         other = evaluate((seed + k) % 2**31)
-        if other is not None and other[1] > best[1]:
+        if other is not None and other.rel > best.rel:
             best = other
-    raise best[0]
+    raise best.failure
 
 
-@check("forward.values", NET_CASES, NET_EXAMPLES)
+@check("forward.values", NET_CASES, NET_EXAMPLES, calls="forward")
 def forward_values(student, n_x, n_h, n_y, m, seed):
     """A2 and the cache equal the network's true values; X and the parameters are left unchanged."""
     _clearest(lambda s: _forward_failure(student, n_x, n_h, n_y, m, s), seed, FORWARD_RTOL)
@@ -459,37 +477,38 @@ def forward_values(student, n_x, n_h, n_y, m, seed):
 
 def _forward_failure(student, n_x, n_h, n_y, m, seed):
     sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
-    case = _net_case(n_x, n_h, n_y, m)
+    case = _net_case(n_x, n_h, n_y, m, seed)
     p, X, _, true = reference.solved(seed, n_x, n_h, n_y, m)
     inputs = _inputs("forward", seed, n_x, n_h, n_y, m)
     try:
         reply = student.call("forward", (X, p), case)
     except Failed as failed:
-        return Failed(failed.problem, failed.case, hint=failed.hint, inputs=inputs, crash=failed.crash), math.inf
+        return Found(failed.but(inputs=inputs), math.inf, None)
     changed = _changed_inputs(reply, X, p, case, inputs)
     if changed is not None:
-        return changed, math.inf
+        return Found(changed, math.inf, None)
     value = reply.value
     if not (isinstance(value, (tuple, list)) and len(value) == 2):
-        return Failed("forward returned %s, expected the pair (A2, cache)" % kind(value), case,
-                      inputs=inputs), math.inf
+        return Found(Failed("forward returned %s, expected the pair (A2, cache)" % kind(value), case,
+                            expected=TypeName("tuple (A2, cache)"), actual=TypeName(kind(value)), inputs=inputs,
+                            kind=TYPE), math.inf, None)
     A2, cache = value
     problem = check_array("A2", A2, (n_y, m), dtype=False, hints={"flat": "forward_a2_flat"})
     if problem:
-        return problem.failed(case, inputs=inputs), math.inf
+        return Found(problem.failed(case, inputs=inputs), math.inf, None)
     try:
         cache = parameters_dict(cache, case, "forward (as its cache)", ("Z1", "A1", "Z2", "A2"))
     except Failed as failed:
-        return Failed(failed.problem, case, inputs=inputs), math.inf
+        return Found(failed.but(case=case, hint=None, inputs=inputs), math.inf, None)
     for key in ("Z1", "A1", "Z2", "A2"):
         problem = compare("cache['%s']" % key, cache[key], true[key], FORWARD_RTOL, FORWARD_ATOL)
         if problem:
             hint = evidence.forward_cause(student, key, as_numbers(cache[key]), X, p, true, sizes)
-            return problem.failed(case, hint=hint, inputs=inputs), problem.rel
+            return Found(problem.failed(case, hint=hint, inputs=inputs), problem.rel, None)
     problem = compare("A2", A2, true["A2"], FORWARD_RTOL, FORWARD_ATOL)
     if problem:
         problem.text += " (the cache's A2 is right: return the same array)"
-        return problem.failed(case, inputs=inputs), problem.rel
+        return Found(problem.failed(case, inputs=inputs), problem.rel, None)
     return None
 
 
@@ -504,17 +523,21 @@ def _changed_inputs(reply, X, p, case, inputs):
     for words, code, before, after in changes:
         if isinstance(after, np.ndarray) and np.array_equal(after, before):
             continue
-        text = "forward changed %s in place" % words
-        if isinstance(after, np.ndarray) and after.shape == before.shape:
-            where = tuple(_where(~((after == before) | (np.isnan(after) & np.isnan(before)))))
+        text, parts = "forward changed %s in place" % words, {}
+        if isinstance(after, np.ndarray) and after.shape == before.shape and after.dtype.kind in "biuf":
+            where = _where(~((after == before) | (np.isnan(after) & np.isnan(before))))
+            at = tuple(where)
             text += (": %s%s was %.6g before the call and %.6g after it (%d of its %d entries changed)"
-                     % (words, list(where), before[where], after[where], int(np.sum(after != before)), before.size))
+                     % (words, where, before[at], after[at], int(np.sum(after != before)), before.size))
+            parts = {"expected": Entry(words, where, before[at]),
+                     "actual": Entry(words, where, after[at], after.shape, after.dtype,
+                                     differing=int(np.sum(after != before)), size=after.size)}
         text += ". The caller's arrays must stay as they were: compute new arrays instead of assigning into them " \
             "(X -= ..., X[...] = ... and np.tanh(X, out=X) all change the caller's array)"
         shown = inputs.replace("A2, cache = forward(X, parameters)",
                                "before = %s.copy()\nA2, cache = forward(X, parameters)\nprint(\"%s before the call:\", "
                                "before)\nprint(\"%s after the call: \", %s)" % (code, words, words, code))
-        return Failed(text, case, inputs=shown)
+        return Failed(text, case, inputs=shown, kind=PROPERTY, **parts)
     return None
 
 
@@ -530,7 +553,7 @@ class _Case:
 
     def __init__(self, student, n_x, n_h, n_y, m, seed):
         self.sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
-        self.case = _net_case(n_x, n_h, n_y, m)
+        self.case = _net_case(n_x, n_h, n_y, m, seed)
         self.p, self.X, self.Y, self.cache = reference.solved(seed, n_x, n_h, n_y, m)
         self.inputs = _inputs("backward", seed, n_x, n_h, n_y, m)
         self.seed, self.student = seed, student
@@ -551,12 +574,10 @@ class _Case:
         return self._true
 
     def failed(self, problem, hint=None):
-        """A Failed for this case, from a Failed, a Mismatch or a sentence, with the rebuild code."""
-        text = problem.problem if isinstance(problem, Failed) else getattr(problem, "text", problem)
-        return Failed(text, self.case,
-                      expected=getattr(problem, "expected", None), actual=getattr(problem, "actual", None),
-                      hint=hint or getattr(problem, "hint", None), inputs=self.inputs,
-                      crash=getattr(problem, "crash", False))
+        """A Failed for this case, from a Failed or a Mismatch, with the rebuild code."""
+        if isinstance(problem, Failed):
+            return problem.but(case=self.case, hint=hint or problem.hint, inputs=self.inputs)
+        return problem.failed(self.case, hint=hint, inputs=self.inputs)
 
     @property
     def evidence(self):
@@ -568,48 +589,52 @@ class _Case:
 
 
 def _shape_failure(c):
-    """(Failed, inf, gradient name) for the first gradient not shaped like its parameter, or None."""
+    """Found (inf, the gradient's name) for the first gradient not shaped like its parameter, or None."""
     for name in SHAPES:
         problem = check_array("d" + name, c.grads["d" + name], c.p[name].shape, dtype=False,
                               hints=GRADIENT_SHAPE_HINTS["d" + name])
         if problem:
             problem.text += "; each gradient has the shape of its parameter"
             hint = c.cause("d" + name) or problem.hint
-            return c.failed(problem, hint), math.inf, "d" + name
+            return Found(c.failed(problem, hint), math.inf, "d" + name)
     return None
 
 
 def _value_failure(c):
-    """(Failed, relative error, gradient name) for the first gradient that is not the derivative of J."""
+    """Found (relative error, the gradient's name) for the first gradient that is not the derivative of J."""
     for name in ("dW2", "db2", "dW1", "db1"):
         problem = compare(name, c.grads[name], c.true[name], GRADIENT_RTOL, GRADIENT_ATOL,
                           "the derivative of J (measured by finite differences)")
         if problem:
-            return c.failed(problem, c.cause(name)), problem.rel, name
+            hint = c.cause(name)
+            return Found(c.failed(problem, hint), problem.rel, name)
     return None
 
 
 def _backward_failure(student, n_x, n_h, n_y, m, seed, judge):
     c = _Case(student, n_x, n_h, n_y, m, seed)
     if c.failure is not None:
-        return c.failed(c.failure, c.failure.hint or evidence.one_output(student, c.sizes)), math.inf
+        return Found(c.failed(c.failure, c.failure.hint or evidence.one_output(student, c.sizes)), math.inf, None)
     found = judge(c)
     # "Right with one output, wrong with several" is named only for the hidden layer's gradients,
     # the ones the error sent back through W2 (W2.T @ dZ2) reaches.
-    if found is not None and found[0].hint is None and found[2] in ("dW1", "db1"):
+    if found is not None and found.failure.hint is None and found.gradient in ("dW1", "db1"):
         hint = evidence.one_output(student, c.sizes, c.evidence)
         if hint:
-            found = (c.failed(found[0], hint), found[1], found[2])
+            found = found.but(hint=hint)
     return found
 
 
-@check("backward.shapes", NET_CASES, NET_EXAMPLES)
+@check("backward.shapes", NET_CASES, NET_EXAMPLES, calls="backward")
 def backward_shapes(student, n_x, n_h, n_y, m, seed):
     """backward returns dW1, db1, dW2, db2, each shaped like its parameter."""
     _clearest(lambda s: _backward_failure(student, n_x, n_h, n_y, m, s, _shape_failure), seed, GRADIENT_RTOL)
 
 
-@check("backward.gradients", NET_CASES, NET_EXAMPLES)
+@check("backward.gradients", NET_CASES, NET_EXAMPLES, calls="backward")
 def backward_gradients(student, n_x, n_h, n_y, m, seed):
     """backward's gradients equal the finite-difference derivatives of J at weights of ordinary size."""
     _clearest(lambda s: _backward_failure(student, n_x, n_h, n_y, m, s, _value_failure), seed, GRADIENT_RTOL)
+
+
+registry.validate()   # the registry guards itself as soon as the last check is registered

@@ -17,7 +17,7 @@ A call that fails in any way (a raise, a wrong type) is simply no evidence.
 
 from . import causes, reference
 from .feedback import as_numbers
-from .registry import Failed
+from ..verdicts import Failed
 
 # Each size takes a different value in every case of the pool, so a failing case shares a size with at
 # most four of them and at least two remain; within a case no two sizes are equal.
@@ -41,14 +41,15 @@ def further_cases(failing, fixed=None):
     return chosen
 
 
-def _case_words(sizes):
-    return "a further case, n_x=%(n_x)d, n_h=%(n_h)d, n_y=%(n_y)d, m=%(m)d" % sizes
+def _case(sizes, seed):
+    """The case dict of a further call (verdicts.case_text words it, should the call fail)."""
+    return dict(sizes, problem_seed=seed)
 
 
 def _forward_cache(student, sizes, seed):
     p, X, _, true = reference.solved(seed, sizes["n_x"], sizes["n_h"], sizes["n_y"], sizes["m"])
     try:
-        value = student.call("forward", (X, p), _case_words(sizes)).value
+        value = student.call("forward", (X, p), _case(sizes, seed)).value
     except Failed:
         return None
     if not (isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[1], dict)):
@@ -77,7 +78,7 @@ def backward_evidence(student, sizes, seed):
     n_x, n_h, n_y, m = sizes["n_x"], sizes["n_h"], sizes["n_y"], sizes["m"]
     p, X, Y, cache = reference.solved(seed, n_x, n_h, n_y, m)
     try:
-        grads = student.call("backward", (p, cache, X, Y), _case_words(sizes)).value
+        grads = student.call("backward", (p, cache, X, Y), _case(sizes, seed)).value
     except Failed:
         return None
     if not isinstance(grads, dict):
