@@ -328,8 +328,25 @@ def test_the_changed_in_place_rebuild_code_runs_and_shows_the_change(capsys):
 
 
 def test_a_crash_points_at_the_code_not_at_a_concept():
-    for name in ("init_index_error_one_unit", "dot_w2_dz2"):
+    for name in ("init_index_error_more_units", "dot_w2_dz2"):
         for v in graded(NAMES[name]).verdicts:
             if not v.passed:
                 assert " raised " in v.problem and "(line " in v.problem, v.problem
                 assert v.section == "" and "Read:" not in report.item_output(v), (name, v.id)
+
+
+def test_rows_equal_by_clipping_get_no_advice_to_draw_the_matrix_at_once():
+    """Clipped draws repeat their bounds, so two one-input rows can be equal; they were drawn at once."""
+    from test_corpus import Fake
+
+    def clipped(n_x, n_h, n_y):
+        W1 = np.clip(np.random.randn(n_h, n_x) * 0.01, -0.001, 0.001)     # nearly every entry at a bound
+        return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": np.random.randn(n_y, n_h) * 0.01,
+                "b2": np.zeros((n_y, 1))}
+
+    def tiled(n_x, n_h, n_y):
+        return dict(clipped(n_x, n_h, n_y), W1=np.tile(np.random.randn(1, n_x) * 0.01, (n_h, 1)))
+    for init, hint in ((clipped, None), (tiled, "init_equal_rows")):
+        with pytest.raises(Failed) as caught:
+            checks.init_breaks_symmetry(Fake(init), n_x=1, n_h=4, n_y=2, seed=7)
+        assert "of 'W1' are equal" in caught.value.problem and caught.value.hint == hint

@@ -1,5 +1,5 @@
-# expect: init.shapes init.zero_biases init.small_scale
-# case: Sets the first two hidden units' biases by index (b1[1, 0] = 0.0), which raises IndexError when n_h = 1: a bug in the code, not in a concept, so no notebook section is named.
+# expect: init.shapes init.zero_biases init.breaks_symmetry init.small_scale
+# case: Indexes W1's columns with n_h - 1 (meaning the last hidden unit), which raises IndexError whenever n_h > n_x: a bug in the code, not in a concept, so no notebook section is named.
 # says: initialize_parameters raised IndexError
 # says: (line 
 # hint: none
@@ -8,9 +8,8 @@ import numpy as np
 
 def initialize_parameters(n_x, n_h, n_y):
     W1 = np.random.randn(n_h, n_x) * 0.01
+    W1[:, n_h - 1] *= 1.0   # keep the last unit as drawn
     b1 = np.zeros((n_h, 1))
-    b1[0, 0] = 0.0
-    b1[1, 0] = 0.0   # the first two units start at zero
     W2 = np.random.randn(n_y, n_h) * 0.01
     b2 = np.zeros((n_y, 1))
     return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
