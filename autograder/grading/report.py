@@ -55,6 +55,10 @@ def hint_text(v):
     return get(v.hint).text
 
 
+# How to use a failure's rebuild code; every rendering (terminal, results.json, HTML) says it in full.
+REPRODUCE = "To reproduce it, run this after your functions (it rebuilds the grader's inputs exactly):"
+
+
 def item_output(v):
     """What the student reads for one rubric item: problem, likely cause, case, inputs, where to read."""
     if v.passed:
@@ -66,8 +70,7 @@ def item_output(v):
     if v.case:
         lines.append("%s: %s." % (v.case_label, safe(v.case_text).rstrip(".")))
     if v.inputs:
-        lines.append("To reproduce it, run this after your functions (it rebuilds the grader's inputs "
-                     "exactly):\n" + safe(v.inputs).rstrip())
+        lines.append(REPRODUCE + "\n" + safe(v.inputs).rstrip())
     if v.section:
         lines.append("Read: " + v.section + " of the notebook.")
     return "\n".join(lines)
