@@ -12,7 +12,9 @@ This module only reads text: it never imports or executes the submission.
   the functions after it. A cell that cannot be parsed (a syntax error, nesting too deep for
   the parser, a source that is not text) is skipped with a note.
 * a folder: walked without recursion and without following links, looking only at regular
-  files (never a FIFO or a device), each at most MAX_BYTES. Among the ``.py`` and ``.ipynb``
+  files (never a FIFO or a device), each at most MAX_BYTES (a notebook: MAX_NOTEBOOK_BYTES on
+  disk, and MAX_BYTES of code cells, so outputs and attachments never cost the grade). Among the
+  ``.py`` and ``.ipynb``
   files that define the functions, the one the student worked on is graded: the most
   functions *written* (a body that is more than a docstring, ``pass`` or ``raise
   NotImplementedError``), judged on the code only (never a notebook's markdown), then a name
