@@ -44,6 +44,8 @@ import re
 from nbformat.notebooknode import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .record import coursedir_of, key_of, running
+
 ATTACHMENT_MIMETYPES = ("image/png", "image/jpeg", "image/gif")
 MAX_ATTACHMENT_CHARS = 2 * 2**20      # base64 characters of one attachment kept (1.5 MB of image)
 FRAME_CLASS = "autograder-student-cell"
@@ -142,7 +144,6 @@ class SanitizeMarkup(NbGraderPreprocessor):
     """Make markdown and raw cells inert, frame the student's, keep plain image attachments only."""
 
     def preprocess(self, nb, resources):
-        from .record import coursedir_of, key_of, running
         _, assignment, notebook = key_of(resources)
         ours = course_markdown(coursedir_of(self), assignment, notebook)
         notes = []

@@ -133,6 +133,14 @@ def parse(nb, name):
                          % (name, str(exc)[:200] or type(exc).__name__)) from None
 
 
+def coursedir_of(step):
+    """The nbgrader CourseDirectory of the converter running ``step`` (an exporter or a preprocessor), or None."""
+    node = step
+    while node is not None and getattr(node, "coursedir", None) is None:
+        node = getattr(node, "parent", None)
+    return getattr(node, "coursedir", None)
+
+
 def location(coursedir, path):
     """(root, path below it) to read ``path`` from: below the course's submitted/ folder when it is
     there (so a student's folder that is a link is refused too), else its own folder."""
@@ -159,7 +167,6 @@ class ReadSubmission(NotebookExporter):
     keeps a notebook the engine grades out of the course."""
 
     def from_filename(self, filename, resources=None, **kw):
-        from .record import coursedir_of
         resources = dict(resources or {})
         nb, notes, unreadable = read_notebook(*location(coursedir_of(self), filename))
         resources["autograder"] = {"notes": notes, "unreadable": unreadable}

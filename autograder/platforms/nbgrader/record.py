@@ -53,7 +53,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
 from .isolated import IsolatedGrading
-from .reading import MAX_NOTEBOOK_BYTES, SubmissionRefused, location, read_below
+from .reading import MAX_NOTEBOOK_BYTES, SubmissionRefused, coursedir_of, location, read_below  # noqa: F401
 
 LEDGER = "autograde_ledger"
 FOLDER_MODE, FILE_MODE = 0o700, 0o400
@@ -74,13 +74,6 @@ def _cancel_all():
 def key_of(resources):
     info = (resources or {}).get("nbgrader") or {}
     return tuple(info.get(k) for k in ("student", "assignment", "notebook"))
-
-
-def coursedir_of(step):
-    node = step
-    while node is not None and getattr(node, "coursedir", None) is None:
-        node = getattr(node, "parent", None)
-    return getattr(node, "coursedir", None)
 
 
 def submitted_file(step, resources):
