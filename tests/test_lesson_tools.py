@@ -1,4 +1,4 @@
-"""Tests of assignment/lesson_tools.py and of the lesson cells in solutions/lesson/.
+"""Tests of solutions/student/lesson_tools.py and of the lesson cells in solutions/lesson/.
 
 The reference solution (solutions/random_init.py) plays the student. Figures are
 drawn with the Agg backend and never shown.
@@ -28,10 +28,10 @@ def _load(name, path):
     return module
 
 
-lt = _load("lesson_tools", ROOT / "assignment" / "lesson_tools.py")
+lt = _load("lesson_tools", ROOT / "solutions" / "student" / "lesson_tools.py")
 sys.modules.setdefault("lesson_tools", lt)   # lesson_studies imports it by name
-studies = _load("lesson_studies", ROOT / "assignment" / "lesson_studies.py")
-public_checks = _load("public_checks", ROOT / "assignment" / "public_checks.py")
+studies = _load("lesson_studies", ROOT / "solutions" / "student" / "lesson_studies.py")
+public_checks = _load("public_checks", ROOT / "assignment" / "public_checks.py")   # needs grader_rules.py next to it
 ref = _load("reference_solution", ROOT / "solutions" / "random_init.py")
 rubric = _load("rubric_for_lesson_tests", ROOT / "autograder" / "rubric.py")
 

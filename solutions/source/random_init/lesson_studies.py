@@ -370,3 +370,8 @@ def plot_depth(spreads):
            title=f"{len(next(iter(spreads.values())))} tanh layers of 100 units")
     ax.legend()
     return fig
+
+
+def text_values():
+    """{name: value} for the ``{{name}}`` placeholders of the lesson's markdown."""
+    return {}
