@@ -408,12 +408,15 @@ def test_lesson_cells_run_with_the_reference(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "lesson_tools", lt)
     monkeypatch.setitem(sys.modules, "lesson_studies", studies)
     monkeypatch.setitem(sys.modules, "public_checks", public_checks)
-    monkeypatch.setattr(lt, "ITERATIONS", 300)  # the cells, not the training, are under test here
+    # the cells, not the training, are under test here (tests/test_lesson_claims.py runs the studies)
+    monkeypatch.setattr(lt, "ITERATIONS", 300)
+    monkeypatch.setattr(studies, "SEEDS", (1, 2, 3))
+    monkeypatch.setattr(studies, "STEPS", 100)
     ns = {f.__name__: f for f in FUNCS}
     out = _run_lesson(ns, capsys)
     assert "Fill in" not in out and "stopped" not in out
     assert set(ns["runs"]) == {"zeros", "copies", "random", "large"}
-    for name in ("symmetry", "saturation", "flower_sweep", "wide_sweep", "spreads"):
+    for name in ("symmetry", "saturation", "flower_sweep", "wide_layer", "noise_sweep", "mixed_sweep", "depth"):
         assert ns[name] is not None, name
     assert "ended below std 0.01 in" in out and "-> same: True" in out and "-> same: False" in out
 
@@ -422,6 +425,8 @@ def test_lesson_cells_degrade_with_stubs(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "lesson_tools", lt)
     monkeypatch.setitem(sys.modules, "lesson_studies", studies)
     monkeypatch.setitem(sys.modules, "public_checks", public_checks)
+    monkeypatch.setattr(studies, "SEEDS", (1, 2, 3))
+    monkeypatch.setattr(studies, "STEPS", 100)
     ns = {"initialize_parameters": stub, "forward": stub, "backward": stub}
     out = _run_lesson(ns, capsys)
     assert ns["runs"] is None
