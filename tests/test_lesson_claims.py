@@ -412,6 +412,13 @@ def test_study_figures_render(block, tmp_path):
 
 PROSE_DIGITS_ALLOWED = {"0", "1"}     # "exactly 0", "class 1", "slope 1": values of the mathematics
 MATH_ALLOWED = {"0.5"}                # sigma(0) = 1/2, also the "A2 > 0.5 means 1" rule
+# Numbers written as words count too ("a thousand times"), except where they name the assignment's
+# own structure (its three functions, the four arrays a start returns, the three named rules) or
+# say an order of size that the code guarantees (the studies train hundreds of networks).
+NUMBER_WORDS = (r"\b(three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                r"hundreds?|thousands?|millions?|tenfold|hundredfold|dozens?)\b")
+WORDS_ALLOWED = ("three pieces", "three functions", "three equalities", "four float64 arrays", "Three common rules",
+                 "hundreds of small networks", "thousands of your random weights")
 
 
 def prose_numbers(text):
@@ -421,8 +428,11 @@ def prose_numbers(text):
                            (r"`[^`]*`", 0), (r"^#+ [\d.]+ ", re.M), (r"^\d+\. ", re.M),
                            (r"\b([Ss]ections?|[Pp]oints?) \d+(\.\d+)?( and \d+)?", 0)):
         text = re.sub(pattern, " ", text, flags=flags)
+    for phrase in WORDS_ALLOWED:
+        text = text.replace(phrase, " ")
     found = re.findall(r"(?<![\w.])[-+±]?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?", text)
-    return [n.rstrip(",") for n in found if n.rstrip(",").lstrip("±+-") not in PROSE_DIGITS_ALLOWED]
+    words = re.findall(NUMBER_WORDS, text, flags=re.I)
+    return [n.rstrip(",") for n in found if n.rstrip(",").lstrip("±+-") not in PROSE_DIGITS_ALLOWED] + words
 
 
 def math_numbers(text):
@@ -453,7 +463,8 @@ def test_the_number_check_can_fail():
         template = f.read()
     typed = build_notebook.render(template, values)      # the placeholders written out as numbers
     assert prose_numbers(template) == [] and "100" in prose_numbers(typed)
-    assert prose_numbers("about a thousand times, 2,000 steps, 0.35 and $0.693$") == ["2,000", "0.35"]
+    assert prose_numbers("about a thousand times, 2,000 steps, 0.35 and $0.693$") == ["2,000", "0.35", "thousand"]
+    assert prose_numbers("the three functions, and four units") == ["four"]
     assert math_numbers("$\\log 2 \\approx 0.693$ and $W^{[1]}$") == ["0.693"]
     assert prose_numbers("Section 2.1 and point 3 of\n1. a list, with class 1 and 0") == []
 

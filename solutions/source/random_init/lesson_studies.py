@@ -247,7 +247,10 @@ def _size(a):
     return np.linalg.norm(a.reshape(a.shape[0], -1), axis=1)
 
 
-def saturation_study(X, Y, seeds=None, scales=(SMALL, 1.0, LARGE), early=EARLY):
+SATURATION_SCALES = (SMALL, 1.0, LARGE)
+
+
+def saturation_study(X, Y, seeds=None, scales=SATURATION_SCALES, early=EARLY):
     seeds = seeds or SEEDS
     out = {k: {} for k in ("slope", "dW1", "dW2", "error", "relative_move")}
     for std in scales:
@@ -519,7 +522,9 @@ def text_values():
         "confidence": CONFIDENCE, "gain_text": str(Fraction(TANH_GAIN).limit_denominator(10)),
         "lecun_noise_w1": lecun(2 + NOISE_INPUTS, N_HIDDEN).w1, "gain_noise_w1": glorot(2 + NOISE_INPUTS, N_HIDDEN).w1,
         "fan_ins": ", ".join(str(n) for n in FAN_INS[:-1]) + f" and {FAN_INS[-1]}",
-        "bell_weights": lt.BELL_LAYER ** 2, "flat_slope": lt.FLAT_SLOPE, "symmetry_runs": len(SEEDS) * len(SYMMETRY_STARTS), "w1_entries": N_HIDDEN * 2, "studies": len(SEEDS) * 3,
+        "petals": lt.PETALS, "petals_per_class": lt.PETALS // 2, "symmetry_starts": len(SYMMETRY_STARTS),
+        "saturation_scales": len(SATURATION_SCALES), "flower_starts": len(flower_starts()),
+        "depth_starts": len(depth_starts()), "bell_weights": lt.BELL_LAYER ** 2, "flat_slope": lt.FLAT_SLOPE, "symmetry_runs": len(SEEDS) * len(SYMMETRY_STARTS), "w1_entries": N_HIDDEN * 2, "studies": len(SEEDS) * 3,
     }
 
 

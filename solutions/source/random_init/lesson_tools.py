@@ -73,6 +73,7 @@ ITERATIONS = 2000      # default length of a training run (about 0.2-0.4 s on th
 LEARNING_RATE = 1.2
 LARGE_FACTOR = 1000.0
 EPS = 1e-10
+PETALS = 8             # make_flower: the rose curve r = 4 sin(4 t) has 8 petals, 4 per class
 FLAT_SLOPE = 0.05      # plot_saturation counts the (unit, example) pairs whose tanh slope is below this
 BELL_LAYER = 100       # plot_initial_weights draws a BELL_LAYER x BELL_LAYER W1 for its histogram
 COLORS = {"random": "tab:blue", "zeros": "tab:red", "large": "tab:orange", "copies": "tab:purple"}
@@ -223,7 +224,7 @@ def make_flower(m=400, seed=1):
     start = 0
     for label, count in enumerate((m - m // 2, m // 2)):
         angle = np.linspace(label * np.pi, (label + 1) * np.pi, count) + 0.2 * rng.randn(count)
-        radius = 4.0 * np.sin(4.0 * angle) + 0.2 * rng.randn(count)
+        radius = 4.0 * np.sin(PETALS / 2 * angle) + 0.2 * rng.randn(count)
         stop = start + count
         X[0, start:stop] = radius * np.sin(angle)
         X[1, start:stop] = radius * np.cos(angle)
