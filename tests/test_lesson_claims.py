@@ -188,6 +188,9 @@ def test_the_tied_state_is_unstable_in_floating_point(block):
     nudged = sym.gaps["nudged copies"]
     assert np.all(nudged[0] == st.NUDGE) or np.allclose(nudged[0], st.NUDGE, rtol=1e-3)
     assert np.all(nudged[-1] > 1e6 * st.NUDGE)
+    said("38-symmetry-notes.md", "the nudged units need many steps to part where the `row copies` part at once")
+    parted = lambda gaps: np.argmax(gaps > 1e-3, axis=0)  # noqa: E731  (first step with a visible gap)
+    assert median(parted(nudged)) > 50 and np.all(parted(sym.gaps["row copies"]) < 10)
     apart = median(sym.gaps["row copies"][-1])
     assert share(nudged[-1] > apart / 10) >= 0.75 and median(nudged[-1]) > apart / 5
 
@@ -292,8 +295,8 @@ def _clusters(values):
 
 
 def test_large_starts_form_two_clusters(block):
-    said("49b-seeds-notes.md", "its dots form two clusters, one at or below std {{small}}'s cost and one far above it, "
-                               "with a gap in between")
+    said("49b-seeds-notes.md", "its dots form two clusters (and so do its held-out accuracies on the right), one at or "
+                               "below std {{small}}'s cost and one far above it, with a gap in between")
     s = block[1]["flower"]
     lower, upper, gap = _clusters(s.final(LARGE))
     n = len(s.final(LARGE))
@@ -301,7 +304,8 @@ def test_large_starts_form_two_clusters(block):
     assert gap > 0.05
     assert median(lower) <= median(s.final(SMALL)) + 0.01
     assert median(upper) > median(s.final(SMALL)) + 0.1
-    assert np.ptp(s.final(SMALL)[s.final(SMALL) < np.percentile(s.final(SMALL), 90)]) < gap + np.ptp(lower)
+    accuracy_lower, accuracy_upper, accuracy_gap = _clusters(s.held_out[LARGE])
+    assert accuracy_gap > 0.05 and min(len(accuracy_lower), len(accuracy_upper)) >= n / 5
 
 
 def test_large_starts_cuts_turn_less(block):
@@ -318,6 +322,7 @@ def test_large_starts_cuts_turn_less(block):
 def test_more_cuts_make_large_starts_win(block):
     said("49g-cuts-notes.md", "it ends below std {{small}} in most seeds, at about the same held-out accuracy")
     said("90-summary.md", "large starts win in about half of the seeds with {{n_h}} hidden units and in most seeds with {{wide_n_h}}")
+    said("49g-cuts-notes.md", "the output layer finds a good combination in most seeds")
     w = block[1]["wide"]
     assert w.n_h == st.WIDE_HIDDEN and w.wins(LARGE) / len(w.final(SMALL)) >= 0.75
     assert abs(median(w.held_out[LARGE]) - median(w.held_out[SMALL])) < 0.03
@@ -348,7 +353,9 @@ def test_matched_start_is_the_xavier_start_of_the_flower():
 
 
 def test_noise_held_out_accuracy_shows_what_the_cost_hides(block):
-    said("49d-noise-notes.md", "even the small start's training accuracy is far above its held-out accuracy")
+    said("49d-noise-notes.md", "even the small start's training accuracy is far above its held-out accuracy (a printed "
+                               "line gives both)")
+    assert "on the training set" in " ".join(st.sentences(block[1]["noise"]))
     said("49d-noise-notes.md", "on the held-out set the small start is the only one clearly better than guessing; "
                                "the larger starts end close to one half")
     s = block[1]["noise"]
@@ -384,6 +391,7 @@ def test_depth_as_described(seed):
     said("54-depth-notes.md", "and every layer's gradient is tiny")
     said("54-depth-notes.md", "At std 1 the spread stays near 1 in every layer")
     said("54-depth-notes.md", "going back towards the input they grow by orders of magnitude")
+    said("90-summary.md", "the units saturate and the gradients explode when it is too large")
     said("54-depth-notes.md", "Xavier keeps both the spread and the gradients within a moderate range all the way down")
     d = st.depth_study(seed=seed)
     small, xavier = d.spreads["std 0.01"], d.spreads["Xavier, std sqrt(2/(n_in+n_out))"]
