@@ -42,23 +42,24 @@ def distinct_draws(name, w):
 def judge(name, w, p, sizes, seed, case, again):
     """Failed unless the finite draw ``w`` (at least MIN_MEASURED entries) looks like N(0, 0.01^2); the cause
     named where one is proven. ``again()`` gives the same matrix at draws.SECOND, for scale causes."""
+    if float(w.std()) < 1e-12:
+        raise Failed("all %d entries of '%s' equal %.4g: a constant has no spread at all (standard deviation "
+                     "0), where draws of np.random.randn(...) * 0.01 have standard deviation 0.01"
+                     % (w.size, name, w.flat[0]), case, hint="init_constant", kind=PROPERTY)
     w, entries = distinct_draws(name, w)
     n = w.size
     if n < MIN_DISTINCT:
         return
     mean, std = float(w.mean()), float(w.std())
-    if std < 1e-12:
-        raise Failed("all %d entries of '%s' equal %.4g: a constant has no spread at all (standard deviation "
-                     "0), where draws of np.random.randn(...) * 0.01 have standard deviation 0.01"
-                     % (n, name, w[0]), case, hint="init_constant", kind=PROPERTY)
     if np.unique(w).size < draws.TILED_SHARE * n:
         phrase, hint = draws.shape(name, w, ks_limit(n))
         raise Failed(phrase + ", where independent draws never repeat a value", case, hint=hint, kind=PROPERTY)
     if w.min() >= 0 or w.max() <= 0:
         sign = "at least 0" if w.min() >= 0 else "at most 0"
         hint = causes.one_signed_cause(w, KS_LIMIT)
-        text = "all %d entries of '%s' are %s, so their mean is %.4g; draws from N(0, 0.01^2) take both signs " \
-            "and have mean 0" % (n, name, sign, mean)
+        subject = entries if "distinct" in entries else entries[len("the "):]   # "all 50000 entries of 'W1'"
+        text = "all %s are %s, so their mean is %.4g; draws from N(0, 0.01^2) take both signs and have mean 0" \
+            % (subject, sign, mean)
         if hint is None:
             phrase, hint = draws.shape(name, w, ks_limit(n))
             text += "; " + phrase if phrase else ""
