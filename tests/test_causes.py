@@ -334,6 +334,9 @@ def test_a_crash_points_at_the_code_not_at_a_concept():
             if not v.passed:
                 assert " raised " in v.problem and "(line " in v.problem, v.problem
                 assert v.section == "" and "Read:" not in report.item_output(v), (name, v.id)
+    # the smallest size where it happens, for init.small_scale too (whose first case is the large draw)
+    cases = {v.id: v.case for v in graded(NAMES["init_index_error_more_units"]).verdicts if not v.passed}
+    assert all(c["n_x"] == 1 and c["n_h"] == 2 for c in cases.values()), cases
 
 
 def test_rows_equal_by_clipping_get_no_advice_to_draw_the_matrix_at_once():
