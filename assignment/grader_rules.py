@@ -26,6 +26,10 @@ FUNCTIONS = ("initialize_parameters", "forward", "backward")
 # --- thresholds ---------------------------------------------------------------------------------
 SCALE = 0.01        # the lecture's weights: np.random.randn(...) * 0.01, standard deviation 0.01
 BOUND = 0.075       # 7.5 standard deviations: a N(0, 0.01^2) entry exceeds it with P < 1e-13
+MIN_DISTINCT = 100  # a matrix is judged over its distinct rows and columns; with fewer entries than this there,
+#                     its spread is not judged (a tiled row of the grader's large draw still has 200)
+TILED_SHARE = 0.5   # fewer distinct values than this share of the entries: most are copies (a tiled block),
+#                     where continuous draws never repeat a value
 SIGMAS = 6          # a mean or spread band of 6 standard errors: a correct draw leaves it w.p. ~2e-9
 # forward has no approximation in it, so a correct one matches the grader's float64 values to
 # rounding; gradients are compared with centred finite differences (error ~1e-10), hence 1e-5.

@@ -194,6 +194,35 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
         raise Failed("every entry of 'W2' is %.4g (after np.random.seed(%d)): it changes with the seed, but a W2 "
                      "whose entries are all equal is one number, not a random draw, and gives every hidden unit "
                      "the same outgoing weights" % (W2.ravel()[0], seed), case, hint="init_constant", kind=PROPERTY)
+    _no_copied_lines(W1, W2, (n_h, n_x), (n_y, n_h), case)
+
+
+# What a copied row or column of the weights means, for the message: (matrix, axis) -> words.
+_COPIES = {("W2", "rows"): "output units %d and %d start with the same incoming weights",
+           ("W1", "columns"): "inputs %d and %d reach every hidden unit with the same weight",
+           ("W2", "columns"): "hidden units %d and %d send the same weight to every output"}
+
+
+def _no_copied_lines(W1, W2, w1_shape, w2_shape, case):
+    """Failed when W2 has two equal rows, or W1 or W2 two equal columns (rows of W1 are _distinct_units').
+
+    Repeated or tiled rows or columns are copies, not independent draws (CONTRACT section 2), whatever
+    their values: init.small_scale judges the distinct ones. Only matrices with two or more rows and
+    columns are read, so every line compared holds two or more entries: two honest draws never agree on
+    all of them, where single entries of clipped draws can share a bound.
+    """
+    for (name, lines), effect in _COPIES.items():
+        w, shape = (W1, w1_shape) if name == "W1" else (W2, w2_shape)
+        if w.shape != shape or min(shape) < 2 or not np.all(np.isfinite(w)):
+            continue
+        pair = _first_equal_rows(w if lines == "rows" else w.T)
+        if pair is not None:
+            i, j = pair
+            raise Failed("%s %d and %d of '%s' are equal (%s): they are copies of each other, not independent "
+                         "random draws. "
+                         "Draw every entry of '%s' at random: np.random.randn(%s) * 0.01"
+                         % (lines, i, j, name, effect % (i, j), name, "n_h, n_x" if name == "W1" else "n_y, n_h"),
+                         case, kind=PROPERTY)
 
 
 def _same(a, b):
@@ -278,7 +307,8 @@ def _all_equal(w):
 def init_gaussian_spread(student):
     """The large draw: finite, spread 0.01, centred, Gaussian. Measures before it names a cause.
 
-    Repeated rows of W1 are init.breaks_symmetry's mistake: here W1 is judged over its distinct rows.
+    Repeated rows or columns are init.breaks_symmetry's mistake: here each matrix is judged over its
+    distinct rows and columns (spread.distinct_draws).
     A scale cause is proven on a second large draw at other fan-ins (draws.SECOND).
     """
     sizes = dict(BIG)
