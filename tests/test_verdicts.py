@@ -13,7 +13,7 @@ import pytest
 
 from autograder import verdicts
 from autograder.grading import feedback, report
-from autograder.platforms import batch
+from autograder.platforms import batch_pool
 from autograder.verdicts import Failed
 from conftest import CORPUS, graded
 
@@ -128,9 +128,9 @@ def test_a_non_mapping_is_named_without_calling_a_dict_not_a_dict():
 
 
 def test_the_class_csv_detail_names_each_lost_item_and_its_kind():
-    """grade-all's CSV (batch.grade_row) gives a graded student's lost items with the kind of each failure."""
+    """grade-all's CSV (batch_pool.grade_row) gives a graded student's lost items with the kind of each failure."""
     path = os.path.join(CORPUS, "wrong", "dw1_transposed.py")
     assert report.lost_detail(graded(path)) == "backward.shapes: shape; backward.gradients: value"
     assert report.lost_detail(graded(os.path.join(CORPUS, "valid", "np_dot.py"))) == ""
-    row = batch.grade_row(path)
+    row = batch_pool.grade_row(path)
     assert row["status"] == "graded" and row["detail"] == "backward.shapes: shape; backward.gradients: value"

@@ -26,9 +26,11 @@ from .. import rubric
 from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
-from ..verdicts import (CRASH, FIXED, HANG, MISSING, NOT_CHECKED, SMALLEST, TYPE, UNREADABLE, Failed,
+from ..verdicts import (CRASH, FIXED, HANG, MISSING, NOT_CHECKED, RAISED, SMALLEST, TYPE, UNREADABLE, Failed,
                         case_text)
 from . import cases, grader_rules, registry
+
+POINTS_AT_CODE = (RAISED, HANG, CRASH)   # kinds whose report names no notebook section unless a hint does
 
 
 class _Record:
@@ -88,8 +90,9 @@ class Result(_Record):
         return sum(v.points for v in self.verdicts)
 
 
-def grade(path, call_seconds=None):
-    """Grade the submission at ``path`` (file or folder) and return a Result; never raises for bad input."""
+def grade(path, call_seconds=None, launcher=None):
+    """Grade the submission at ``path`` (file or folder) and return a Result; never raises for bad input.
+    ``launcher`` starts the child (sandbox/runner.py): a fresh one by default, or the warm pool's."""
     start = time.monotonic()
     # Locked while it lives, swept if a killed run left it; 0700: the child reads the code before it drops
     # to the student's uid, and no other student's code can open it.
@@ -99,7 +102,7 @@ def grade(path, call_seconds=None):
         kwargs = {} if call_seconds is None else {"call_seconds": call_seconds}
         # The child starts first: its import of numpy, the longest step of a one-file grade, overlaps
         # the reading of the submission and the grader's own imports. It reads the code only when loaded.
-        sandbox = Sandbox(code_path, **kwargs)
+        sandbox = Sandbox(code_path, launcher=launcher, **kwargs)
         try:
             rubric_ready()          # before anything is read: a broken rubric never blames the student
             try:
@@ -132,7 +135,10 @@ def failed_verdict(item, failure, label=SMALLEST):
     if failure.hint is not None and failure.hint not in hints.HINTS:
         raise registry.RegistryError("Failed(hint=%r) under %s: no such hint in autograder/grading/hints.py; add "
                                      "it there or fix the id" % (failure.hint, item.id))
-    section = hints.get(failure.hint).section if failure.hint else item.section
+    # A raise, hang or crash points at the code (its line and exception), not at a concept, unless a
+    # verified hint names one.
+    section = hints.get(failure.hint).section if failure.hint else ("" if failure.kind in POINTS_AT_CODE
+                                                                    else item.section)
     return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, section,
                    failure.label or label, failure.expected, failure.actual, failure.hint, failure.inputs,
                    failure.kind, failure.rel, failure.tolerance)

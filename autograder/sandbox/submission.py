@@ -30,6 +30,7 @@ import re
 import stat
 
 from .. import rubric
+from . import safefs
 
 STATEMENT_MARK = "\n# %%% statement\n"     # child.py splits on this
 ASSIGNMENT_NAME = "random_init"
@@ -58,10 +59,17 @@ def prepare(path, rules):
     ``grading/grader_rules.py``, which the students' public checks share), so the sandbox imports
     nothing of the grading package.
     """
-    if not os.path.exists(path):
-        raise SubmissionError("there is no file or folder at %s" % path)
+    try:
+        st = safefs.lstat(path)
+    except FileNotFoundError:
+        raise SubmissionError("there is no file or folder at %s" % path) from None
+    except OSError as exc:
+        raise SubmissionError(str(exc) if isinstance(exc, safefs.Refused) else "%s cannot be read (%s)"
+                              % (safefs.shown(os.path.basename(path)), exc.strerror or exc)) from None
+    if stat.S_ISLNK(st.st_mode):
+        raise SubmissionError(str(safefs.Refused(path, safefs.LINK)))
     notes = []
-    if os.path.isdir(path):
+    if stat.S_ISDIR(st.st_mode):
         path, notes = _pick_from_folder(path)
     if path.endswith(".ipynb"):
         prepared = _from_notebook(path, rules)
@@ -74,33 +82,18 @@ def prepare(path, rules):
     return prepared
 
 
-def _read_bytes(path, follow=True):
-    """The bytes of a regular file, at most MAX_BYTES; never blocks on a FIFO, never reads a device."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | (0 if follow else os.O_NOFOLLOW)
-    name = os.path.basename(path)
+def _read_bytes(path):
+    """The bytes of a regular file, at most MAX_BYTES, reached with no link followed (``safefs``)."""
     try:
-        fd = os.open(path, flags)
+        return safefs.read_regular(path, MAX_BYTES)
+    except safefs.Refused as exc:
+        if exc.reason.startswith("is larger"):
+            raise SubmissionError("%s is larger than %d MB; submit only your code"
+                                  % (safefs.shown(os.path.basename(path)), MAX_BYTES >> 20)) from None
+        raise SubmissionError(str(exc)) from None
     except OSError as exc:
-        raise SubmissionError("%s cannot be opened (%s)" % (name, exc.strerror or exc)) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise SubmissionError("%s is not a regular file (a FIFO, a device or a socket); submit the file "
-                                  "itself" % name)
-        if st.st_size > MAX_BYTES:
-            raise SubmissionError("%s is larger than %d MB; submit only your code" % (name, MAX_BYTES >> 20))
-        parts, size = [], 0
-        while size <= MAX_BYTES:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            parts.append(chunk)
-            size += len(chunk)
-        if size > MAX_BYTES:
-            raise SubmissionError("%s is larger than %d MB; submit only your code" % (name, MAX_BYTES >> 20))
-        return b"".join(parts)
-    finally:
-        os.close(fd)
+        raise SubmissionError("%s cannot be opened (%s)" % (safefs.shown(os.path.basename(path)),
+                                                            exc.strerror or exc)) from None
 
 
 def _read_text(path):
@@ -118,52 +111,23 @@ def _read_text(path):
 
 # -- picking the file from a folder --------------------------------------------------------------
 def _walk(folder):
-    """(code files, skipped notes): regular .py/.ipynb files under ``folder``, iteratively, no links."""
-    found, skipped, seen = [], [], 0
-    stack = [(folder, 0)]
-    while stack:
-        current, depth = stack.pop()
-        try:
-            entries = sorted(os.scandir(current), key=lambda e: e.name, reverse=True)
-        except OSError:
-            continue
-        for entry in entries:
-            seen += 1
-            if seen > MAX_ENTRIES:
-                skipped.append("stopped looking after %d files and folders" % MAX_ENTRIES)
-                return sorted(found), skipped
-            rel = os.path.relpath(entry.path, folder)
-            if entry.name.startswith("."):
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                if entry.name.endswith((".py", ".ipynb")) or _is_dir(entry.path):
-                    skipped.append("%s (a link: the grader reads no link)" % rel)
-            elif stat.S_ISDIR(st.st_mode):
-                if entry.name in SKIP_DIRS:
-                    continue
-                if depth + 1 > MAX_DEPTH:
-                    skipped.append("%s (more than %d folders deep)" % (rel, MAX_DEPTH))
-                else:
-                    stack.append((entry.path, depth + 1))
-            elif entry.name.endswith((".py", ".ipynb")) and not entry.name.startswith("test_"):
-                if not stat.S_ISREG(st.st_mode):
-                    skipped.append("%s (not a regular file)" % rel)
-                elif st.st_size > MAX_BYTES:
-                    skipped.append("%s (larger than %d MB)" % (rel, MAX_BYTES >> 20))
-                else:
-                    found.append(entry.path)
-    return sorted(found), skipped
-
-
-def _is_dir(path):
+    """(code files, skipped notes): regular .py/.ipynb files under ``folder``, no links (``safefs.walk``)."""
     try:
-        return stat.S_ISDIR(os.stat(path).st_mode)
-    except OSError:
-        return False
+        files, skipped = safefs.walk(folder, MAX_DEPTH, MAX_ENTRIES, keep=_is_code, skip_dirs=SKIP_DIRS)
+    except OSError as exc:
+        raise SubmissionError(str(exc) if isinstance(exc, safefs.Refused) else "%s cannot be read (%s)"
+                              % (safefs.shown(folder), exc.strerror or exc)) from None
+    found, notes = [], ["%s (%s)" % (safefs.shown(rel), why) if rel else why for rel, why in skipped]
+    for rel, st in files:
+        if st.st_size > MAX_BYTES:
+            notes.append("%s (larger than %d MB)" % (safefs.shown(rel), MAX_BYTES >> 20))
+        else:
+            found.append(os.path.join(folder, rel))
+    return sorted(found), notes
+
+
+def _is_code(name):
+    return name.endswith((".py", ".ipynb")) and not name.startswith("test_")
 
 
 def _pick_from_folder(folder):
