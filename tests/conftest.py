@@ -34,6 +34,9 @@ SLOW = (
     "tests/test_hostile.py::test_hostile_submission_is_contained[slow_every_reply.py]",
     "tests/test_hostile.py::test_hostile_submission_is_contained[hang_at_import.py]",
     "tests/test_hostile.py::test_hostile_submission_is_contained[leaves_files_behind.py]",
+    "tests/test_hostile.py::test_hostile_submission_is_contained[slow_wrong_backward.py]",
+    "tests/test_hostile.py::test_documented_worst_case_wall_time_is_a_bound[slow_wrong_backward.py]",
+    "tests/test_hostile.py::test_budget_order_gives_every_item_its_first_cases_before_any_search",
     "tests/test_lesson_tools.py::test_lesson_cells_run_with_the_reference",
     "tests/test_lesson_tools.py::test_lesson_cells_degrade_with_stubs",
 )
