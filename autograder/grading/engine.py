@@ -231,7 +231,10 @@ class CheckRun:
         try:
             while self.done < upto:
                 case = self.cases[self.done]
-                self.chk.fn(self.student) if case is None else self.chk.fn(self.student, **case)
+                if case is None:
+                    self.chk.fn(self.student)
+                else:
+                    self.chk.fn(self.student, **case)
                 self.done += 1
         except TimeUp as out:
             if self.done == 0:
