@@ -189,17 +189,39 @@ def grade_items(items, student):
             _advance(runs[item.id], upto)
     verdicts, cut = {}, []
     for item in items:                          # then the searches, in rubric order
-        failing = next((run for run in runs[item.id] if run.failure is not None), None)
-        if failing is None:
-            verdicts[item.id] = Verdict(item.id, item.points, item.points, item.title, section=item.section)
-        else:
-            verdicts[item.id] = failed_verdict(item, failing.searched(),
-                                               SMALLEST if failing.chk.cases is not None else FIXED)
+        verdicts[item.id] = _item_verdict(item, runs[item.id])
         done, total = sum(r.done for r in runs[item.id]), sum(len(r.cases) for r in runs[item.id])
-        if failing is None and done < total:
+        if verdicts[item.id].passed and done < total:
             cut.append("the time budget ran out before every case of %s could run: it passed the %d of its %d "
                        "cases that ran" % (item.id, done, total))
     return verdicts, cut
+
+
+def _item_verdict(item, runs):
+    """The Verdict of one item from its checks' runs: its first failing check's failure, searched."""
+    for k, run in enumerate(runs):
+        if run.failure is None:
+            continue
+        failure, label = run.searched(), SMALLEST if run.chk.cases is not None else FIXED
+        if failure.kind == RAISED and run.chk.cases is None:
+            # A raise at a fixed case (the large draw) says nothing of the smallest size where it happens:
+            # a later check's search of the same function finds that, if it raises too.
+            smaller = _first_raise(runs[k + 1:])
+            if smaller is not None:
+                failure, label = smaller, SMALLEST
+        return failed_verdict(item, failure, label)
+    return Verdict(item.id, item.points, item.points, item.title, section=item.section)
+
+
+def _first_raise(runs):
+    """The first searched failure of a raise among ``runs`` of checks that draw cases, or None."""
+    for run in runs:
+        if run.chk.cases is not None:
+            run.advance(len(run.cases))
+            failure = run.searched() if run.failure is not None else None
+            if failure is not None and failure.kind == RAISED:
+                return failure
+    return None
 
 
 def _advance(runs, upto):
