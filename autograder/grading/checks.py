@@ -36,7 +36,8 @@ from .draws import first_equal_rows as _first_equal_rows
 from .feedback import as_numbers, check_array, compare, kind, not_finite_name, rebuild, relative_text
 from . import registry
 from .registry import check
-from ..verdicts import LARGE_DRAW, MISSING, PROPERTY, TYPE, VALUE, Entry, Failed, Keys, TypeName, case_text
+from ..verdicts import (CRASH, HANG, LARGE_DRAW, MISSING, PROPERTY, TYPE, VALUE, Entry, Failed, Keys,
+                        TypeName, case_text)
 
 BIG = {"n_x": 200, "n_h": 250, "n_y": 200}        # the large draw: 50,000 weights in each matrix
 BIG_DRAW = BIG["n_h"] * BIG["n_x"]                 # = BIG["n_y"] * BIG["n_h"]: entries of W1 and of W2
@@ -145,8 +146,9 @@ def init_zero_biases(student, n_x, n_h, n_y, seed):
             where = tuple(_where(b != 0))
             raise Failed("'%s' is not all zeros: %s%s = %.4g; e.g. np.zeros((%s, 1)) gives the zero column "
                          "a bias starts as" % (name, name, list(where), b[where], "n_h" if name == "b1" else "n_y"),
-                         case, expected=Entry(name, where, 0.0), actual=Entry(name, where, b[where], b.shape, b.dtype,
-                                                                              differing=int((b != 0).sum()), size=b.size),
+                         case, expected=Entry(name, where, 0.0),
+                         actual=Entry(name, where, b[where], b.shape, b.dtype, differing=int((b != 0).sum()),
+                                      size=b.size),
                          hint=_nonzero_bias_hint(student, seed), kind=VALUE)
 
 
@@ -382,6 +384,16 @@ def _inputs(function, seed, n_x, n_h, n_y, m):
     return rebuild("backward", seed, sizes, p, X, Y, values)
 
 
+def _elsewhere(failed, case):
+    """True for a hang or crash the Student remembered from another case: it is reported at that case."""
+    return failed.kind in (HANG, CRASH) and failed.case != case
+
+
+def _at_its_case(failed, case, inputs):
+    """A Failed of the student's call, with the code that rebuilds ``case`` unless it happened at another one."""
+    return failed.but() if _elsewhere(failed, case) else failed.but(inputs=inputs)   # a new object to raise
+
+
 def _clearest(evaluate, seed, rtol):
     """Raise the Failed of ``evaluate(seed)``, or of another seed at the same sizes with a clearer gap.
 
@@ -415,7 +427,7 @@ def _forward_failure(student, n_x, n_h, n_y, m, seed):
     try:
         reply = student.call("forward", (X, p), case)
     except Failed as failed:
-        return Found(failed.but(inputs=inputs), math.inf, None)
+        return Found(_at_its_case(failed, case, inputs), math.inf, None)
     changed = _changed_inputs(reply, X, p, case, inputs)
     if changed is not None:
         return Found(changed, math.inf, None)
@@ -507,6 +519,8 @@ class _Case:
 
     def failed(self, problem, hint=None):
         """A Failed for this case, from a Failed or a Mismatch, with the rebuild code."""
+        if isinstance(problem, Failed) and _elsewhere(problem, self.case):
+            return problem.but(hint=hint or problem.hint)
         if isinstance(problem, Failed):
             return problem.but(case=self.case, hint=hint or problem.hint, inputs=self.inputs)
         return problem.failed(self.case, hint=hint, inputs=self.inputs)

@@ -199,6 +199,12 @@ def csv_row(student, points, total, status, detail=""):
             + [num(total), status, safe(detail or "").replace("\n", " ")])
 
 
+def lost_detail(result):
+    """The class CSV's ``detail`` of a graded submission: each lost item with the kind of its failure
+    (``verdicts.KINDS``), e.g. "forward.values: value; backward.gradients: hang"; '' at full marks."""
+    return "; ".join("%s: %s" % (v.id, v.kind) for v in result.verdicts if not v.passed and v.kind)
+
+
 def fallback(submission, detail):
     """The Result of a grading that could not happen (the grader failed): every item 0, ``error`` set."""
     from .engine import Result, Verdict

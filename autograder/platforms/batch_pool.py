@@ -56,7 +56,7 @@ def grade_row(path, launcher=None):
         result = engine.grade(path, launcher=launcher)
     except Exception as exc:   # a bug in the grader: this student's row says so, the batch goes on
         return error_row("the grader failed: %s: %s" % (type(exc).__name__, exc))
-    return {"status": "error" if result.error else "graded", "detail": result.error,
+    return {"status": "error" if result.error else "graded", "detail": result.error or report.lost_detail(result),
             "points": {v.id: v.points for v in result.verdicts}, "total": result.score,
             "hints": {v.id: v.hint for v in result.verdicts if v.hint}, "limits": class_report.limits(result),
             "results": report.results_json(result)}

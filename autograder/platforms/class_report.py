@@ -30,7 +30,7 @@ import csv
 import hashlib
 import statistics
 
-from .. import rubric
+from .. import rubric, verdicts
 from ..errors import UsageError
 from ..grading import hints as _hints
 from ..grading import report
@@ -50,11 +50,12 @@ BINS = [(lo, lo + 9) for lo in range(0, 100, 10)] + [(100, 100)]   # 100 alone: 
 
 
 def limits(result):
-    """{rubric id: reason} for the items whose grading ran into one of the sandbox's limits."""
+    """{rubric id: reason} for the items whose grading ran into one of the sandbox's limits (a verdict of kind
+    hang or crash: the words of a student's own exception never count)."""
     found = {}
     for v in result.verdicts:
         for marker, reason in LIMIT_MARKERS:
-            if not v.passed and marker in v.problem:
+            if not v.passed and v.kind in (verdicts.HANG, verdicts.CRASH) and marker in v.problem:
                 found[v.id] = reason
                 break
     return found
