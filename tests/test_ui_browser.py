@@ -166,3 +166,156 @@ def test_student_runs_the_release_notebook_in_jupyterlab(lab, driver, shots):
         "Array.from(document.querySelectorAll('.jp-OutputArea-output img'))[1].scrollIntoView();")
     ui.save_shot_window(driver, shots, "lab_plot")
     print("run-all took %.1f s (machine shared with other jobs)" % seconds)
+
+
+# --- the instructor in nbgrader's formgrader, and the pages people open ---------------------------
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A small autograded class with feedback: one nbgrader run per step, as an instructor does."""
+    ui.need_module("nbgrader")
+    c = ns.Course(tmp_path_factory.mktemp("course"))
+    release = c.release_notebook()
+    for student, (path, _) in STUDENTS.items():
+        c.submit(student, ns.fill(release, path=path))
+    c.nbgrader("autograde", ns.ASSIGNMENT)
+    c.nbgrader("generate_feedback", ns.ASSIGNMENT)
+    c.book = c.gradebook()
+    return c
+
+
+@pytest.fixture(scope="module")
+def formgrader(course, tmp_path_factory):
+    scratch = str(tmp_path_factory.mktemp("formgrader-scratch"))
+    server = ui.Server("server", course.root, scratch)
+    yield server
+    server.stop()
+
+
+def cli_verdicts(path):
+    """{rubric id: (points, first line of the problem)} of ``python -m autograder grade`` on ``path``."""
+    from conftest import graded
+    return {v.id: (v.points, v.problem.splitlines()[0] if v.problem else "") for v in graded(path).verdicts}
+
+
+def submission_id(course, student):
+    from nbgrader.api import Gradebook
+    with Gradebook("sqlite:///" + course.path("gradebook.db")) as gb:
+        return gb.find_submission_notebook(ns.ASSIGNMENT, ns.ASSIGNMENT, student).id
+
+
+def test_instructor_sees_the_class_scores_and_the_verdicts_in_formgrader(course, formgrader, driver, shots):
+    from selenium.webdriver.common.by import By
+    driver.get(formgrader.url("/formgrader"))           # logs in: the token becomes a cookie
+    wait_for(driver, "return document.readyState === 'complete'", 60, "formgrader's first page")
+    expected = {s: sum(p for p, _ in cli_verdicts(path).values()) for s, (path, _) in STUDENTS.items()}
+    assert expected["ada"] == 100 and all(expected[s] < 100 for s in ("ben", "cy")), expected
+
+    driver.get(formgrader.url("/formgrader/gradebook/%s/%s" % (ns.ASSIGNMENT, ns.ASSIGNMENT)))
+    rows = wait_for(driver, "var r = Array.from(document.querySelectorAll('tbody tr'))"
+                            ".map(function (e) { return e.innerText; });"
+                            "return r.length >= %d ? r : null;" % len(STUDENTS), 120, "the gradebook's rows")
+    # The gradebook hides names until asked ("Submission #k"): the class's scores are the multiset.
+    shown = sorted(float(" ".join(r.split()).split(" / ")[0].split()[-1]) for r in rows)
+    assert shown == sorted(expected.values()), (rows, expected)
+    # "Show All Names": each student's row then carries the score the command line gives their file.
+    button = [b for b in driver.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Show All Names"]
+    assert button, "formgrader's gradebook has no 'Show All Names' button"
+    button[0].click()
+    named = wait_for(driver, "var r = Array.from(document.querySelectorAll('tbody tr'))"
+                             ".map(function (e) { return e.innerText; });"
+                             "return r.join(' ').indexOf('Submission #') < 0 ? r : null;", 30, "the names")
+    for student, total in expected.items():
+        row = [" ".join(r.split()) for r in named if student in r.lower().split()]
+        assert row and float(row[0].split(" / ")[0].split()[-1]) == total, (student, named)
+    ui.save_shot(driver, shots, "formgrader_gradebook")
+
+    # One submission: every grade cell's score box holds the autograded points, its output the verdict.
+    verdicts = cli_verdicts(STUDENTS["ben"][0])
+    driver.get(formgrader.url("/formgrader/submissions/%s" % submission_id(course, "ben")))
+    wait_for(driver, "return document.querySelectorAll('input.score').length >= %d" % len(rubric.ITEMS),
+             120, "the submission's score boxes")
+    ui.save_shot(driver, shots, "formgrader_submission")
+    boxes = {}
+    for box in driver.find_elements(By.CSS_SELECTOR, "input.score"):
+        cell = box.find_element(By.XPATH, "./ancestor::div[contains(concat(' ', @class, ' '), ' code_cell ')][1]")
+        boxes[box.get_attribute("data-grade-id") or box.get_attribute("id")] = (box, cell.text)
+    for item in rubric.ITEMS:
+        grade_id = item.id.replace(".", "-")
+        match = [k for k in boxes if k and grade_id in k]
+        assert match, (grade_id, list(boxes))
+        box, text = boxes[match[0]]
+        points, problem = verdicts[item.id]
+        assert float(box.get_attribute("placeholder")) == points, (item.id, box.get_attribute("placeholder"))
+        if problem:
+            assert " ".join(problem.split()) in " ".join(text.split()), (item.id, problem, text[-800:])
+
+
+# --- every page a person opens passes axe-core's audit ---------------------------------------------
+
+def autograder_cli(*args):
+    return subprocess.run([sys.executable, "-m", "autograder"] + list(args), cwd=ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=900)
+
+
+@pytest.fixture(scope="module")
+def grader_pages(tmp_path_factory):
+    """{name: path} of the pages the grader renders: two student pages and a class report."""
+    tmp = tmp_path_factory.mktemp("pages")
+    pages = {}
+    for name, path in (("student_page_full", SOLUTION),
+                       ("student_page_failed", os.path.join(CORPUS, "wrong", "zero_weights.py"))):
+        pages[name] = str(tmp / (name + ".html"))
+        done = autograder_cli("grade", path, "--html", pages[name])
+        assert done.returncode in (0, 1), done.stderr[-2000:]
+    subs = tmp / "submitted"
+    subs.mkdir()
+    for student, (path, _) in STUDENTS.items():
+        shutil.copy(path, subs / (student + ".py"))
+    (subs / "dora.py").write_text("def initialize_parameters(n_x, n_h, n_y:\n    return {}\n", encoding="utf-8")
+    pages["class_report"] = str(tmp / "class_report.html")
+    done = autograder_cli("grade-all", str(subs), "--csv", str(tmp / "grades.csv"), "--no-plot", "-j", "2",
+                          "--html", pages["class_report"])
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    return pages
+
+
+def audited(driver, axe_js, url, shots, name):
+    driver.get(url)
+    wait_for(driver, "return document.readyState === 'complete'", 60, name)
+    violations = ui.audit(driver, axe_js)
+    ui.save_shot(driver, shots, "axe_" + name)
+    with open(os.path.join(shots, "axe_" + name + ".json"), "w", encoding="utf-8") as f:
+        json.dump(violations, f, indent=1)
+    return violations
+
+
+@pytest.mark.parametrize("name", ["student_page_full", "student_page_failed", "class_report"])
+def test_grader_pages_pass_the_accessibility_audit(grader_pages, name, driver, axe_js, shots):
+    violations = audited(driver, axe_js, "file://" + grader_pages[name], shots, name)
+    assert ui.blocking(violations) == [], json.dumps(violations, indent=1)[:6000]
+    if name.startswith("student_page"):
+        # Pass and fail are said in words, not by the card's colour alone.
+        marks = driver.execute_script(
+            "return Array.from(document.querySelectorAll('section.card[data-item]')).map(function (c) {"
+            " return [c.classList.contains('passed'), c.querySelector('.mark').innerText]; });")
+        assert len(marks) == len(rubric.ITEMS), marks
+        assert all(word == ("PASS" if passed else "FAIL") for passed, word in marks), marks
+        assert any(not passed for passed, _ in marks) == (name == "student_page_failed"), marks
+
+
+def test_nbgrader_feedback_passes_the_accessibility_audit(course, driver, axe_js, shots):
+    page = course.path("feedback", "ben", ns.ASSIGNMENT, ns.ASSIGNMENT + ".html")
+    violations = audited(driver, axe_js, "file://" + page, shots, "nbgrader_feedback")
+    assert ui.blocking(violations) == [], json.dumps(violations, indent=1)[:6000]
+
+
+def test_the_audit_finds_what_it_should(driver, axe_js, tmp_path):
+    """The audit is not blind: a page with a 4.2:1 green label and an unlabelled input fails it."""
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main><h1>t</h1>'
+                   '<p style="color:#1e8e3e;background:#fff">PASS</p><input type="text"></main></body></html>',
+                   encoding="utf-8")
+    driver.get("file://" + str(bad))
+    found = {v["id"] for v in ui.blocking(ui.audit(driver, axe_js))}
+    assert {"color-contrast", "label"} <= found, found
