@@ -117,7 +117,7 @@ def grade_row(path):
         result = engine.grade(path)
     except Exception as exc:   # a bug in the grader: this student's row says so, the batch goes on
         return {"status": "error", "detail": "the grader failed: %s: %s" % (type(exc).__name__, exc)}
-    return {"status": "error" if result.error else "graded", "detail": result.error,
+    return {"status": "error" if result.error else "graded", "detail": result.error or class_report.unread(result),
             "points": {v.id: v.points for v in result.verdicts}, "total": result.score,
             "hints": {v.id: v.hint for v in result.verdicts if v.hint}, "limits": class_report.limits(result),
             "results": report.results_json(result)}
@@ -391,6 +391,7 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
     """
     stream = stream or sys.stderr
     students = discover(root, assignment)
+    os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)     # with its lock and state file
     if results_dir:
         os.makedirs(results_dir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX + "%d-" % os.getpid())

@@ -122,7 +122,9 @@ def build_bundle(folder):
 def add_subparsers(sub):
     b = sub.add_parser("classroom50-bundle", help="fill CLASSROOM/autograders/ASSIGNMENT/ of a Classroom 50 "
                                                   "teacher repository with autograder.py and the grader")
-    b.add_argument("folder", metavar="FOLDER")
+    b.add_argument("folder", metavar="FOLDER",
+                   help="the folder to write autograder.py and the grader into (created if missing); "
+                        "commit it as CLASSROOM/autograders/ASSIGNMENT/")
     b.set_defaults(handler=bundle_command)
     r = sub.add_parser("classroom50-run", help="(run by autograder.py inside Classroom 50) grade the checkout, "
                                                "write result.json and release-body.md")

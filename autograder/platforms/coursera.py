@@ -124,7 +124,7 @@ def build_bundle(out_zip):
 
 def add_subparsers(sub):
     b = sub.add_parser("coursera-bundle", help="build the zip to upload as a Coursera custom grader")
-    b.add_argument("out", metavar="OUT.zip")
+    b.add_argument("out", metavar="OUT.zip", help="where to write the zip (its folder is created)")
     b.set_defaults(handler=bundle_command)
     r = sub.add_parser("coursera-run", help="(run by the grader image) grade /shared/submission, write feedback")
     r.add_argument("--shared", default=os.environ.get("COURSERA_SHARED", SHARED),

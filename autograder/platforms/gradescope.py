@@ -187,14 +187,15 @@ def run_in_gradescope(root="/autograder", stdout=None):
 
 def add_subparsers(sub):
     p = sub.add_parser("gradescope-bundle", help="build the zip to upload as a Gradescope autograder")
-    p.add_argument("out", metavar="OUT.zip")
+    p.add_argument("out", metavar="OUT.zip", help="where to write the zip (its folder is created)")
     p.add_argument("--visibility", default="visible", choices=report.VISIBILITIES,
                    help="visibility of every test (default: visible)")
     p.add_argument("--hold-back", action="append", default=[], metavar="ID[=VALUE]",
                    help="show this rubric item's test only later (default after_published); repeatable")
     p.set_defaults(handler=bundle_command)
     r = sub.add_parser("gradescope-run", help="(used by run_autograder inside Gradescope) grade /autograder")
-    r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
+                   help="the folder laid out like /autograder (default: $AUTOGRADER_ROOT or /autograder)")
     r.set_defaults(handler=run_command)
 
 

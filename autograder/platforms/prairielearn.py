@@ -97,7 +97,8 @@ def write_bundle_files(folder):
 def add_subparsers(sub):
     b = sub.add_parser("prairielearn-bundle", help="write the grader, entrypoint, image Dockerfile and info.json "
                                                    "snippet for a PrairieLearn course")
-    b.add_argument("folder", metavar="FOLDER")
+    b.add_argument("folder", metavar="FOLDER",
+                   help="the folder to write serverFilesCourse/, the Dockerfile and info.json into (created if missing)")
     b.set_defaults(handler=bundle_command)
     r = sub.add_parser("prairielearn-run", help="(run by run.sh inside PrairieLearn) grade /grade/student")
     r.add_argument("--root", default=os.environ.get("PL_GRADE_ROOT", ROOT),
