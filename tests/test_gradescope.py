@@ -147,7 +147,7 @@ def test_hidden_is_refused_for_items_that_carry_points(tmp_path):
 
 
 def test_results_json_visibility_keyword_keeps_its_default():
-    verdicts = [Verdict(i.id, 0, i.points, i.title, "wrong", "n=1", i.section) for i in rubric.ITEMS]
+    verdicts = [Verdict(i.id, 0, i.points, i.title, "wrong", {"m": 1}, i.section) for i in rubric.ITEMS]
     result = Result("x.py", verdicts)
     assert {t["visibility"] for t in report.results_json(result)["tests"]} == {"visible"}
     one = report.results_json(result, visibility="after_published")

@@ -90,7 +90,7 @@ def test_student_page_shows_each_item_with_cause_case_and_section():
     words = " ".join(" ".join(t.text).split())
     assert hints.get(v.hint).text.rstrip(".") in words
     assert "Read: %s of the notebook." % v.section in words
-    assert "%s: %s" % (v.case_label, v.case.rstrip(".")) in words
+    assert "%s: %s" % (v.case_label, v.case_text.rstrip(".")) in words
     assert "%s / %d" % (report.num(result.score), rubric.TOTAL) in words
     assert words.count("PASS") == 6 and words.count("FAIL") == 1
     assert_inert(page)

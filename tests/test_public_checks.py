@@ -91,7 +91,7 @@ def as_notebook(py_path, tmp_path):
 def test_public_checks_run_the_same_notebook_code_as_the_grader(path, tmp_path):
     if path.endswith(".py"):
         path = as_notebook(path, tmp_path)
-    prepared = submission.prepare(path)
+    prepared = submission.prepare(path, grader_rules)
     graders = [s for s in prepared.source.rstrip("\n").split(submission.STATEMENT_MARK) if s]
     with open(path, encoding="utf-8") as f:
         public = public_checks.rules.kept_statements(public_checks.rules.code_cell_sources(json.load(f)))
@@ -105,7 +105,7 @@ def test_helpers_and_constants_in_a_notebook_count_on_both_sides():
 
 def test_a_syntax_error_gets_the_graders_words():
     path = os.path.join(CORPUS, "notebooks", "syntax_error_cell.ipynb")
-    note = submission.prepare(path).notes[0]
+    note = submission.prepare(path, grader_rules).notes[0]
     bad = failing_items(path)
     assert set(bad) == {"backward.shapes", "backward.gradients"} == {v.id for v in graded(path).verdicts
                                                                      if not v.passed}

@@ -5,15 +5,21 @@ with no check, a misspelled id, a dangling hint. The real registry must pass the
 """
 
 import ast
+import copy
+import importlib.util
 import os
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
 from autograder import rubric
 from autograder.grading import checks, engine, hints, registry  # noqa: F401  (checks registers)
 from autograder.grading.registry import Failed, RegistryError
 
-from conftest import ROOT
+from autograder.sandbox.student import CallRefused, Student
+from conftest import ROOT, SOLUTION
 
 
 def test_every_rubric_item_has_a_check():
@@ -42,6 +48,35 @@ def test_a_misspelled_id_cannot_register():
     assert registry.CHECKS == before
 
 
+def test_a_duplicate_an_undeclared_or_an_undeclaring_check_cannot_register():
+    before = list(registry.CHECKS)
+    with pytest.raises(RegistryError, match="registered twice"):
+        registry.check("init.shapes", calls="initialize_parameters")(checks.init_shapes)
+    with pytest.raises(RegistryError, match="does not list extra_check"):
+        @registry.check("init.shapes", calls="initialize_parameters")
+        def extra_check(student):
+            pass
+    with pytest.raises(RegistryError, match="declare calls='forward'"):
+        registry.check("forward.values")(checks.forward_values)
+    with pytest.raises(RegistryError, match="declare calls='initialize_parameters'"):
+        registry.check("init.shapes", calls="forward")(checks.init_shapes)
+    assert registry.CHECKS == before
+
+
+def test_validate_wants_exactly_the_declared_checks_in_order():
+    doubled = registry.CHECKS + [c for c in registry.CHECKS if c.item_id == "forward.values"]
+    with pytest.raises(RegistryError, match="forward.values has the checks forward_values, forward_values"):
+        registry.validate(doubled)
+    swapped = [c for c in registry.CHECKS if c.name != "init_gaussian_spread"] + \
+        [c for c in registry.CHECKS if c.name == "init_gaussian_spread"]
+    with pytest.raises(RegistryError, match="init_small_everywhere, init_gaussian_spread"):
+        registry.validate(swapped)
+    wrong_call = [copy.copy(c) for c in registry.CHECKS]
+    wrong_call[0].calls = "forward"
+    with pytest.raises(RegistryError, match="init_shapes calls forward"):
+        registry.validate(wrong_call)
+
+
 def test_a_check_without_a_docstring_registers_and_takes_its_title_from_the_rubric():
     def no_doc(student):
         pass
@@ -50,9 +85,11 @@ def test_a_check_without_a_docstring_registers_and_takes_its_title_from_the_rubr
 
 
 def test_a_dangling_hint_fails_loudly():
-    with pytest.raises(KeyError, match="no_such_hint"):
-        Failed("something", hint="no_such_hint")
-    assert Failed("x", hint=next(iter(hints.HINTS))).hint in hints.HINTS
+    item = rubric.ITEMS[0]
+    with pytest.raises(RegistryError, match="no_such_hint"):
+        engine.failed_verdict(item, Failed("something", hint="no_such_hint"))
+    known = next(iter(hints.HINTS))
+    assert engine.failed_verdict(item, Failed("x", hint=known)).hint == known
 
 
 def test_every_hint_points_to_a_section_of_the_notebook():
@@ -123,3 +160,102 @@ def test_the_readme_layout_table_names_folders_that_exist():
         assert os.path.exists(os.path.join(ROOT, path)), path
     for room in ("autograder/grading/", "autograder/sandbox/", "autograder/platforms/"):
         assert room in paths, room
+
+
+def test_the_sandbox_imports_nothing_of_the_engine():
+    """No package cycle: the sandbox raises verdicts.Failed and is handed the notebook rules (grader_rules)."""
+    folder = os.path.join(ROOT, "autograder", "sandbox")
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            for imported in _imports(os.path.join(folder, name)):
+                assert "grading" not in imported, "sandbox/%s imports %s" % (name, imported)
+
+
+def test_the_verdicts_module_is_the_bottom_floor():
+    """autograder/verdicts.py imports only the standard library, so anything may import it."""
+    for imported in _imports(os.path.join(ROOT, "autograder", "verdicts.py")):
+        assert not imported.startswith(".") and imported.split(".")[0] != "autograder", imported
+
+
+
+class _Reply:
+    ok, error = True, ""
+
+    def __init__(self, value, args_after):
+        self.value, self.args_after = value, args_after
+
+
+class RecordingStudent:
+    """Stands in for the child: answers every call with the reference solution (run in-process: trusted
+    code, tests only) and records which student functions a check asked for."""
+
+    def __init__(self):
+        spec = importlib.util.spec_from_file_location("reference_solution", SOLUTION)
+        self.solution = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.solution)
+        self.called = []
+
+    def calls(self, fn, requests, case):
+        self.called.append(fn)
+        replies = []
+        for args, seed in requests:
+            if seed is not None:
+                np.random.seed(seed)
+            args = copy.deepcopy(args)
+            replies.append(_Reply(getattr(self.solution, fn)(*args), args))
+        return replies
+
+    def call(self, fn, args, case, seed=0):
+        return self.calls(fn, [(args, seed)], case)[0]
+
+    def out_of_time(self):
+        return False
+
+
+@pytest.mark.parametrize("chk", registry.CHECKS, ids=[c.name for c in registry.CHECKS])
+def test_every_check_calls_only_the_function_it_declares(chk):
+    """The dependency policy, mechanically: a recording student sees every call a check makes."""
+    student = RecordingStudent()
+    if chk.cases is None:
+        chk.fn(student)
+    for case in chk.examples:
+        chk.fn(student, **case)
+    assert student.called, "%s called no student function" % chk.name
+    assert set(student.called) == {chk.calls} == {chk.item.function}, (chk.name, sorted(set(student.called)))
+
+
+def test_a_check_sees_a_student_that_refuses_other_functions():
+    only = Student(sandbox=None).only("initialize_parameters")
+    with pytest.raises(CallRefused, match="called 'forward'"):
+        only.call("forward", (), {"m": 1})
+    assert not issubclass(CallRefused, Failed)     # it can never be turned into a student's lost points
+
+
+BROKEN = {
+    "an item without a check": "registry.CHECKS[:] = [c for c in registry.CHECKS if c.item_id != 'init.zero_biases']",
+    "a duplicate check": "registry.CHECKS.append(registry.CHECKS[0])",
+    "an init check that calls forward": (
+        "registry.CHECKS[0].fn = lambda student, **case: student.call('forward', (), case)"),
+}
+
+
+def _grade_with(broken, submission, tmp_path):
+    script = ("import sys\nfrom autograder.grading import checks, registry\n%s\n"
+              "from autograder.__main__ import main\nsys.exit(main(sys.argv[1:]))\n" % broken)
+    results = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-c", script, "grade", str(submission), "--results", str(results)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return done, results
+
+
+@pytest.mark.parametrize("what", sorted(BROKEN))
+def test_a_broken_rubric_exits_2_and_never_blames_the_student(what, tmp_path):
+    empty = tmp_path / "no_code_here"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no submission file in this folder")
+    submissions = [SOLUTION, empty] if what != "an init check that calls forward" else [SOLUTION]
+    for submission in submissions:
+        done, results = _grade_with(BROKEN[what], submission, tmp_path)
+        assert done.returncode == 2, (what, submission, done.stdout, done.stderr)
+        assert "The grader itself failed" in done.stdout and "internal error" in done.stderr
+        assert "not your grade" in results.read_text()

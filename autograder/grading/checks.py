@@ -24,15 +24,17 @@ A correct initialisation therefore fails this item with probability below 1e-6.
 
 import functools
 import math
+from collections import namedtuple
 
 import numpy as np
 
 from .grader_rules import (BOUND, FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE,
                             mean_band, spread_band)
 from . import causes, reference
-from .feedback import (as_numbers, check_array, compare, describe_case, kind, not_finite_name, rebuild,
-                       relative_text)
-from .registry import Failed, check
+from .feedback import as_numbers, check_array, compare, kind, not_finite_name, rebuild, relative_text
+from . import registry
+from .registry import check
+from ..verdicts import LARGE_DRAW, MISSING, PROPERTY, TYPE, VALUE, Entry, Failed, Keys, Number, TypeName, case_text
 
 BIG = {"n_x": 200, "n_h": 250, "n_y": 200}        # the large draw: 50,000 weights in each matrix
 BIG_DRAW = BIG["n_h"] * BIG["n_x"]                 # = BIG["n_y"] * BIG["n_h"]: entries of W1 and of W2
@@ -45,6 +47,8 @@ KS_LIMIT = math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * BIG_DRAW))
 # tried and the case with the largest relative error is shown (each costs one call: microseconds).
 CLEAR_FACTOR = 100
 ALTERNATIVE_SEEDS = 4
+SPREAD, MEAN = "standard deviation", "mean"                  # what a measured Number is
+KS_DISTANCE = "Kolmogorov-Smirnov distance to N(0, 0.01^2)"
 
 
 # Sizes run from 1 to 10: big enough for every shape mistake (transposes, n_y >= 2, m != n_x) to
@@ -67,26 +71,22 @@ def shape_of(name, sizes):
     return tuple(sizes.get(d, d) for d in SHAPES[name])
 
 
-def case_text(sizes, seed=None):
-    text = describe_case(**sizes)
-    return text + (" (numpy seed %d)" % seed if seed is not None else "")
-
-
-@functools.lru_cache(maxsize=reference.CACHED_CASES)
 def _init_case(n_x, n_h, n_y, seed):
-    return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y}, seed)
+    """The case of an initialize_parameters call: its sizes and numpy's global seed (verdicts.case_text words it)."""
+    return {"n_x": n_x, "n_h": n_h, "n_y": n_y, "numpy_seed": seed}
 
 
 def parameters_dict(value, case, fn="initialize_parameters", keys=("W1", "b1", "W2", "b2"), hint=None):
     if not isinstance(value, dict):
         raise Failed("%s returned %s, expected a dict with keys %s" % (fn, kind(value), ", ".join(keys)),
-                     case)
+                     case, expected=TypeName("dict"), actual=TypeName(kind(value)), kind=TYPE)
     for key in keys:
         if key not in value:
             has = ", ".join(sorted(map(str, value))) or "no keys"
             near = [k for k in value if isinstance(k, str) and k.lower() == key.lower()]
             raise Failed("the dict returned by %s has no key '%s' (it has %s)" % (fn, key, has), case,
-                         hint=hint if near else None)
+                         expected=Keys([key]), actual=Keys(sorted(map(str, value))), hint=hint if near else None,
+                         kind=MISSING)
     return value
 
 
@@ -94,7 +94,7 @@ def weights(p, name, case):
     w = as_numbers(p[name])
     if w is None:
         raise Failed("'%s' is %s, so its values cannot be checked (see init.shapes)" % (name, kind(p[name])),
-                     case)
+                     case, expected=TypeName("numpy array"), actual=TypeName(kind(p[name])), kind=TYPE)
     return w
 
 
@@ -110,7 +110,8 @@ def _not_finite(name, w, case):
     where = _where(bad)
     return Failed("'%s' contains %s at %s (%d of its %d entries are not finite numbers)"
                   % (name, not_finite_name(w[tuple(where)]), where, int(bad.sum()), w.size), case,
-                  hint="init_not_finite")
+                  actual=Entry(name, where, w[tuple(where)], w.shape, w.dtype, differing=int(bad.sum()), size=w.size),
+                  hint="init_not_finite", kind=VALUE)
 
 
 # --- initialize_parameters --------------------------------------------------------------------
@@ -122,7 +123,7 @@ def _init(student, n_x, n_h, n_y, seed, keys):
     return parameters_dict(value, case, keys=keys), case
 
 
-@check("init.shapes", INIT_CASES, INIT_EXAMPLES)
+@check("init.shapes", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")
 def init_shapes(student, n_x, n_h, n_y, seed):
     """initialize_parameters returns W1, b1, W2, b2 with the right shapes, as float64"""
     p, case = _init(student, n_x, n_h, n_y, seed, tuple(SHAPES))
@@ -133,7 +134,7 @@ def init_shapes(student, n_x, n_h, n_y, seed):
             raise problem.failed(case)
 
 
-@check("init.zero_biases", INIT_CASES, INIT_EXAMPLES)
+@check("init.zero_biases", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")
 def init_zero_biases(student, n_x, n_h, n_y, seed):
     """initialize_parameters sets both biases to exactly zero"""
     p, case = _init(student, n_x, n_h, n_y, seed, ("b1", "b2"))
@@ -143,10 +144,12 @@ def init_zero_biases(student, n_x, n_h, n_y, seed):
             where = tuple(_where(b != 0))
             raise Failed("'%s' is not all zeros: %s%s = %.4g; e.g. np.zeros((%s, 1)) gives the zero column "
                          "a bias starts as" % (name, name, list(where), b[where], "n_h" if name == "b1" else "n_y"),
-                         case, hint="init_nonzero_bias")
+                         case, expected=Entry(name, where, 0.0), actual=Entry(name, where, b[where], b.shape, b.dtype,
+                                                                              differing=int((b != 0).sum()), size=b.size),
+                         hint="init_nonzero_bias", kind=VALUE)
 
 
-@check("init.breaks_symmetry", UNITS_CASES, INIT_EXAMPLES)
+@check("init.breaks_symmetry", UNITS_CASES, INIT_EXAMPLES, calls="initialize_parameters")
 def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
     """No two hidden units start alike, and W1 and W2 are random draws from numpy's global state.
 
@@ -165,20 +168,20 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
         if not _same(first, same_seed):
             raise Failed("the grader set np.random.seed(%d) before two calls and got two different '%s', so "
                          "np.random.seed cannot make a run with your code reproducible" % (seed, name), case,
-                         hint="init_private_generator")
+                         hint="init_private_generator", kind=PROPERTY)
         if _same(first, new_seed):
             if first.size and np.all(first == first.ravel()[0]):
                 value = "%.4g" % first.ravel()[0]
                 raise Failed("every entry of '%s' is %s, whatever seed the grader sets (it tried %d and %d): "
                              "'%s' is not a random draw" % (name, value, seed, other, name), case,
-                             hint="init_constant")
+                             hint="init_constant", kind=PROPERTY)
             raise Failed("'%s' is the same after np.random.seed(%d) and after np.random.seed(%d), so it does "
                          "not come from the caller's random state" % (name, seed, other), case,
-                         hint="init_ignores_seed")
+                         hint="init_ignores_seed", kind=PROPERTY)
         if _same(first, again):
             raise Failed("two calls in a row, with no np.random.seed between them, gave the same '%s'; each "
                          "call must draw fresh weights from numpy's global state" % name, case,
-                         hint="init_same_next_call")
+                         hint="init_same_next_call", kind=PROPERTY)
 
 
 def _same(a, b):
@@ -221,7 +224,7 @@ def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case):
         raise Failed("rows %d and %d of 'W1', entries %d and %d of 'b1' and columns %d and %d of 'W2' are equal, "
                      "so hidden units %d and %d start identical: they compute the same value, receive the same "
                      "gradient, and stay copies of each other however long you train" % (i, j, i, j, i, j, i, j),
-                     case, hint="init_units_copies")
+                     case, hint="init_units_copies", kind=PROPERTY)
     text = "rows %d and %d of 'W1' are equal" % (i, j)
     if b_equal:
         text += " (and so are entries %d and %d of 'b1'), so hidden units %d and %d start out computing the "                 "same value" % (i, j, i, j)
@@ -233,15 +236,16 @@ def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case):
         text += "; columns %d and %d of 'W2' differ, so the two units do get different gradients and "                 "separate during training, but only through W2" % (i, j)
     elif w2_equal:
         text += "; columns %d and %d of 'W2' are equal too" % (i, j)
-    raise Failed(text + ". The rows of W1 must be independent random draws", case, hint="init_equal_rows")
+    raise Failed(text + ". The rows of W1 must be independent random draws", case, hint="init_equal_rows",
+                 kind=PROPERTY)
 
 
-@check("init.small_scale")
+@check("init.small_scale", calls="initialize_parameters")
 def init_gaussian_spread(student):
     """The large draw: finite, spread 0.01, centred, Gaussian. Measures before it names a cause."""
     sizes = dict(BIG)
     p, case = _init(student, sizes["n_x"], sizes["n_h"], sizes["n_y"], BIG_SEED, ("W1", "W2"))
-    case = "one large draw, " + case
+    case = dict(case, draw=LARGE_DRAW)
     for name in ("W1", "W2"):
         _spread(name, weights(p, name, case), p, sizes, case)
 
@@ -254,28 +258,30 @@ def _spread(name, w, p, sizes, case):
     n = w.size
     if n < MIN_MEASURED:
         raise Failed("'%s' has only %d entries for %s, so its spread cannot be measured (see init.shapes)"
-                     % (name, n, case), case)
+                     % (name, n, case_text(case)), case, kind=PROPERTY)
     mean, std = float(w.mean()), float(w.std())
     if std < 1e-12:
         raise Failed("all %d entries of '%s' equal %.4g: a constant has no spread at all (standard deviation "
                      "0), where draws of np.random.randn(...) * 0.01 have standard deviation 0.01"
-                     % (n, name, w[0]), case, hint="init_constant")
+                     % (n, name, w[0]), case, hint="init_constant", kind=PROPERTY)
     if w.min() >= 0 or w.max() <= 0:
         sign = "at least 0" if w.min() >= 0 else "at most 0"
         raise Failed("all %d entries of '%s' are %s, so their mean is %.4g; draws from N(0, 0.01^2) take both "
                      "signs and have mean 0" % (n, name, sign, mean), case,
-                     hint=causes.one_signed_cause(w, KS_LIMIT))
+                     hint=causes.one_signed_cause(w, KS_LIMIT), kind=PROPERTY)
     band = spread_band(n)
     if abs(std - SCALE) > band:
         _wrong_spread(name, w, std, band, p, sizes, case)
     if abs(mean) > mean_band(n):
         raise Failed("the %d entries of '%s' have mean %.4g; draws from N(0, 0.01^2) average to 0 within "
-                     "%.2g over %d entries" % (n, name, mean, mean_band(n), n), case)
+                     "%.2g over %d entries" % (n, name, mean, mean_band(n), n), case, expected=Number(0.0, MEAN),
+                     actual=Number(mean, MEAN), tolerance={"atol": mean_band(n)}, kind=PROPERTY)
     gap = causes.ks_normal(w / SCALE)
     if gap > KS_LIMIT:
         raise Failed("the entries of '%s' do not follow a Gaussian: their distribution differs from "
                      "N(0, 0.01^2) by %.3g (Kolmogorov-Smirnov; at most %.3g is expected). Use "
-                     "np.random.randn, which draws from a normal distribution" % (name, gap, KS_LIMIT), case)
+                     "np.random.randn, which draws from a normal distribution" % (name, gap, KS_LIMIT), case,
+                     actual=Number(gap, KS_DISTANCE), tolerance={"atol": KS_LIMIT}, kind=PROPERTY)
 
 
 def _wrong_spread(name, w, std, band, p, sizes, case):
@@ -283,23 +289,26 @@ def _wrong_spread(name, w, std, band, p, sizes, case):
     text = "the %d entries of '%s' have standard deviation %.4g, expected 0.01 (+/- %.1g)" % (n, name, std, band)
     gaussian = causes.gaussian_shape(w, KS_LIMIT)
     if std < SCALE:
-        raise Failed(text + ": %.3g times too small" % (SCALE / std), case,
-                     hint="init_too_small" if gaussian else None)
+        raise Failed(text + ": %.3g times too small" % (SCALE / std), case, expected=Number(SCALE, SPREAD),
+                     actual=Number(std, SPREAD), tolerance={"atol": band}, hint="init_too_small" if gaussian else None,
+                     kind=PROPERTY)
     text += ": %.3g times too large" % (std / SCALE)
     measured = causes.saturation(name, p, BIG_SEED, sizes)
     if measured is not None:
         share, z = measured
         if share >= causes.SATURATION_SHARE:
-            raise Failed(text + "; " + causes.saturation_text(share, z), case, hint="init_saturates")
+            raise Failed(text + "; " + causes.saturation_text(share, z), case, expected=Number(SCALE, SPREAD),
+                         actual=Number(std, SPREAD), tolerance={"atol": band}, hint="init_saturates", kind=PROPERTY)
         text += ". That is not yet enough to saturate: " + causes.saturation_text(share, z, "only ")
     fan_in = sizes["n_x"] if name == "W1" else sizes["n_h"]
     hint = None
     if gaussian:
         hint = "init_xavier" if causes.xavier(std, fan_in, band) else "init_too_large"
-    raise Failed(text, case, hint=hint)
+    raise Failed(text, case, expected=Number(SCALE, SPREAD), actual=Number(std, SPREAD), tolerance={"atol": band},
+                 hint=hint, kind=PROPERTY)
 
 
-@check("init.small_scale", INIT_CASES, INIT_EXAMPLES)
+@check("init.small_scale", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")
 def init_small_everywhere(student, n_x, n_h, n_y, seed):
     """Every weight, at every size, is finite and within 7.5 standard deviations of 0."""
     p, case = _init(student, n_x, n_h, n_y, seed, ("W1", "W2"))
@@ -313,14 +322,25 @@ def init_small_everywhere(student, n_x, n_h, n_y, seed):
             raise Failed("'%s' has an entry %s = %.4g, far outside what np.random.randn(...) * 0.01 gives: "
                          "its entries stay below %g in size (7.5 standard deviations, exceeded less than once "
                          "in 10^13 draws). Multiply the draws by 0.01 at every size"
-                         % (name, where, w[tuple(where)], BOUND), case)
+                         % (name, where, w[tuple(where)], BOUND), case,
+                         actual=Entry(name, where, w[tuple(where)], w.shape, w.dtype), tolerance={"atol": BOUND},
+                         kind=VALUE)
 
 
 # --- forward ----------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=reference.CACHED_CASES)
-def _net_case(n_x, n_h, n_y, m):
-    return case_text({"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}) + " (the grader's parameters)"
+def _net_case(n_x, n_h, n_y, m, seed):
+    """The case of a forward or backward call: its sizes and the seed of the grader's inputs (reference.problem)."""
+    return {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m, "problem_seed": seed}
+
+
+class Found(namedtuple("Found", "failure rel gradient")):
+    """What a forward or backward case found: its Failed, the relative error of the entry shown (inf when
+    no entry can be compared) and, for backward, the gradient it is about (None otherwise)."""
+
+    def but(self, **changes):
+        """The same finding with the Failed's fields changed (a new Failed)."""
+        return self._replace(failure=self.failure.but(**changes))
 
 
 @functools.lru_cache(maxsize=reference.CACHED_CASES)
@@ -336,7 +356,7 @@ def _inputs(function, seed, n_x, n_h, n_y, m):
 def _clearest(evaluate, seed, rtol):
     """Raise the Failed of ``evaluate(seed)``, or of another seed at the same sizes with a clearer gap.
 
-    ``evaluate(seed)`` returns None or (Failed, relative error). The original case decides whether
+    ``evaluate(seed)`` returns None or a ``Found``. The original case decides whether
     the check fails (so hypothesis shrinks as usual); only the case shown may change.
     """
     found = evaluate(seed)
@@ -344,15 +364,15 @@ def _clearest(evaluate, seed, rtol):
         return
     best = found
     for k in range(1, ALTERNATIVE_SEEDS + 1):
-        if best[1] >= CLEAR_FACTOR * rtol:
+        if best.rel >= CLEAR_FACTOR * rtol:
             break
         other = evaluate((seed + k) % 2**31)
-        if other is not None and other[1] > best[1]:
+        if other is not None and other.rel > best.rel:
             best = other
-    raise best[0]
+    raise best.failure
 
 
-@check("forward.values", NET_CASES, NET_EXAMPLES)
+@check("forward.values", NET_CASES, NET_EXAMPLES, calls="forward")
 def forward_values(student, n_x, n_h, n_y, m, seed):
     """A2 and the cache equal the network's true values; X and the parameters are left unchanged."""
     _clearest(lambda s: _forward_failure(student, n_x, n_h, n_y, m, s), seed, FORWARD_RTOL)
@@ -360,43 +380,44 @@ def forward_values(student, n_x, n_h, n_y, m, seed):
 
 def _forward_failure(student, n_x, n_h, n_y, m, seed):
     sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
-    case = _net_case(n_x, n_h, n_y, m)
+    case = _net_case(n_x, n_h, n_y, m, seed)
     p, X, _, true = reference.solved(seed, n_x, n_h, n_y, m)
     inputs = _inputs("forward", seed, n_x, n_h, n_y, m)
     try:
         reply = student.call("forward", (X, p), case)
     except Failed as failed:
-        return Failed(failed.problem, failed.case, hint=failed.hint, inputs=inputs), math.inf
+        return Found(failed.but(inputs=inputs), math.inf, None)
     value = reply.value
     if not (isinstance(value, (tuple, list)) and len(value) == 2):
-        return Failed("forward returned %s, expected the pair (A2, cache)" % kind(value), case,
-                      inputs=inputs), math.inf
+        return Found(Failed("forward returned %s, expected the pair (A2, cache)" % kind(value), case,
+                            expected=TypeName("tuple (A2, cache)"), actual=TypeName(kind(value)), inputs=inputs,
+                            kind=TYPE), math.inf, None)
     A2, cache = value
     problem = check_array("A2", A2, (n_y, m), dtype=False, hints={"flat": "forward_a2_flat"})
     if problem:
-        return problem.failed(case, inputs=inputs), math.inf
+        return Found(problem.failed(case, inputs=inputs), math.inf, None)
     try:
         cache = parameters_dict(cache, case, "forward (as its cache)", ("Z1", "A1", "Z2", "A2"))
     except Failed as failed:
-        return Failed(failed.problem, case, inputs=inputs), math.inf
+        return Found(failed.but(case=case, hint=None, inputs=inputs), math.inf, None)
     for key in ("Z1", "A1", "Z2", "A2"):
         problem = compare("cache['%s']" % key, cache[key], true[key], FORWARD_RTOL, FORWARD_ATOL)
         if problem:
             hint = causes.forward_cause(key, as_numbers(cache[key]), X, p, true)
-            return problem.failed(case, hint=hint, inputs=inputs), problem.rel
+            return Found(problem.failed(case, hint=hint, inputs=inputs), problem.rel, None)
     problem = compare("A2", A2, true["A2"], FORWARD_RTOL, FORWARD_ATOL)
     if problem:
         problem.text += " (the cache's A2 is right: return the same array)"
-        return problem.failed(case, inputs=inputs), problem.rel
+        return Found(problem.failed(case, inputs=inputs), problem.rel, None)
     X_after, p_after = reply.args_after
     if not (isinstance(X_after, np.ndarray) and np.array_equal(X_after, X)):
-        return Failed("forward changed its input X in place; compute new arrays instead", case,
-                      inputs=inputs), math.inf
+        return Found(Failed("forward changed its input X in place; compute new arrays instead", case,
+                            inputs=inputs, kind=PROPERTY), math.inf, None)
     for name in SHAPES:
         if not (isinstance(p_after, dict) and isinstance(p_after.get(name), np.ndarray)
                 and np.array_equal(p_after[name], p[name])):
-            return Failed("forward changed parameters['%s'] in place; the parameters must stay as they were"
-                          % name, case, inputs=inputs), math.inf
+            return Found(Failed("forward changed parameters['%s'] in place; the parameters must stay as they "
+                                "were" % name, case, inputs=inputs, kind=PROPERTY), math.inf, None)
     return None
 
 
@@ -412,7 +433,7 @@ class _Case:
 
     def __init__(self, student, n_x, n_h, n_y, m, seed):
         self.sizes = {"n_x": n_x, "n_h": n_h, "n_y": n_y, "m": m}
-        self.case = _net_case(n_x, n_h, n_y, m)
+        self.case = _net_case(n_x, n_h, n_y, m, seed)
         self.p, self.X, self.Y, self.cache = reference.solved(seed, n_x, n_h, n_y, m)
         self.inputs = _inputs("backward", seed, n_x, n_h, n_y, m)
         self.seed, self.student = seed, student
@@ -433,11 +454,10 @@ class _Case:
         return self._true
 
     def failed(self, problem, hint=None):
-        """A Failed for this case, from a Failed, a Mismatch or a sentence, with the rebuild code."""
-        text = problem.problem if isinstance(problem, Failed) else getattr(problem, "text", problem)
-        return Failed(text, self.case,
-                      expected=getattr(problem, "expected", None), actual=getattr(problem, "actual", None),
-                      hint=hint or getattr(problem, "hint", None), inputs=self.inputs)
+        """A Failed for this case, from a Failed or a Mismatch, with the rebuild code."""
+        if isinstance(problem, Failed):
+            return problem.but(case=self.case, hint=hint or problem.hint, inputs=self.inputs)
+        return problem.failed(self.case, hint=hint, inputs=self.inputs)
 
     def one_output_hint(self):
         """'backward_one_output' when this case has n_y >= 2 and the same case with n_y = 1 passes."""
@@ -450,7 +470,7 @@ class _Case:
 
 
 def _shape_failure(c):
-    """(Failed, inf, gradient name) for the first gradient not shaped like its parameter, or None."""
+    """Found (inf, the gradient's name) for the first gradient not shaped like its parameter, or None."""
     for name in SHAPES:
         problem = check_array("d" + name, c.grads["d" + name], c.p[name].shape, dtype=False,
                               hints=GRADIENT_SHAPE_HINTS["d" + name])
@@ -463,49 +483,52 @@ def _shape_failure(c):
                 got = as_numbers(c.grads["d" + name])
                 hint = causes.gradient_cause("d" + name, got, c.true, c.p, c.X, c.Y, c.cache) \
                     if got is not None else None
-            return c.failed(problem, hint), math.inf, "d" + name
+            return Found(c.failed(problem, hint), math.inf, "d" + name)
     return None
 
 
 def _value_failure(c):
-    """(Failed, relative error, gradient name) for the first gradient that is not the derivative of J."""
+    """Found (relative error, the gradient's name) for the first gradient that is not the derivative of J."""
     for name in ("dW2", "db2", "dW1", "db1"):
         problem = compare(name, c.grads[name], c.true[name], GRADIENT_RTOL, GRADIENT_ATOL,
                           "the derivative of J (measured by finite differences)")
         if problem:
             hint = causes.gradient_cause(name, as_numbers(c.grads[name]), c.true, c.p, c.X, c.Y, c.cache)
-            return c.failed(problem, hint), problem.rel, name
+            return Found(c.failed(problem, hint), problem.rel, name)
     return None
 
 
 def _backward_failure(student, n_x, n_h, n_y, m, seed, judge):
     c = _Case(student, n_x, n_h, n_y, m, seed)
     if c.failure is not None:
-        return c.failed(c.failure, c.failure.hint or c.one_output_hint()), math.inf
+        return Found(c.failed(c.failure, c.failure.hint or c.one_output_hint()), math.inf, None)
     found = judge(c)
     # "Right with one output, wrong with several" is named only for the hidden layer's gradients,
     # the ones the error sent back through W2 (W2.T @ dZ2) reaches.
-    if found is not None and found[0].hint is None and found[2] in ("dW1", "db1"):
+    if found is not None and found.failure.hint is None and found.gradient in ("dW1", "db1"):
         hint = c.one_output_hint()
         if hint:
-            found = (c.failed(found[0], hint), found[1], found[2])
-    if found is not None and found[0].hint == "backward_missing_1_over_m" and n_x == 1:
+            found = found.but(hint=hint)
+    if found is not None and found.failure.hint == "backward_missing_1_over_m" and n_x == 1:
         # With one input, dividing by X.shape[0] = n_x = 1 and forgetting 1/m give the same numbers;
         # the same case with n_x = m + 1 inputs (neither 1 nor m) tells them apart.
         wider = _Case(student, m + 1, n_h, n_y, m, seed)
         other = judge(wider) if wider.failure is None else None
-        if other is not None and other[0].hint == "backward_m_from_shape0":
-            found = (c.failed(found[0], "backward_m_from_shape0"), found[1], found[2])
+        if other is not None and other.failure.hint == "backward_m_from_shape0":
+            found = found.but(hint="backward_m_from_shape0")
     return found
 
 
-@check("backward.shapes", NET_CASES, NET_EXAMPLES)
+@check("backward.shapes", NET_CASES, NET_EXAMPLES, calls="backward")
 def backward_shapes(student, n_x, n_h, n_y, m, seed):
     """backward returns dW1, db1, dW2, db2, each shaped like its parameter."""
     _clearest(lambda s: _backward_failure(student, n_x, n_h, n_y, m, s, _shape_failure), seed, GRADIENT_RTOL)
 
 
-@check("backward.gradients", NET_CASES, NET_EXAMPLES)
+@check("backward.gradients", NET_CASES, NET_EXAMPLES, calls="backward")
 def backward_gradients(student, n_x, n_h, n_y, m, seed):
     """backward's gradients equal the finite-difference derivatives of J at weights of ordinary size."""
     _clearest(lambda s: _backward_failure(student, n_x, n_h, n_y, m, s, _value_failure), seed, GRADIENT_RTOL)
+
+
+registry.validate()   # the registry guards itself as soon as the last check is registered

@@ -16,11 +16,8 @@ from .. import rubric
 from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
-from . import cases, registry
-from .registry import Failed
-
-SMALLEST = "Smallest failing case"   # hypothesis shrank it
-FIXED = "Failing case"               # a check with one fixed case has just that case
+from ..verdicts import FIXED, MISSING, SMALLEST, TYPE, UNREADABLE, Failed, case_text
+from . import cases, grader_rules, registry
 
 
 class _Record:
@@ -42,22 +39,28 @@ class _Record:
 class Verdict(_Record):
     """One rubric item's outcome. A failed one carries the structured parts of its ``Failed``."""
     FIELDS = ("id", "points", "max_points", "title", "problem", "case", "section", "case_label", "expected",
-              "actual", "hint", "inputs")
+              "actual", "hint", "inputs", "kind", "rel", "tolerance")
 
-    def __init__(self, id, points, max_points, title, problem="", case="", section="", case_label=SMALLEST,
-                 expected=None, actual=None, hint=None, inputs=None):
+    def __init__(self, id, points, max_points, title, problem="", case=None, section="", case_label=SMALLEST,
+                 expected=None, actual=None, hint=None, inputs=None, kind=None, rel=None, tolerance=None):
         self.id, self.points, self.max_points, self.title = id, points, max_points, title
         self.problem = problem          # empty when passed
-        self.case = case
+        self.case = case                # a dict of sizes and seeds (verdicts.case_text words it), or None
         self.section = section          # where to read: the hint's section if a hint fired, else the item's
         self.case_label = case_label
         self.expected, self.actual = expected, actual
         self.hint = hint                # the id of the likely cause (grading/hints.py), if one was verified
         self.inputs = inputs            # code that rebuilds the failing case, if the check gave it
+        self.kind, self.rel, self.tolerance = kind, rel, tolerance   # verdicts.KINDS; a value's error and tolerance
 
     @property
     def passed(self):
         return not self.problem
+
+    @property
+    def case_text(self):
+        """The failing case in words ('' when there is none)."""
+        return case_text(self.case)
 
 
 class Result(_Record):
@@ -87,8 +90,9 @@ def grade(path, call_seconds=None):
         # the reading of the submission and the grader's own imports. It reads the code only when loaded.
         sandbox = Sandbox(code_path, **kwargs)
         try:
+            rubric_ready()          # before anything is read: a broken rubric never blames the student
             try:
-                prepared = prepare(path)
+                prepared = prepare(path, grader_rules)
             except SubmissionError as exc:
                 return _all_failed(path, str(exc), start)
             with open(code_path, "w", encoding="utf-8") as f:
@@ -101,23 +105,35 @@ def grade(path, call_seconds=None):
         folder.close()
 
 
+def rubric_ready():
+    """Register the checks and check the registry (RegistryError: a grader fault, exit 2).
+
+    Imported here, not at the top: the checks import numpy, which the grader then loads while the
+    child (started just before) loads its own.
+    """
+    from . import checks  # noqa: F401  (registers the checks and validates them)
+    registry.validate()   # again: the registry may have been changed since checks.py was imported
+
+
 def failed_verdict(item, failure, label=SMALLEST):
-    """The Verdict of an item whose check raised ``failure`` (a Failed)."""
+    """The Verdict of an item whose check raised ``failure`` (a Failed); RegistryError for an unknown hint id."""
     from . import hints
+    if failure.hint is not None and failure.hint not in hints.HINTS:
+        raise registry.RegistryError("Failed(hint=%r) under %s: no such hint in autograder/grading/hints.py; add "
+                                     "it there or fix the id" % (failure.hint, item.id))
     section = hints.get(failure.hint).section if failure.hint else item.section
-    return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, section, label,
-                   failure.expected, failure.actual, failure.hint, failure.inputs)
+    return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, section,
+                   failure.label or label, failure.expected, failure.actual, failure.hint, failure.inputs,
+                   failure.kind, failure.rel, failure.tolerance)
 
 
 def _all_failed(path, why, start):
-    verdicts = [failed_verdict(i, Failed(why)) for i in rubric.ITEMS]
+    verdicts = [failed_verdict(i, Failed(why, kind=UNREADABLE)) for i in rubric.ITEMS]
     return Result(path, verdicts, seconds=time.monotonic() - start)
 
 
 def _run(path, sandbox, prepared, start):
     from ..sandbox.student import Student
-    from . import checks  # noqa: F401  (registers the checks, while the child starts)
-    registry.validate()
     try:
         loaded = sandbox.load()
     except StudentError as exc:
@@ -137,7 +153,7 @@ def _run(path, sandbox, prepared, start):
                    else "%s is defined but is not a function") % item.function
             if notes:
                 why += " (%s)" % notes[0]
-            verdicts.append(failed_verdict(item, Failed(why)))
+            verdicts.append(failed_verdict(item, Failed(why, kind=MISSING if status == "missing" else TYPE)))
             continue
         verdicts.append(_verdict(item, student))
     return Result(path, verdicts, notes, time.monotonic() - start)
@@ -145,10 +161,9 @@ def _run(path, sandbox, prepared, start):
 
 def _verdict(item, student):
     for chk in registry.for_item(item.id):
-        failure = run_check(chk, student)
+        failure = run_check(chk, student.only(chk.calls))
         if failure is not None:
-            label = getattr(failure, "label", None) or (SMALLEST if chk.cases is not None else FIXED)
-            return failed_verdict(item, failure, label)
+            return failed_verdict(item, failure, SMALLEST if chk.cases is not None else FIXED)
     return Verdict(item.id, item.points, item.points, item.title, section=item.section)
 
 
@@ -174,11 +189,10 @@ def run_check(chk, student):
         try:
             found = cases.search(chk, student) or failed
             if student.out_of_time():
-                found.label = FIXED    # shrinking was cut short: the case shown need not be the smallest
+                found = found.but(label=FIXED)    # shrinking was cut short: the case shown need not be the smallest
             return found
         except Exception as exc:       # hypothesis may wrap it (Flaky, an exception group)
             if cases._first_failed(exc, TimeUp) is None:
                 raise
-            failed.label = FIXED       # the time budget ran out while shrinking: keep the real failure, unshrunk
-            return failed
+            return failed.but(label=FIXED)   # the time budget ran out while shrinking: the real failure, unshrunk
     return None

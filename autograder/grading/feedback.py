@@ -10,22 +10,26 @@ nothing here touches student objects.
 import numpy as np
 
 from ..sandbox.wire import Foreign
-from .registry import Failed
+from ..verdicts import DTYPE, SHAPE, TYPE, VALUE, Dtype, Entry, Failed, Shape, TypeName, shape_text
 
 
 class Mismatch:
     """What check_array and compare found: ``text`` plus optional ``expected``, ``actual``, ``hint``.
 
-    ``rel`` is the relative error of the entry shown (inf when no entry can be compared: a wrong
-    shape, a missing value, nan), so a check can prefer a case whose gap is clearly beyond rounding.
+    ``expected`` and ``actual`` are values (``verdicts.Shape``, ``Entry``, ...), ``kind`` the kind of
+    mistake. ``rel`` is the relative error of the entry shown (inf when no entry can be compared: a wrong
+    shape, a missing value, nan), so a check can prefer a case whose gap is clearly beyond rounding;
+    ``tolerance`` is the one it broke, for a value comparison.
     """
 
-    def __init__(self, text, expected=None, actual=None, hint=None, rel=float("inf")):
+    def __init__(self, text, expected=None, actual=None, hint=None, rel=float("inf"), kind=VALUE, tolerance=None):
         self.text, self.expected, self.actual, self.hint, self.rel = text, expected, actual, hint, rel
+        self.kind, self.tolerance = kind, tolerance
 
     def failed(self, case, hint=None, inputs=None):
         return Failed(self.text, case, expected=self.expected, actual=self.actual, hint=hint or self.hint,
-                      inputs=inputs)
+                      inputs=inputs, kind=self.kind, rel=self.rel if self.tolerance else None,
+                      tolerance=self.tolerance)
 
     def __str__(self):
         return self.text
@@ -58,9 +62,9 @@ def check_array(name, value, shape, dtype=True, hints=None):
     if not isinstance(value, np.ndarray):
         if isinstance(value, Foreign) and value.array is not None and value.array.ndim > 0:
             return Mismatch("'%s' is %s, expected a plain numpy.ndarray (use np.asarray)" % (name, kind(value)),
-                            "numpy.ndarray", kind(value))
+                            TypeName("numpy.ndarray"), TypeName(kind(value)), kind=TYPE)
         return Mismatch("'%s' is %s, expected a numpy array of shape %s" % (name, kind(value), _tuple(shape)),
-                        "array of shape %s" % _tuple(shape), kind(value))
+                        TypeName("array of shape %s" % _tuple(shape), shape), TypeName(kind(value)), kind=TYPE)
     if value.shape != tuple(shape):
         note, hint = "", None
         if value.shape == tuple(shape)[::-1]:
@@ -68,10 +72,10 @@ def check_array(name, value, shape, dtype=True, hints=None):
         elif value.size == int(np.prod(shape)) and value.ndim < len(shape):
             note, hint = " (the right entries, but %d-D)" % value.ndim, hints.get("flat")
         return Mismatch("'%s' has shape %s, expected %s%s" % (name, _tuple(value.shape), _tuple(shape), note),
-                        _tuple(shape), _tuple(value.shape), hint)
+                        Shape(shape), Shape(value.shape), hint, kind=SHAPE)
     if dtype and value.dtype != np.float64:
-        return Mismatch("'%s' has dtype %s, expected float64" % (name, value.dtype), "float64", str(value.dtype),
-                        hints.get("dtype"))
+        return Mismatch("'%s' has dtype %s, expected float64" % (name, value.dtype), Dtype("float64"),
+                        Dtype(value.dtype), hints.get("dtype"), kind=DTYPE)
     return None
 
 
@@ -97,18 +101,22 @@ def compare(name, got, expected, rtol, atol, what="the expected value"):
     """
     got = as_numbers(got)
     if got is None:
-        return Mismatch("'%s' holds no numbers the grader can compare" % name)
+        return Mismatch("'%s' holds no numbers the grader can compare" % name, kind=TYPE)
     if got.shape != expected.shape:
         if np.squeeze(got).shape == np.squeeze(expected).shape:
             got = got.reshape(expected.shape)
         else:
             return Mismatch("'%s' has shape %s, expected %s" % (name, _tuple(got.shape), _tuple(expected.shape)),
-                            _tuple(expected.shape), _tuple(got.shape))
+                            Shape(expected.shape), Shape(got.shape), kind=SHAPE)
+    tolerance = {"rtol": rtol, "atol": atol}
     if not np.all(np.isfinite(got)):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0])
+        bad = int((~np.isfinite(got)).sum())
         return Mismatch("'%s' contains %s at %s, where %s is %s" % (name, not_finite_name(got[where]), list(where),
                                                                  what, fmt(expected[where])),
-                        fmt(expected[where]), str(got[where]))
+                        Entry(None, where, expected[where], expected.shape, expected.dtype),
+                        Entry(None, where, got[where], got.shape, got.dtype, differing=bad, size=got.size),
+                        tolerance=tolerance)
     gap = np.abs(got - expected)
     bad = gap > atol + rtol * np.abs(expected)
     if not bad.any():
@@ -120,8 +128,10 @@ def compare(name, got, expected, rtol, atol, what="the expected value"):
                     "expected %s (off by %s, %s; the tolerance is %s relative plus %s absolute)"
                     % (name, what, int(bad.sum()), bad.size, at, fmt(got[where]), fmt(expected[where]),
                        fmt(gap[where]), relative_text(rel), fmt(rtol), fmt(atol)),
-                    "%s%s = %s" % (name, at, fmt(expected[where])), "%s%s = %s" % (name, at, fmt(got[where])),
-                    rel=rel)
+                    Entry(name, where, expected[where], expected.shape, expected.dtype),
+                    Entry(name, where, got[where], got.shape, got.dtype, differing=int(bad.sum()), size=bad.size,
+                          gap=gap[where]),
+                    rel=rel, tolerance=tolerance)
 
 
 def relative_text(rel):
@@ -193,18 +203,4 @@ def rebuild(function, seed, sizes, p, X, Y=None, cache=None):
     return "\n".join(lines)
 
 
-def _tuple(shape):
-    shape = tuple(int(n) for n in shape)
-    return "(%d,)" % shape[0] if len(shape) == 1 else str(shape)
-
-
-def describe_case(**sizes):
-    """'n_x=2 inputs, n_h=3 hidden units, n_y=1 output, m=4 examples' from keyword sizes."""
-    words = {"n_x": ("input", "inputs"), "n_h": ("hidden unit", "hidden units"),
-             "n_y": ("output", "outputs"), "m": ("example", "examples")}
-    parts = []
-    for key in ("n_x", "n_h", "n_y", "m"):
-        if key in sizes:
-            n = sizes[key]
-            parts.append("%s=%d %s" % (key, n, words[key][n != 1]))
-    return ", ".join(parts)
+_tuple = shape_text

@@ -102,7 +102,7 @@ def item_card(v):
                    '<span class="label">expected:</span> <code>%s</code></p>' % (text(v.actual), text(v.expected)))
     if v.case:
         out.append('<p class="case"><span class="label">%s:</span> %s.</p>'
-                   % (text(v.case_label), text(report.safe(v.case).rstrip("."))))
+                   % (text(v.case_label), text(report.safe(v.case_text).rstrip("."))))
     if v.inputs:
         out.append('<p class="label">To reproduce it, run:</p>\n<pre class="inputs">%s</pre>'
                    % text(report.safe(v.inputs).rstrip()))

@@ -1,58 +1,66 @@
 """The registry of hidden checks, and the glue that checks itself.
 
 A *check* is a small function that tests one property of one student function and raises
-``Failed`` when it does not hold. ``@check(rubric_id, cases, examples)`` registers it under one
-rubric item. The glue refuses to be wrong quietly:
+``Failed`` when it does not hold. ``@check(rubric_id, cases, examples, calls=FUNCTION)``
+registers it under one rubric item. The glue refuses to be wrong quietly, at import and again
+before the engine reads a submission, so a broken rubric is a grader fault (exit 2) and never a
+student's lost points:
 
 * ``@check`` raises ``RegistryError`` for an id that is not in ``rubric.ITEMS`` (a misspelling
-  can never register a check nobody runs);
-* ``validate()`` raises ``RegistryError`` while any rubric item has no check, so the engine never
-  grades an item by default; the engine calls it before every grading;
+  can never register a check nobody runs), for a check that ``DECLARED`` does not list under its
+  id, for a second registration of the same check, and for a check that does not declare the one
+  student function it calls (``calls``: the item's function, ``rubric.Item.function``);
+* ``validate()`` raises ``RegistryError`` unless every rubric item has exactly the checks
+  ``DECLARED`` lists for it, in that order (none missing, none extra, none twice); ``checks.py``
+  calls it when it has registered its last check, and the engine before it reads a submission;
 * a check's title is its rubric item's title (``rubric.py`` is the one place titles live); the
   check's docstring documents the property for developers and is never shown to students;
-* ``Failed(hint=...)`` raises ``KeyError`` for a hint id that ``hints.py`` does not define.
+* a ``Failed`` whose hint id ``hints.py`` does not define is refused when the engine turns it
+  into a verdict (``RegistryError``: a grader fault, exit 2).
 
-Dependency policy: **every check reads only what it needs.** A check validates only the keys and
-values it uses, so one mistake costs the items whose property it breaks and no other: a missing
-``'b1'`` costs ``init.shapes`` and ``init.zero_biases``, never ``init.breaks_symmetry`` (which reads
-W1 and W2). No item waits for another; the corpus (``tests/corpus/wrong``) asserts this.
+Dependency policy: **every check reads only what it needs.** A check calls only the student
+function it declares (the engine hands it a ``Student`` that refuses any other, and a test runs
+every check against a recording student), and validates only the keys and values it uses, so one
+mistake costs the items whose property it breaks and no other: a missing ``'b1'`` costs
+``init.shapes`` and ``init.zero_biases``, never ``init.breaks_symmetry`` (which reads W1 and W2),
+and a wrong ``forward`` never costs ``backward.*``. No item waits for another; the corpus
+(``tests/corpus/wrong``) asserts this.
 
-A ``Failed`` is structured, so that every renderer (terminal, results.json, Markdown, HTML, the
-class report) can show the same parts and tests can ask which hint fired:
-``problem`` (what was seen), ``case`` (where, in words), ``expected`` and ``actual`` (short texts,
-optional), ``hint`` (the id of a likely cause, optional), ``inputs`` (code that rebuilds the
-failing case, optional) and ``label`` ("Smallest failing case" once hypothesis shrank it).
+``Failed`` lives in ``autograder/verdicts.py`` (the bottom floor, shared with the sandbox): its
+kind, case (a dict of sizes and seeds), expected and actual values, tolerance, hint and label are
+data that every renderer reads.
 """
 
 from .. import rubric
-from . import hints as _hints
+from ..verdicts import Failed  # noqa: F401  (the checks raise it; it lives on the bottom floor)
+
+# The checks that grade each rubric item, by function name, in the order they run. An item is graded by
+# exactly these: a check missing, added elsewhere, or registered twice is a RegistryError.
+DECLARED = {
+    "init.shapes": ("init_shapes",),
+    "init.zero_biases": ("init_zero_biases",),
+    "init.breaks_symmetry": ("init_breaks_symmetry",),
+    "init.small_scale": ("init_gaussian_spread", "init_small_everywhere"),
+    "forward.values": ("forward_values",),
+    "backward.shapes": ("backward_shapes",),
+    "backward.gradients": ("backward_gradients",),
+}
 
 
 class RegistryError(Exception):
     """The checks and the rubric disagree: a bug in the grader, never the student's fault."""
 
 
-class Failed(Exception):
-    """A property does not hold for the student's function."""
-
-    def __init__(self, problem, case="", expected=None, actual=None, hint=None, inputs=None):
-        super().__init__(problem)
-        if hint is not None and hint not in _hints.HINTS:
-            raise KeyError("Failed(hint=%r): no such hint in autograder/grading/hints.py; add it there "
-                           "or fix the id" % (hint,))
-        self.problem, self.case = problem, case
-        self.expected, self.actual, self.hint, self.inputs = expected, actual, hint, inputs
-
-    def __repr__(self):
-        return "Failed(%r, hint=%r)" % (self.problem, self.hint)
-
-
 class Check:
-    """One registered property: ``fn(student, **case)`` for each case (or ``fn(student)`` once)."""
+    """One registered property: ``fn(student, **case)`` for each case (or ``fn(student)`` once).
 
-    def __init__(self, item_id, fn, cases, examples):
+    ``calls`` is the student function the check may call, and the only one.
+    """
+
+    def __init__(self, item_id, fn, cases, examples, calls=None):
         self.item_id, self.fn, self.cases, self.examples = item_id, fn, cases, tuple(examples)
         self.name = fn.__name__
+        self.calls = rubric.BY_ID[item_id].function if calls is None else calls
 
     @property
     def item(self):
@@ -65,14 +73,26 @@ class Check:
 CHECKS = []
 
 
-def check(item_id, cases=None, examples=()):
-    """Register a property for ``item_id``; with ``cases`` it runs under hypothesis, else once."""
+def check(item_id, cases=None, examples=(), calls=None):
+    """Register a property for ``item_id`` that calls the student function ``calls``; with ``cases`` it
+    runs under hypothesis, else once."""
     if item_id not in rubric.BY_ID:
         raise RegistryError("@check(%r): no such rubric item; the ids are %s (autograder/rubric.py)"
                             % (item_id, ", ".join(rubric.BY_ID)))
+    wanted = rubric.BY_ID[item_id].function
+    if calls != wanted:
+        raise RegistryError("@check(%r, calls=%r): a check of %s calls %s and no other student function "
+                            "(docs/contract.md section 2); declare calls=%r" % (item_id, calls, item_id, wanted, wanted))
 
     def register(fn):
-        CHECKS.append(Check(item_id, fn, cases, examples))
+        if fn.__name__ not in DECLARED.get(item_id, ()):
+            raise RegistryError("@check(%r) on %s: registry.DECLARED does not list %s under %s; add it there "
+                                "(autograder/grading/registry.py) or register it under its own id"
+                                % (item_id, fn.__name__, fn.__name__, item_id))
+        if any(c.item_id == item_id and c.name == fn.__name__ for c in CHECKS):
+            raise RegistryError("@check(%r) on %s: registered twice; a check runs once per grading"
+                                % (item_id, fn.__name__))
+        CHECKS.append(Check(item_id, fn, cases, examples, calls))
         return fn
     return register
 
@@ -83,11 +103,23 @@ def for_item(item_id):
 
 
 def validate(checks=None):
-    """Raise RegistryError unless every rubric item has at least one check."""
+    """Raise RegistryError unless every rubric item has exactly its DECLARED checks, each calling its function."""
     checks = CHECKS if checks is None else checks
-    covered = {c.item_id for c in checks}
-    missing = [item.id for item in rubric.ITEMS if item.id not in covered]
-    if missing:
-        raise RegistryError("rubric item(s) %s have no registered check, so they cannot be graded; "
-                            "add a @check for each in autograder/grading/checks.py" % ", ".join(missing))
+    problems = []
+    for item in rubric.ITEMS:
+        names = tuple(c.name for c in checks if c.item_id == item.id)
+        declared = DECLARED.get(item.id, ())
+        if not names:
+            problems.append("%s has no registered check, so it cannot be graded" % item.id)
+        elif names != declared:
+            problems.append("%s has the checks %s, but registry.DECLARED says %s"
+                            % (item.id, ", ".join(names), ", ".join(declared) or "none"))
+        problems.extend("%s calls %s, but %s grades %s" % (c.name, c.calls, item.id, item.function)
+                        for c in checks if c.item_id == item.id and c.calls != item.function)
+    unknown = sorted({c.item_id for c in checks} - set(rubric.BY_ID))
+    if unknown:
+        problems.append("checks are registered under %s, which the rubric does not define" % ", ".join(unknown))
+    if problems:
+        raise RegistryError("the hidden checks and the rubric disagree: %s; fix autograder/grading/checks.py or "
+                            "registry.DECLARED" % "; ".join(problems))
     return True

@@ -15,7 +15,7 @@ surrogates are written as visible escapes, so a submission cannot draw a fake "P
 import json
 import re
 
-from .. import rubric
+from .. import rubric, verdicts
 
 VISIBILITY = "visible"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")   # Gradescope's values
@@ -58,7 +58,7 @@ def item_output(v):
     if cause:
         lines.append("Likely cause: %s." % cause.rstrip("."))
     if v.case:
-        lines.append("%s: %s." % (v.case_label, safe(v.case).rstrip(".")))
+        lines.append("%s: %s." % (v.case_label, safe(v.case_text).rstrip(".")))
     if v.inputs:
         lines.append("To reproduce it, run this after your functions (it rebuilds the grader's inputs "
                      "exactly):\n" + safe(v.inputs).rstrip())
@@ -103,6 +103,9 @@ def results_json(result, visibility=None):
     tests = [{"name": "%s: %s" % (v.id, v.title), "score": v.points, "max_score": v.max_points,
               "status": "passed" if v.passed else "failed", "output": item_output(v),
               "output_format": "text", "visibility": shown(v.id), "tags": [v.id]} for v in result.verdicts]
+    for test, v in zip(tests, result.verdicts):
+        if not v.passed:
+            test["extra_data"] = failure_data(v)
     data = {"score": result.score, "execution_time": round(result.seconds, 3), "output_format": "text",
             "tests": tests}
     notes = [safe(n) for n in result.notes]
@@ -111,6 +114,28 @@ def results_json(result, visibility=None):
     if notes:
         data["output"] = "\n".join(notes)
     return data
+
+
+def failure_data(v):
+    """The structured parts of a failed verdict, as JSON data (results.json's per-test ``extra_data``).
+
+    ``kind`` (verdicts.KINDS), ``case`` (sizes and seeds), ``expected`` and ``actual`` (values: shapes,
+    dtypes, the entry where arrays differ, how many entries differ and by how much), ``rel`` and
+    ``tolerance``, ``hint`` and ``label``. Strings a student controls are passed through ``safe``.
+    """
+    out = verdicts.record(v)
+    out["label"] = v.case_label if v.case else None
+    return _safe_data(out)
+
+
+def _safe_data(value):
+    if isinstance(value, str):
+        return safe(value)
+    if isinstance(value, dict):
+        return {safe(k): _safe_data(x) for k, x in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_safe_data(x) for x in value]
+    return value
 
 
 def markdown(result):

@@ -73,6 +73,10 @@ class OutOfTime(StudentError):
     """The submission's whole time budget (SUBMISSION_SECONDS) is used up."""
 
 
+class Hung(StudentError):
+    """One request did not finish within its own time limit (the child was killed)."""
+
+
 def _limit_child(memory_bytes):
     """Runs in the child between fork and exec: its own process group, limits, no network. (Its cgroup it
     joins from a thread of the grader's while it starts: ``Sandbox.start``.)"""
@@ -280,7 +284,7 @@ class Sandbox:
             self.kill()
             if last_chance:
                 raise OutOfTime(OUT_OF_TIME) from None
-            raise StudentError("did not finish within %g seconds (an endless loop, or far too much work?)"
+            raise Hung("did not finish within %g seconds (an endless loop, or far too much work?)"
                                % seconds) from None
         except (EOFError, BrokenPipeError, ConnectionError, OSError):
             code = self.proc.wait() if self.proc else None

@@ -1,15 +1,15 @@
 """The Student adapter: the grader's handle on the submission's functions in the child.
 
-Checks call ``student.call(fn, args, case)``; every mishap in the child (a raise, a hang, a crash,
-garbage on the pipe) becomes ``Failed`` for the check that asked, so it costs that check's rubric
+Checks call ``student.call(fn, args, case)`` (``case``: the dict of sizes and seeds it is about);
+every mishap in the child (a raise, a hang, a crash, garbage on the pipe) becomes ``Failed`` for the check that asked, so it costs that check's rubric
 item and no other. Identical requests get identical answers (numpy is seeded before every call),
 so they are asked once and memoised: checks of the same function share the child's work.
 """
 
 import numpy as np
 
-from ..grading.registry import Failed
-from .runner import OutOfTime, StudentError
+from ..verdicts import CRASH, HANG, NOT_CHECKED, RAISED, Failed
+from .runner import Hung, OutOfTime, StudentError
 
 
 class TimeUp(Exception):
@@ -22,14 +22,20 @@ class TimeUp(Exception):
     """
 
     def failed(self):
-        return Failed("not checked: %s" % self)
+        return Failed("not checked: %s" % self, kind=NOT_CHECKED)
+
+
+class CallRefused(Exception):
+    """A check called a student function it did not declare: a bug in the grader (exit 2), never the
+    student's fault. Not a ``Failed``, so no check can turn it into lost points."""
 
 
 class Student:
     """Calls the submission's functions in the child and turns every mishap into ``Failed``.
 
     A hang or a crash is remembered per function, so that hypothesis' shrinking and
-    the other checks of that function do not wait for it again.
+    the other checks of that function do not wait for it again; it is reported with the case at
+    which it happened, whichever case asks later (a hang at one size is never shown at another).
     """
 
     def __init__(self, sandbox):
@@ -46,20 +52,21 @@ class Student:
                 except OutOfTime as exc:
                     raise TimeUp(str(exc)) from None
                 except StudentError as exc:
-                    self.fatal[fn] = ("%s %s" % (fn, exc), case)
+                    self.fatal[fn] = {"problem": "%s %s" % (fn, exc), "case": case,
+                                      "kind": HANG if isinstance(exc, Hung) else CRASH}
                 else:
                     self.memo[key] = replies
         if fn in self.fatal:
             # One raise site, outside any except block, whether the mishap is new or remembered: hypothesis
             # tells failures apart by where they were raised, and a search replayed from memory
             # (grading/search_memory.py) must see the same outcome as one that met the mishap first.
-            raise Failed(*self.fatal[fn])
+            raise Failed(**self.fatal[fn])
         for reply in replies:
             if not reply.ok and reply.error.startswith("NotImplementedError"):
                 raise Failed("%s is not written yet: it still raises NotImplementedError. Replace that "
-                             "line with your code" % fn, case)
+                             "line with your code" % fn, case, kind=RAISED)
             if not reply.ok:
-                raise Failed("%s raised %s" % (fn, reply.error), case)
+                raise Failed("%s raised %s" % (fn, reply.error), case, kind=RAISED)
         return replies
 
     def out_of_time(self):
@@ -68,6 +75,33 @@ class Student:
 
     def call(self, fn, args, case, seed=0):
         return self.calls(fn, [(args, seed)], case)[0]
+
+    def only(self, fn):
+        """This student as a check of ``fn`` sees it: calls to any other function raise CallRefused."""
+        return Only(self, fn)
+
+
+class Only:
+    """A Student that answers calls to one function only (the dependency policy, made mechanical).
+
+    The engine hands each check ``student.only(check.calls)``: an ``init.*`` check that asked for
+    ``forward`` would make the grading fail loudly instead of making one item depend on another.
+    """
+
+    def __init__(self, student, fn):
+        self.student, self.fn = student, fn
+
+    def calls(self, fn, requests, case):
+        if fn != self.fn:
+            raise CallRefused("a check that declares calls=%r called %r; a check calls only the student "
+                              "function it declares (autograder/grading/registry.py)" % (self.fn, fn))
+        return self.student.calls(fn, requests, case)
+
+    def call(self, fn, args, case, seed=0):
+        return self.calls(fn, [(args, seed)], case)[0]
+
+    def out_of_time(self):
+        return self.student.out_of_time()
 
 
 def _key(fn, requests):

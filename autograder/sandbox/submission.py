@@ -29,12 +29,12 @@ import os
 import re
 import stat
 
-from ..grading import grader_rules
+from .. import rubric
 from . import safefs
 
 STATEMENT_MARK = "\n# %%% statement\n"     # child.py splits on this
 ASSIGNMENT_NAME = "random_init"
-FUNCTIONS = grader_rules.FUNCTIONS
+FUNCTIONS = rubric.FUNCTIONS
 MAX_BYTES = 5 * 2**20       # largest file read: the assignment's notebook with outputs is far smaller
 MAX_ENTRIES = 20000         # entries of a folder looked at before the walk stops
 MAX_DEPTH = 12              # folder levels below the submission walked into
@@ -52,8 +52,13 @@ class Prepared:
         self.source, self.statements, self.origin, self.notes = source, statements, origin, list(notes)
 
 
-def prepare(path):
-    """Read SUBMISSION (file or folder) and return a Prepared; raises SubmissionError."""
+def prepare(path, rules):
+    """Read SUBMISSION (file or folder) and return a Prepared; raises SubmissionError.
+
+    ``rules`` is the module that decides which statements of a notebook run (the grader passes
+    ``grading/grader_rules.py``, which the students' public checks share), so the sandbox imports
+    nothing of the grading package.
+    """
     try:
         st = safefs.lstat(path)
     except FileNotFoundError:
@@ -67,7 +72,7 @@ def prepare(path):
     if stat.S_ISDIR(st.st_mode):
         path, notes = _pick_from_folder(path)
     if path.endswith(".ipynb"):
-        prepared = _from_notebook(path)
+        prepared = _from_notebook(path, rules)
     elif path.endswith(".py"):
         source, notes_py = _without_broken_blocks(_read_text(path), os.path.basename(path))
         prepared = Prepared(source, False, path, notes_py)
@@ -324,7 +329,7 @@ def _code_cells(path):
     return sources, notes
 
 
-def _from_notebook(path):
+def _from_notebook(path, rules):
     sources, notes = _code_cells(path)
     if not any(s.strip() for s in sources):
         raise SubmissionError("%s has no code cells with code in them" % os.path.basename(path))
@@ -333,11 +338,11 @@ def _from_notebook(path):
     safe_sources = []
     for src in sources:
         try:
-            _parse(grader_rules.without_magics(src))
+            _parse(rules.without_magics(src))
         except SubmissionError as exc:
             if "syntax error" not in str(exc):
                 notes.append("%s has %s and was skipped" % (grader_rules.cell_name(src), exc))
                 src = ""
         safe_sources.append(src)
-    kept, rule_notes = grader_rules.kept_statements(safe_sources)
+    kept, rule_notes = rules.kept_statements(safe_sources)
     return Prepared(STATEMENT_MARK.join(kept) + "\n", True, path, notes + rule_notes)
