@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 from autograder import rubric
+from autograder.grading import grader_rules
 from autograder.platforms import class_report
 from autograder.sandbox import submission
 from conftest import ROOT, SOLUTION, graded
@@ -87,7 +88,7 @@ def test_a_syntax_error_costs_the_same_in_a_py_as_in_a_notebook(tmp_path):
 
 def test_the_rest_of_a_broken_py_keeps_its_line_numbers(tmp_path):
     py = broken_forward_py(tmp_path)
-    source = submission.prepare(py).source
+    source = submission.prepare(py, grader_rules).source
     with open(py, encoding="utf-8") as f:
         original = f.read().splitlines()
     kept = source.splitlines()

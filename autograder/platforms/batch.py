@@ -57,7 +57,7 @@ import time
 from .. import rubric
 from ..errors import UsageError
 from ..grading import report
-from . import class_report
+from . import class_report, warn_without_private_user
 from .batch_files import (CODE_EXTENSIONS, SCRATCH_PREFIX, SKIP_DIRS, RunLock, code_files,  # noqa: F401
                           grader_fingerprint, load_state, submission_digest, write_atomically, write_csv)
 
@@ -391,6 +391,7 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
     """
     stream = stream or sys.stderr
     students = discover(root, assignment)
+    warn_without_private_user("grade-all", stream)
     os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)     # with its lock and state file
     if results_dir:
         os.makedirs(results_dir, exist_ok=True)

@@ -62,9 +62,9 @@ def unread(result):
     """Why nothing, or only part, of a submission could be graded ('' when all of it was read):
     every item failed with one same reason (a file that cannot be read or parsed, an empty file), or
     blocks of code skipped for a syntax error (their notes name the lines)."""
-    problems = {v.problem for v in result.verdicts}
-    if result.verdicts and len(problems) == 1 and not any(v.passed for v in result.verdicts):
-        return "nothing could be graded: " + problems.pop()
+    whole = report.unreadable(result)
+    if whole:
+        return "nothing could be graded: " + whole
     skipped = [n for n in result.notes if "syntax error" in n and "skipped" in n]
     return "part of the code did not parse: " + "; ".join(skipped) if skipped else ""
 

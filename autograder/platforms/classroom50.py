@@ -36,6 +36,7 @@ import sys
 
 from ..errors import UsageError
 from ..grading import report
+from . import warn_without_private_user
 
 SCHEMA = "classroom50/result/v1"
 RESULT_FILE = "result.json"
@@ -92,6 +93,7 @@ def run(checkout=".", env=None, stdout=None):
     env = os.environ if env is None else env
     stdout = stdout or sys.stdout
     identity(env)                       # refuse before grading, not after
+    warn_without_private_user("classroom50-run", stdout)
     try:
         from ..grading.engine import grade
         result = grade(checkout)

@@ -34,6 +34,7 @@ import traceback
 from .. import rubric
 from ..errors import UsageError
 from ..grading import report
+from . import warn_without_private_user
 
 SHARED = "/shared"
 FEEDBACK = "feedback.json"
@@ -80,6 +81,7 @@ def run(shared=SHARED, env=None, stderr=None):
     """Grade SHARED/submission; write SHARED/feedback.json and SHARED/htmlFeedback.html; returns 0."""
     env = os.environ if env is None else env
     stderr = stderr or sys.stderr
+    warn_without_private_user("coursera-run", stderr)        # Coursera runs images as a non-root user
     part = env.get("partId")
     stderr.write("coursera-run: partId=%s\n" % (report.safe(part) if part else "(not set; grading anyway)"))
     submission = os.path.join(shared, "submission")

@@ -30,6 +30,7 @@ import sys
 from .. import rubric
 from ..errors import UsageError
 from ..grading import report
+from . import warn_without_private_user
 
 
 def _command_text(text):
@@ -41,6 +42,7 @@ def _command_text(text):
 def run(submission, results_path=None, summary_path=None, output_path=None, stdout=None):
     """Grade SUBMISSION and write everything; returns the exit status."""
     stdout = stdout or sys.stdout
+    warn_without_private_user("autograder ci")               # standard error: the workflow's log
     try:
         from ..grading.engine import grade
         result = grade(submission)

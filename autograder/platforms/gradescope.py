@@ -38,6 +38,7 @@ from importlib import metadata
 from .. import rubric
 from ..errors import UsageError
 from ..grading import report
+from . import warn_without_private_user
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/
 RUNTIME = ("numpy", "hypothesis")
@@ -168,6 +169,8 @@ def run_in_gradescope(root="/autograder", stdout=None):
     stdout = stdout or sys.stdout
     results_path = os.path.join(root, "results", "results.json")
     submission = os.path.join(root, "submission")
+    visibility = None
+    warn_without_private_user("gradescope-run", stdout)       # stdout: instructors only
     try:
         visibility = load_config(root).get("visibility") or None
         from ..grading.engine import grade
@@ -177,7 +180,10 @@ def run_in_gradescope(root="/autograder", stdout=None):
     except Exception as exc:   # the grader failed: the student still gets a results.json that says so
         detail = "%s: %s" % (type(exc).__name__, exc)
         stdout.write("gradescope-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
-        data = report.results_json(report.fallback(submission, detail))
+        try:        # held-back tests stay held back, even at 0 and marked "not graded"
+            data = report.results_json(report.fallback(submission, detail), visibility=visibility)
+        except ValueError:      # the zip's own visibility is what failed: show no test before publishing
+            data = report.results_json(report.fallback(submission, detail), visibility="after_published")
     try:
         report.write_json(data, results_path)
     except OSError as exc:

@@ -341,7 +341,7 @@ def _from_notebook(path, rules):
             _parse(rules.without_magics(src))
         except SubmissionError as exc:
             if "syntax error" not in str(exc):
-                notes.append("%s has %s and was skipped" % (grader_rules.cell_name(src), exc))
+                notes.append("%s has %s and was skipped" % (rules.cell_name(src), exc))
                 src = ""
         safe_sources.append(src)
     kept, rule_notes = rules.kept_statements(safe_sources)
