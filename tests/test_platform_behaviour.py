@@ -178,3 +178,28 @@ def test_a_file_without_the_functions_is_unreadable_in_its_own_words(tmp_path):
     path.write_text("import numpy as np\nx = 1\n", encoding="utf-8")
     assert report.unreadable(graded(str(path))) == "it defines none of initialize_parameters, forward, backward"
     assert report.unreadable(graded(SOLUTION)) == ""
+
+
+# --- every bundle's grader imports on its own --------------------------------------------------------
+
+@pytest.mark.parametrize("platform", ["gradescope", "classroom50", "coursera", "prairielearn"])
+def test_each_bundles_grader_files_import_without_the_checkout(platform, tmp_path):
+    """A module the engine imports but the bundle leaves out breaks every submission on that platform."""
+    import subprocess
+    import sys
+    from autograder.platforms import deploy
+    package = os.path.join(ROOT, "autograder")
+    for name in deploy.grader_files(platform):
+        os.makedirs(os.path.dirname(str(tmp_path / "autograder" / name)), exist_ok=True)
+        shutil.copyfile(os.path.join(package, name), str(tmp_path / "autograder" / name))
+    # An editable install of this checkout can still supply a module the bundle lacks: list where each came from.
+    code = ("import sys; sys.path.insert(0, %r); import autograder.platforms.%s, autograder.grading.engine, "
+            "autograder.grading.checks, autograder.grading.html\n"
+            "for name, m in sorted(sys.modules.items()):\n"
+            "    if name.split('.')[0] == 'autograder': print(name, getattr(m, '__file__', None))"
+            % (str(tmp_path), platform))
+    done = subprocess.run([sys.executable, "-I", "-c", code], cwd=str(tmp_path), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    outside = [line for line in done.stdout.splitlines() if not line.split()[1].startswith(str(tmp_path))]
+    assert outside == [] and len(done.stdout.splitlines()) > 10, outside
