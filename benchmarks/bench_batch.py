@@ -1,6 +1,6 @@
 """Benchmark: a whole class with ``grade-all``, as floors per submission; optionally against nbgrader.
 
-    python benchmarks/bench_batch.py [-n 1000] [-j 2] [--dask-workers 1,2,4] [--floor-repeat 5]
+    python benchmarks/bench_batch.py [-n 1000] [-j 2] [--dask-workers 1,2,4] [--floor-repeat 5] [--cluttered]
                                      [--with-nbgrader [--course standin|project] [--nbgrader-python PATH]
                                       [--nbgrader-count N]] [--json OUT] [--keep]
 
@@ -26,6 +26,10 @@ Design
 * Dask. With ``--dask-workers 1,2,4`` a ``distributed.LocalCluster`` of that many worker
   processes (one thread each) is started first (not timed, as a standing cluster would
   be), then the same command with ``--dask ADDRESS`` is timed.
+* A cluttered /tmp (``--cluttered``): every run above is timed twice, on the machine as it is
+  and with bench_grade's ``Clutter`` (100,000 empty files in 400 world-readable folders made
+  directly under /tmp for the run, removed afterwards); the table's ``/tmp`` column says which.
+  A grader whose cost grows with unrelated files in /tmp shows it here (issue 25, docs/scale.md).
 * nbgrader (``--with-nbgrader``): ``nbgrader autograde`` on the same notebooks, one after
   another as nbgrader runs them, with one of two courses (``--course``):
   - ``project``: the course's own nbgrader setup (nbgrader_config.py at the repository
@@ -47,6 +51,7 @@ idle machine, and other load on a shared machine cannot inflate it.
 """
 
 import argparse
+import contextlib
 import csv
 import glob
 import json
@@ -63,7 +68,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from autograder import rubric  # noqa: E402
-from bench_grade import compiled  # noqa: E402  (this script's folder is on sys.path)
+from bench_grade import Clutter, compiled  # noqa: E402  (this script's folder is on sys.path)
 
 CORPUS = os.path.join(ROOT, "tests", "corpus")
 SOLUTION = os.path.join(ROOT, "solutions", "random_init.py")
@@ -264,6 +269,22 @@ def time_nbgrader(python, course, assignment):
     return seconds, cpu, graded
 
 
+def time_runs(runs, klass, assignment, cluttered):
+    """[(executor, workers, seconds, cpu, statuses)] for [(executor, workers, dask)], /tmp cluttered or not."""
+    measured = []
+    with (Clutter() if cluttered else contextlib.nullcontext()):
+        for executor, workers, dask in runs:
+            if dask:
+                from distributed import LocalCluster
+                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40) as cluster:
+                    seconds, cpu, statuses = time_grade_all(klass, assignment, dask=cluster.scheduler_address)
+            else:
+                seconds, cpu, statuses = time_grade_all(klass, assignment, jobs=workers)
+            measured.append((executor, workers, seconds, cpu, statuses))
+    return measured
+
+
 def _ints(text):
     return [int(x) for x in text.split(",") if x.strip()]
 
@@ -284,6 +305,8 @@ def main(argv=None):
                          "hypothesis and matplotlib)")
     ap.add_argument("--nbgrader-count", type=int, default=None,
                     help="time nbgrader on the first N students only (default: all)")
+    ap.add_argument("--cluttered", action="store_true",
+                    help="time every run again with 100,000 empty files in 400 folders under /tmp")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary class and course, print where")
     args = ap.parse_args(argv)
@@ -318,17 +341,8 @@ def main(argv=None):
         load = os.getloadavg()
         floors = time_floor(args.floor_repeat)
         runs = [("local pool", j, None) for j in args.jobs] + [("dask", w, "dask") for w in args.dask_workers]
-        measured = []
-        for executor, workers, dask in runs:
-            if dask:
-                from distributed import LocalCluster
-                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=40) as cluster:
-                    seconds, cpu, statuses = time_grade_all(klass, course_kind.assignment,
-                                                            dask=cluster.scheduler_address)
-            else:
-                seconds, cpu, statuses = time_grade_all(klass, course_kind.assignment, jobs=workers)
-            measured.append((executor, workers, seconds, cpu, statuses))
+        measured = [(tmp,) + run for tmp in (["clean", "cluttered"] if args.cluttered else ["clean"])
+                    for run in time_runs(runs, klass, course_kind.assignment, tmp == "cluttered")]
         floors += time_floor(args.floor_repeat)
         floor = statistics.median(w for w, _ in floors)
         floor_cpu = statistics.median(c for _, c in floors)
@@ -341,12 +355,13 @@ def main(argv=None):
         print('floor: python -c "import numpy" = %.3f s wall, %.3f s CPU (medians of %d, half before and half '
               'after the runs)' % (floor, floor_cpu, len(floors)))
         print()
-        print("| executor | workers | seconds | submissions/s | s/submission | floors/submission | "
+        print("| /tmp | executor | workers | seconds | submissions/s | s/submission | floors/submission | "
               "CPU s/submission | CPU floors/submission/core | 1000 would take | statuses |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        for executor, workers, seconds, cpu, statuses in measured:
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for tmp, executor, workers, seconds, cpu, statuses in measured:
             per = seconds / args.n
-            figures["runs"].append({"executor": executor, "workers": workers, "seconds": round(seconds, 2),
+            figures["runs"].append({"tmp": tmp, "executor": executor, "workers": workers,
+                                    "seconds": round(seconds, 2),
                                     "per_submission": round(per, 4), "floors_per_submission": round(per / floor, 3),
                                     "cpu_per_submission": round(cpu / args.n, 4), "statuses": statuses})
             if executor == "dask":
@@ -355,11 +370,12 @@ def main(argv=None):
                 cpu_floors = cpu / args.n / min(workers, figures["cores"]) / floor_cpu
                 figures["runs"][-1]["cpu_floors_per_submission_per_core"] = round(cpu_floors, 3)
                 cpu_text = ("%.3f" % (cpu / args.n), "%.2f" % cpu_floors)
-            print("| %s | %d | %.1f | %.1f | %.3f | %.2f | %s | %s | %.0f s | %s |"
-                  % ((executor, workers, seconds, args.n / seconds, per, per / floor) + cpu_text
+            print("| %s | %s | %d | %.1f | %.1f | %.3f | %.2f | %s | %s | %.0f s | %s |"
+                  % ((tmp, executor, workers, seconds, args.n / seconds, per, per / floor) + cpu_text
                      + (1000 * per, ", ".join("%s %d" % kv for kv in statuses.items()))))
         cores = figures["cores"]
-        goal = [r for r in figures["runs"] if r["executor"] == "local pool" and r["workers"] == cores]
+        goal = [r for r in figures["runs"] if r["executor"] == "local pool" and r["workers"] == cores
+                and r["tmp"] == "clean"]
         if goal:
             ratio = goal[0]["floors_per_submission"]
             figures["goal_met"] = ratio <= GOAL_FLOORS

@@ -361,11 +361,11 @@ def _status_field(pid, field):
 
 def test_warm_pool_forks_a_fresh_limited_child_per_sandbox(tmp_path):
     from autograder.sandbox import pool, runner
-    launcher = pool.install()
+    launcher = pool.Launcher()
     try:
         seen = []
         for _ in range(2):
-            box = runner.Sandbox(VALID)
+            box = runner.Sandbox(VALID, launcher=launcher)
             try:
                 assert box.load()["functions"]["forward"] == "ok"      # child.py runs and answers
                 pid = box.proc.pid
@@ -392,17 +392,17 @@ def test_warm_pool_forks_a_fresh_limited_child_per_sandbox(tmp_path):
         launcher.sock = None
         assert template.wait(30) == 0 and not os.path.exists(scratch)   # the template cleaned up itself
     finally:
-        pool.uninstall()
-    assert runner.LAUNCHER is None
+        launcher.close()
+    assert launcher.proc is None and launcher.sock is None
 
 
 def test_every_sandbox_of_a_worker_gets_its_own_uid_as_root():
     from autograder.sandbox import pool, runner, uids
     if os.geteuid() != 0:
         pytest.skip("private uids need root")
-    pool.install()
+    launcher = pool.Launcher()
     try:
-        boxes = [runner.Sandbox(VALID) for _ in range(3)]
+        boxes = [runner.Sandbox(VALID, launcher=launcher) for _ in range(3)]
         try:
             assert len({b.uid for b in boxes}) == 3
             first, last = uids.uid_range()
@@ -411,7 +411,7 @@ def test_every_sandbox_of_a_worker_gets_its_own_uid_as_root():
             for b in boxes:
                 b.close()
     finally:
-        pool.uninstall()
+        launcher.close()
 
 
 def _cgroup_of(pid):
@@ -427,9 +427,9 @@ def test_pool_children_are_born_in_the_templates_memory_cgroup_which_spares_the_
     from autograder.sandbox import confine, pool, runner
     if os.geteuid() != 0:
         pytest.skip("memory cgroups need root")
-    launcher = pool.install()
+    launcher = pool.Launcher()
     try:
-        box = runner.Sandbox(VALID)
+        box = runner.Sandbox(VALID, launcher=launcher)
         try:
             if launcher.group is None:
                 pytest.skip("no writable memory cgroup here")
@@ -452,14 +452,14 @@ def test_pool_children_are_born_in_the_templates_memory_cgroup_which_spares_the_
             box.close()
         assert launcher.group.pids() == [launcher.proc.pid]          # nothing of the submission is left
         template = launcher.proc.pid
-        hog = engine.grade(os.path.join(CORPUS, "hostile", "fork_memory.py"))
+        hog = engine.grade(os.path.join(CORPUS, "hostile", "fork_memory.py"), launcher=launcher)
         lost = sorted(v.id for v in hog.verdicts if not v.passed)
         assert lost == ["init.breaks_symmetry", "init.shapes", "init.small_scale", "init.zero_biases"]
         assert launcher.proc.pid == template and launcher.proc.poll() is None
         assert launcher.group.pids() == [template]
-        assert engine.grade(VALID).score == 100
+        assert engine.grade(VALID, launcher=launcher).score == 100
     finally:
-        pool.uninstall()
+        launcher.close()
 
 
 def test_uid_clean_up_walks_only_where_the_uid_could_write(tmp_path):
@@ -557,20 +557,20 @@ def test_a_worker_learns_the_searches_of_the_others_and_reports_its_own(monkeypa
     wrong = os.path.join(CORPUS, "wrong", "linear_output.py")
     first = search_memory.SearchMemory(strict=True)
     monkeypatch.setattr(search_memory, "MEMORY", first)
-    pool.install()
+    launcher = pool.Launcher()
     try:
         conn = _Conn([(wrong, [])])
-        batch._serve(conn, batch.grade_row)             # worker A searches for real...
+        batch._serve(conn, batch.grade_row, launcher)   # worker A searches for real...
         found = conn.sent[0][batch.SEARCHES]
         assert found and first.misses >= 1 and first.hits == 0    # ...and sends what it found
         other = search_memory.SearchMemory(strict=True)
         monkeypatch.setattr(search_memory, "MEMORY", other)
         conn = _Conn([(wrong, found)])
-        batch._serve(conn, batch.grade_row)             # worker B is handed it with its task...
+        batch._serve(conn, batch.grade_row, launcher)   # worker B is handed it with its task...
         assert other.hits >= 1 and other.misses == 0    # ...and replays instead of searching
         assert conn.sent[0][batch.SEARCHES] == []       # nothing new to report
     finally:
-        pool.uninstall()
+        launcher.close()
 
 
 def test_shared_searches_change_no_grade(tmp_path):

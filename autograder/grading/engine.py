@@ -77,8 +77,9 @@ class Result(_Record):
         return sum(v.points for v in self.verdicts)
 
 
-def grade(path, call_seconds=None):
-    """Grade the submission at ``path`` (file or folder) and return a Result; never raises for bad input."""
+def grade(path, call_seconds=None, launcher=None):
+    """Grade the submission at ``path`` (file or folder) and return a Result; never raises for bad input.
+    ``launcher`` starts the child (sandbox/runner.py): a fresh one by default, or the warm pool's."""
     start = time.monotonic()
     # Locked while it lives, swept if a killed run left it; 0700: the child reads the code before it drops
     # to the student's uid, and no other student's code can open it.
@@ -88,7 +89,7 @@ def grade(path, call_seconds=None):
         kwargs = {} if call_seconds is None else {"call_seconds": call_seconds}
         # The child starts first: its import of numpy, the longest step of a one-file grade, overlaps
         # the reading of the submission and the grader's own imports. It reads the code only when loaded.
-        sandbox = Sandbox(code_path, **kwargs)
+        sandbox = Sandbox(code_path, launcher=launcher, **kwargs)
         try:
             rubric_ready()          # before anything is read: a broken rubric never blames the student
             try:

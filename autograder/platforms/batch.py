@@ -110,11 +110,12 @@ def default_jobs():
 
 
 # -- the work one worker does --------------------------------------------------------------------
-def grade_row(path):
-    """Grade one submission; a plain dict (picklable), never an exception."""
+def grade_row(path, launcher=None):
+    """Grade one submission (its child started by ``launcher``: the worker's warm pool); a plain dict
+    (picklable), never an exception."""
     from ..grading import engine
     try:
-        result = engine.grade(path)
+        result = engine.grade(path, launcher=launcher)
     except Exception as exc:   # a bug in the grader: this student's row says so, the batch goes on
         return {"status": "error", "detail": "the grader failed: %s: %s" % (type(exc).__name__, exc)}
     return {"status": "error" if result.error else "graded", "detail": result.error or class_report.unread(result),
@@ -133,17 +134,18 @@ def _worker(conn, grade_fn, scratch):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))   # lets engine.grade close its sandbox
     signal.signal(signal.SIGINT, signal.SIG_IGN)             # Ctrl-C is the parent's to handle
     from ..sandbox import pool
+    launcher = None
     if grade_fn is grade_row:
         from ..grading import checks, engine   # noqa: F401  (warm up once, not per student)
-        pool.install()                          # children fork from a template that imported numpy once
+        launcher = pool.Launcher()              # children fork from a template that imported numpy once
     try:
-        _serve(conn, grade_fn)
+        _serve(conn, grade_fn, launcher)
     finally:
-        if grade_fn is grade_row:
-            pool.uninstall()                    # reap the template (and count its CPU time)
+        if launcher is not None:
+            launcher.close()                    # reap the template (and count its CPU time)
 
 
-def _serve(conn, grade_fn):
+def _serve(conn, grade_fn, launcher=None):
     from ..grading.search_memory import MEMORY
     MEMORY.sharing = grade_fn is grade_row
     while True:
@@ -157,7 +159,7 @@ def _serve(conn, grade_fn):
         try:
             if MEMORY.sharing:
                 MEMORY.apply(searches)
-            row = grade_fn(path)
+            row = grade_fn(path) if launcher is None else grade_fn(path, launcher=launcher)
         except Exception as exc:      # SystemExit (from SIGTERM) is let through: the worker is being stopped
             row = {"status": "error", "detail": "the grader failed: %s: %s" % (type(exc).__name__, exc)}
         if MEMORY.sharing:

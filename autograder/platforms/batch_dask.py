@@ -134,7 +134,7 @@ def _warm():
     warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
     from ..grading import checks, engine  # noqa: F401
     from ..sandbox import pool
-    pool.install()
+    _WORKER["launcher"] = pool.Launcher()   # every grade on this worker forks its child from it
     _WORKER["ready"] = True
 
 
@@ -158,6 +158,6 @@ def grade_packed(name, files):
                     with open(full, "wb") as f:
                         f.write(data)
                 os.makedirs(target, exist_ok=True)
-            return grade_row(target)
+            return grade_row(target, launcher=_WORKER["launcher"])
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -9,7 +9,7 @@ Wire format, both ways: a frame is an 8-byte big-endian length followed by
 that many bytes: a 4-byte header length, a UTF-8 JSON header, then raw array
 buffers. Arrays travel as dtype string + shape + bytes, never as pickles.
 
-Requests (JSON): {"op": "load", "id", "path", ...} and
+Requests (JSON): {"op": "load", "id", "source", ...} (the submission's code itself) and
 {"op": "calls", "id", "calls": [{"fn", "args", "seed"}]}. Every reply repeats its request's "id"
 (the grader drops frames with any other id). Each call answers
 {"ok": true, "value", "args_after", "output"} or {"ok": false, "error", "output"}; an argument still
@@ -263,10 +263,8 @@ def drop_privileges(uid, gid, processes):
     os.setuid(uid)
 
 
-def load(path, statements, uid=None, gid=None, processes=64):
+def load(source, statements, uid=None, gid=None, processes=64):
     """Run the submission's code; with statements=True, one top-level statement at a time."""
-    with open(path, encoding="utf-8") as f:
-        source = f.read()
     if uid is not None:
         preload(source)              # no-op for what the warm pool's template imported already
         drop_privileges(uid, gid, processes)
@@ -328,7 +326,7 @@ def main():
     while True:
         header, blobs = read_frame()
         if header["op"] == "load":
-            reply = load(header["path"], header.get("statements", False), header.get("uid"), header.get("gid"),
+            reply = load(header["source"], header.get("statements", False), header.get("uid"), header.get("gid"),
                          header.get("processes", 64))
             write_frame(dict(reply, id=header.get("id")), [])
         elif header["op"] == "calls":

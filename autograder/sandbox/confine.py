@@ -19,8 +19,9 @@ Design
   that group, so they cannot enter those folders, while the owner, the group and every other
   user keep exactly the access they had: a root run never locks anyone else out of a shared
   install. On a file system without ACLs the grader says so in its log (``warn``).
-* **Network.** ``child_network_isolated(pid)`` compares the child's network namespace with the
-  grader's, so a failed ``unshare`` (no CAP_SYS_ADMIN) is reported, not assumed away.
+* **Namespaces** (made in namespaces.py). ``child_network_isolated``, ``child_private_ipc`` and
+  ``child_private_temp`` compare the child's namespaces and temp folders with the grader's, so a
+  failed ``unshare`` or ``mount`` (no CAP_SYS_ADMIN) is reported and falls back, not assumed away.
 """
 
 import errno
@@ -32,7 +33,7 @@ import sys
 import tempfile
 import time
 
-from . import uids
+from . import namespaces, uids
 
 STALE_SECONDS = 6 * 3600      # an unlocked legacy folder older than this belongs to no live grading
 KILL_ROUNDS = 200             # passes over a cgroup's processes: a fork bomb is capped by RLIMIT_NPROC (64)
@@ -392,7 +393,47 @@ def _parse_acl(data):
 
 def child_network_isolated(pid):
     """True if process ``pid`` has a network namespace other than the grader's."""
+    return _own_namespace(pid, "net")
+
+
+def _own_namespace(pid, kind):
     try:
-        return os.readlink("/proc/%d/ns/net" % pid) != os.readlink("/proc/self/ns/net")
+        return os.readlink("/proc/%d/ns/%s" % (pid, kind)) != os.readlink("/proc/self/ns/%s" % kind)
     except OSError:
         return False
+
+
+def child_private_ipc(pid):
+    """True if process ``pid`` has an IPC namespace other than the grader's (its SysV objects die with it)."""
+    return _own_namespace(pid, "ipc")
+
+
+def child_private_temp(pid):
+    """True if each of /tmp, /var/tmp and /dev/shm that the host has is another file system as process ``pid``
+    sees it (its private tmpfs, namespaces.py): then nothing it writes there reaches the host's."""
+    try:
+        return _own_namespace(pid, "mnt") and all(
+            os.stat("/proc/%d/root%s" % (pid, root)).st_dev != os.stat(root).st_dev
+            for root in namespaces.PRIVATE_ROOTS if os.path.isdir(root))
+    except OSError:
+        return False
+
+
+CAP_SYS_ADMIN = 21
+
+
+def may_make_namespaces():
+    """Whether this process holds CAP_SYS_ADMIN, which unshare and mount need: the grader's guess before a
+    child exists (it reserves the child's uid first), checked on every child (``child_private_temp``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            caps = next((line.split()[1] for line in f if line.startswith("CapEff:")), "0")
+        return bool(int(caps, 16) >> CAP_SYS_ADMIN & 1)
+    except (OSError, ValueError):
+        return False
+
+
+NO_NAMESPACES = ("could not give student code a private IPC namespace and private /tmp, /var/tmp and /dev/shm "
+                 "(unshare and mount need CAP_SYS_ADMIN): System V shared memory it creates outlives the "
+                 "grading, and what it leaves in those folders is found by walking them after every grading, "
+                 "which costs more the more else lies there (docs/scale.md)")

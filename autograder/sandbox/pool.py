@@ -15,10 +15,16 @@ had been started by ``Sandbox`` itself:
 * **Limited.** Between fork and ``child.py`` the fork does what ``runner._limit_child`` does
   between fork and exec: its own session and process group, the cgroup it is given, and the
   resource limits the runner sends with every request (``runner.LIMITS`` by default, so there is
-  one list). Two things it inherits instead, made once by the template as root: an empty network
-  namespace, and the memory cgroup (``Launcher.shared_group``); the children use them one at a
-  time. The template tells the grader the pid only once these are in place. The private uid is
-  switched to by ``child.py`` itself when it loads the submission, as before.
+  one list). What it inherits instead is made once by the template as root: its namespaces
+  (namespaces.py: an empty network, its own IPC, private tmpfs mounts on /tmp, /var/tmp and
+  /dev/shm) and the memory cgroup (``Launcher.shared_group``); the children use them one at a
+  time. Before the next child is forked, and when the grader says a grading ended
+  (``Launcher.end_child``), the template *renews* what a child could fill: a new IPC namespace (the
+  old one, with every SysV object and message queue in it, dies with its last process) and fresh
+  tmpfs mounts (the old ones are detached and freed). So no child sees what another left, and a
+  grading's shared memory and files are gone when it ends. The template tells the grader the pid
+  only once the child's limits are in place. The private uid is switched to by ``child.py`` itself
+  when it loads the submission, as before.
 * **Owned by the grader.** The grader creates the pipes, passes the child's ends over a Unix
   socket (SCM_RIGHTS) and keeps its own; it signals the child's process group itself. The
   template only reaps: ``ForkedChild`` asks it for an exit status, and otherwise watches a pidfd,
@@ -27,8 +33,9 @@ had been started by ``Sandbox`` itself:
 * **Robust.** A template that died (or a broken socket) is restarted on the next spawn; if it
   cannot start, the error is an ``OSError``, as a failed ``Popen`` would be.
 
-``install()`` makes every ``Sandbox`` of this process use a template (the batch workers call it
-once); without it nothing changes, and one ``grade`` starts ``child.py`` directly.
+A ``Launcher`` is passed down to every ``Sandbox`` that should use it (grade-all's workers make
+one each and pass it to every grade); without one, a ``Sandbox`` starts ``child.py`` directly
+(``runner.FreshChild``).
 
 This file is also the template's program: its top level imports only the standard library, and
 ``serve`` imports nothing from the grader.
@@ -41,6 +48,18 @@ import signal
 import socket
 import subprocess
 import sys
+
+if __package__:                      # the grader's side
+    import shutil
+    import tempfile
+
+    from . import confine, namespaces, runner
+else:                                # the template's program: only the standard library and namespaces.py
+    import importlib.util
+    _SPEC = importlib.util.spec_from_file_location(
+        "autograder_namespaces", os.path.join(os.path.dirname(os.path.abspath(__file__)), "namespaces.py"))
+    namespaces = importlib.util.module_from_spec(_SPEC)
+    _SPEC.loader.exec_module(namespaces)
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 MAX_MESSAGE = 1 << 16
@@ -57,19 +76,56 @@ TEMPLATE_OOM_SCORE_ADJ = -1000
 
 
 # -- the template's side ---------------------------------------------------------------------------
-def serve(fd, netns=False):
+class Private:
+    """The template's namespaces (as root): made once, renewed between children (see the module's design)."""
+
+    def __init__(self):
+        self.flags, self.temp, self.binds, self.dirty = 0, False, [], False
+        # the folder holding the template's scratch, reachable once /tmp is covered (serve removes it at the end)
+        self.scratch_parent = os.open(os.path.dirname(os.getcwd()), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    def make(self):
+        """Leave the grader's namespaces; the interpreter's folders under a temp root are bound back."""
+        self.flags = namespaces.unshare(namespaces.ALL)
+        if self.flags & namespaces.CLONE_NEWNS:
+            self.binds = namespaces.open_binds(namespaces.needed_binds(
+                [sys.prefix, sys.exec_prefix, sys.base_prefix, os.path.dirname(os.path.abspath(sys.executable)),
+                 os.path.dirname(os.path.dirname(CHILD))] + sys.path))   # the package: see runner.PACKAGE
+            self.temp = namespaces.mount_temp(self.binds)
+
+    def renew(self):
+        """A new IPC namespace and fresh temp mounts, if a child was forked since the last renewal."""
+        if not self.dirty:
+            return
+        if self.flags & namespaces.CLONE_NEWIPC and namespaces.unshare(namespaces.CLONE_NEWIPC) == 0:
+            raise OSError("could not renew the IPC namespace")
+        if self.temp and not namespaces.renew_temp(self.binds):
+            raise OSError("could not renew the private temp folders")
+        self.dirty = False
+
+    def report(self):
+        return {"net": bool(self.flags & namespaces.CLONE_NEWNET), "ipc": bool(self.flags & namespaces.CLONE_NEWIPC),
+                "temp": self.temp}
+
+    def descriptors(self):
+        """What a fork must close before it runs anything of the student's."""
+        return [self.scratch_parent] + [fd for _, fd in self.binds]
+
+
+def serve(fd, private=False):
     """The template: warm up, then fork one child per request until the socket closes.
 
-    With ``netns`` (as root) the template first moves into an empty network namespace of its own, which
-    every fork is born in: no child pays for making one (and the kernel for tearing it down). The
-    children share it one at a time, and every process of one is dead before the next is forked, so
-    nothing a submission opens there outlives it.
+    With ``private`` (as root) the template first leaves the grader's network, IPC and mount namespaces
+    (``Private``), which every fork is born in: no child pays for making them. The children share them
+    one at a time; every process of one is dead before the next is forked, and what it could leave there
+    is renewed before the next one starts.
     """
     import builtins
     import gc
     import types
-    if netns and os.geteuid() == 0:
-        unshare_network()
+    ns = Private()
+    if private and os.geteuid() == 0:
+        ns.make()
     sock = socket.socket(fileno=fd)
     with open(CHILD, encoding="utf-8") as f:
         code = compile(f.read(), CHILD, "exec")
@@ -80,17 +136,17 @@ def serve(fd, netns=False):
     del warm
     gc.collect()
     gc.freeze()                                            # fewer pages copied in each fork
-    sock.sendall(b'{"ready": true}')
+    sock.sendall(json.dumps({"ready": True, "private": ns.report()}).encode("utf-8"))
     try:
-        _serve(sock, code)
+        _serve(sock, code, ns)
     finally:                                    # the grader may be gone (killed): its scratch is ours to remove
-        scratch = os.getcwd()
-        if os.path.basename(scratch).startswith(SCRATCH_PREFIX):
+        name = os.path.basename(os.getcwd())
+        if name.startswith(SCRATCH_PREFIX):     # by the folder's descriptor: /tmp may be covered here
             import shutil
-            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(name, dir_fd=ns.scratch_parent, ignore_errors=True)
 
 
-def _serve(sock, code):
+def _serve(sock, code, ns):
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 3)
@@ -100,7 +156,7 @@ def _serve(sock, code):
             return
         try:
             request = json.loads(data.decode("utf-8"))
-            reply = _handle(request, fds, sock, code)
+            reply = _handle(request, fds, sock, code, ns)
         except Exception as exc:      # a bad request must not end the template
             reply = {"error": "%s: %s" % (type(exc).__name__, exc)}
         finally:
@@ -112,17 +168,19 @@ def _serve(sock, code):
             return
 
 
-def _handle(request, fds, sock, code):
+def _handle(request, fds, sock, code, ns):
     op = request.get("op")
     if op == "fork":
         if len(fds) != 3:
             raise ValueError("fork needs three descriptors (stdin, stdout, stderr)")
+        ns.renew()                       # the last child is dead: what it left in IPC and /tmp goes
         ready_r, ready_w = os.pipe()
         try:
             pid = os.fork()
             if pid == 0:
                 os.close(ready_r)
-                _become_child(request, fds, sock, code, ready_w)   # never returns
+                _become_child(request, fds, sock, code, ready_w, ns)   # never returns
+            ns.dirty = True
             os.close(ready_w)
             ready_w = None
             os.read(ready_r, 1)          # its limits are in place (or it died trying) before the pid is told
@@ -138,19 +196,10 @@ def _handle(request, fds, sock, code):
         except ChildProcessError:
             return {"error": "no child %d" % pid}
         return {"code": os.waitstatus_to_exitcode(status) if done else None}
+    if op == "renew":
+        ns.renew()
+        return {"renewed": True}
     raise ValueError("unknown op %r" % op)
-
-
-def unshare_network():
-    """An empty network namespace for this process (CLONE_NEWNET); silently not, without CAP_SYS_ADMIN (the
-    grader compares namespaces, ``confine.child_network_isolated``, and says so in its log).
-    ``runner._limit_child`` does the same for a child started on its own: a one-file grade never imports
-    this module, and the template imports nothing of the grader's."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).unshare(0x40000000)
-    except (OSError, AttributeError):
-        pass
 
 
 def write_quietly(path, value):
@@ -163,13 +212,15 @@ def write_quietly(path, value):
         pass
 
 
-def _become_child(request, fds, sock, code, ready):
-    """In the fork: limits, descriptors, environment, then ``child.py`` as ``__main__``."""
+def _become_child(request, fds, sock, code, ready, ns):
+    """In the fork: limits, descriptors, home, environment, then ``child.py`` as ``__main__``."""
     status = 1
     try:
         import resource
         import types
         sock.close()
+        for fd in ns.descriptors():      # they lead to the host's /tmp and the interpreter's folders
+            os.close(fd)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()
@@ -182,6 +233,8 @@ def _become_child(request, fds, sock, code, ready):
                 resource.setrlimit(limit, (value, value))
             except (ValueError, OSError):
                 pass
+        if ns.temp:
+            namespaces.make_home(request["cwd"], request.get("uid"))   # in the private /tmp, the uid's
         os.write(ready, b"1")
         os.close(ready)
         for target, fd in enumerate(fds):
@@ -247,15 +300,14 @@ class ForkedChild:
 class Launcher:
     """Starts the template on first use and forks children from it; one per grading process."""
 
-    def __init__(self, limits=None, netns=None):
-        self.limits, self.netns = limits, netns
+    def __init__(self, limits=None, private=None):
+        self.limits, self.private = limits, private     # private: namespaces for the template (default: as root)
         self.proc = self.sock = None
         self.scratch = None
         self.group, self.child_bytes, self.started = None, None, 0
+        self.namespaces = {}     # what the running template made: {"net", "ipc", "temp"} (its ready message)
 
     def _start(self, env):
-        import tempfile
-        from . import confine
         self.close()
         self.scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -274,7 +326,7 @@ class Launcher:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", os.path.abspath(__file__), str(theirs.fileno())]
-                + (["--netns"] if self._netns() else []),
+                + (["--private"] if self._private() else []),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.scratch, env=env,
                 pass_fds=[theirs.fileno()], start_new_session=True, preexec_fn=spare)
         finally:
@@ -291,10 +343,15 @@ class Launcher:
         except OSError:
             ready = b""
         self.sock.settimeout(None)
-        if b"ready" not in ready:
+        try:
+            message = json.loads(ready.decode("utf-8"))
+        except ValueError:
+            message = {}
+        if not isinstance(message, dict) or not message.get("ready"):
             self.close()
             raise OSError("the warm pool's template process did not start (run python -I -B %s to see "
                           "why)" % CHILD)
+        self.namespaces = message.get("private") or {}
 
     def _request(self, message, fds=()):
         payload = json.dumps(message).encode("utf-8")
@@ -312,17 +369,25 @@ class Launcher:
 
     def _child_bytes(self):
         """The memory bound of the children the shared cgroup is sized for: the last one asked, else the default."""
-        from . import runner
         return self.child_bytes or runner.MEMORY_BYTES
 
-    def _netns(self):
-        return self.netns if self.netns is not None else os.geteuid() == 0
+    def _private(self):
+        return self.private if self.private is not None else os.geteuid() == 0
+
+    def _running(self):
+        return self.sock is not None and self.proc is not None and self.proc.poll() is None
+
+    def private_temp(self, env):
+        """Whether the children get private temp folders and IPC (the template is started if need be)."""
+        if not self._running():
+            self._start(env)
+        return bool(self.namespaces.get("temp") and self.namespaces.get("ipc"))
 
     def shared_group(self, env, memory_bytes):
         """As root: the template's memory cgroup, bounded for a child of ``memory_bytes``, which every child
         forked from now on is born in (the template is started if need be); None when there is none, and
         the caller makes a cgroup of its own per child."""
-        if self.sock is None or self.proc is None or self.proc.poll() is not None:
+        if not self._running():
             self._start(env)
         if self.group is None:
             return None
@@ -334,19 +399,29 @@ class Launcher:
         self.child_bytes = memory_bytes
         return self.group
 
-    def kill_children(self):
-        """SIGKILL every process in the shared cgroup but the template: what the last child forked."""
-        if self.group is not None:
-            self.group.kill(spare=(self.proc.pid,) if self.proc is not None else ())
+    def launch(self, env, cwd, memory_bytes, cgroup, uid):
+        """``runner.FreshChild.launch`` for a fork: (the child, None: it joins ``cgroup`` itself)."""
+        return self.spawn(env, cwd, runner.limits(memory_bytes), cgroup.procs if cgroup is not None else None,
+                          uid), None
 
-    def spawn(self, env, cwd, limits=None, cgroup_procs=None):
+    def end_child(self):
+        """A grading ended (its processes are dead): the template renews its IPC and temp folders now, so
+        that what the child left is freed at once, not when the next child is forked."""
+        if not self._running():
+            return
+        try:
+            self._request({"op": "renew"})
+        except (ConnectionError, OSError, ValueError):
+            self.close()                  # started afresh, with fresh namespaces, on the next spawn
+
+    def spawn(self, env, cwd, limits=None, cgroup_procs=None, uid=None):
         """A fresh child running child.py, limited like ``runner._limit_child`` does; a ForkedChild.
 
         ``limits``: [(resource, value)] (default ``runner.LIMITS``); ``cgroup_procs``: the cgroup.procs
-        file the child joins first (None: it stays in the template's, ``shared_group``). ``spawn``
-        returns once the child has applied both.
+        file the child joins first (None: it stays in the template's, ``shared_group``); ``uid``: the
+        owner of its home (``cwd``), made in the template's private /tmp. ``spawn`` returns once the child
+        has applied all three.
         """
-        from . import runner
         if limits is None:
             limits = self.limits if self.limits is not None else runner.LIMITS
         limits = [[int(k), int(v)] for k, v in limits]
@@ -359,7 +434,7 @@ class Launcher:
                     self._start(env)
                 try:
                     reply = self._request({"op": "fork", "cwd": cwd, "env": env, "limits": limits,
-                                           "cgroup_procs": cgroup_procs,
+                                           "cgroup_procs": cgroup_procs, "uid": uid,
                                            "oom_score_adj": 0 if self.group is not None else None},
                                           (in_r, out_w, null))
                     break
@@ -400,24 +475,14 @@ class Launcher:
             self.group.remove()
             self.group = None
         if self.scratch is not None:
-            import shutil
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
 
-
-def install(launcher=None):
-    """Make every Sandbox of this process fork its child from a template; returns the Launcher."""
-    from . import runner
-    runner.LAUNCHER = launcher or Launcher()
-    return runner.LAUNCHER
-
-
-def uninstall():
-    from . import runner
-    if runner.LAUNCHER is not None:
-        runner.LAUNCHER.close()
-    runner.LAUNCHER = None
+    def kill_children(self):
+        """SIGKILL every process in the shared cgroup but the template: what the last child forked."""
+        if self.group is not None:
+            self.group.kill(spare=(self.proc.pid,) if self.proc is not None else ())
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), netns="--netns" in sys.argv[2:])
+    serve(int(sys.argv[1]), private="--private" in sys.argv[2:])

@@ -17,10 +17,18 @@ their contents are decoded by ``wire.py`` into plain data only (no pickles, no
 objects), and anything malformed (missing keys, wrong types, deep JSON, huge
 lengths) becomes a ``StudentError``, never an exception in the grader.
 
+How a child starts is the caller's choice, passed down as a *launcher*: ``FreshChild`` (the
+default: ``python -I -S -B child.py``, one numpy import per child) or the warm pool's
+``pool.Launcher`` (a fork of a template that imported numpy once), which grade-all's workers
+pass to every grade. Both offer ``private_temp``, ``shared_group``, ``launch``, ``kill_children``,
+``end_child`` and ``close``; nothing in this module changes with the launcher in use.
+
 As root, the child runs under a private uid (``uids.reserve``), in a memory cgroup
-(``confine.MemoryGroup``), without network, and cannot read the grader's folders
-(``confine.hide_grader``); ``close`` releases the uid: its processes are killed and
-its files in /tmp, /var/tmp and /dev/shm removed.
+(``confine.MemoryGroup``), in namespaces of its own (namespaces.py: no network, its own IPC,
+private tmpfs mounts on /tmp, /var/tmp and /dev/shm), and cannot read the grader's folders
+(``confine.hide_grader``); ``close`` kills the uid's processes and releases it. What the child
+wrote in the temp folders ends with its namespace; only where namespaces could not be made
+(no CAP_SYS_ADMIN) are the host's /tmp, /var/tmp and /dev/shm walked for its files.
 """
 
 import json
@@ -34,11 +42,14 @@ import sys
 import threading
 import time
 
-from . import confine, uids
+from . import confine, namespaces, uids
 # wire (and with it numpy) is imported where frames are decoded, not here: a one-submission ``grade``
 # starts the child before the grader imports numpy, so that the two imports overlap.
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
+# The grader's package: bound back whole if it lies under a temp folder, so that its ACL entry (confine.hide_grader)
+# still keeps student code out; a bind of the sandbox folder alone would bypass it.
+PACKAGE = os.path.dirname(os.path.dirname(CHILD))
 CALL_SECONDS = 5.0          # wall time for one request (one to four calls of one student function)
 LOAD_SECONDS = 20.0         # wall time to run the submission's top level
 MEMORY_BYTES = 3 * 2**30    # address space of the child
@@ -52,9 +63,6 @@ PROCESSES = 64              # processes of the private uid (RLIMIT_NPROC, as roo
 OUT_OF_TIME = ("the grading's time budget of %d seconds for your code ran out: loading your file and running "
                "your functions took that long together (the reference solution needs about 1 second in all)"
                % SUBMISSION_SECONDS)
-# The warm pool (pool.install): when set, children are forked from a template that has imported
-# numpy once, limited as _limit_child limits them; when None, each child is a fresh `python -I -B child.py`.
-LAUNCHER = None
 
 
 def limits(memory_bytes=MEMORY_BYTES):
@@ -77,16 +85,13 @@ class Hung(StudentError):
     """One request did not finish within its own time limit (the child was killed)."""
 
 
-def _limit_child(memory_bytes):
-    """Runs in the child between fork and exec: its own process group, limits, no network. (Its cgroup it
-    joins from a thread of the grader's while it starts: ``Sandbox.start``.)"""
+def _limit_child(memory_bytes, home, uid, binds):
+    """Runs in the child between fork and exec: its own process group, limits, and as root its own
+    namespaces (network, IPC, temp folders, with its home made inside: namespaces.enter). Its cgroup it
+    joins from a thread of the grader's while it starts (``FreshChild.launch``)."""
     os.setsid()
-    if os.geteuid() == 0:   # as pool.unshare_network does for the template (a one-file grade never imports pool)
-        try:
-            import ctypes
-            ctypes.CDLL(None, use_errno=True).unshare(0x40000000)   # CLONE_NEWNET: no network
-        except (OSError, AttributeError):
-            pass
+    if os.geteuid() == 0:   # the warm pool's template does the same once for all its forks (pool.serve)
+        namespaces.enter(home, uid, binds)
     for limit, value in limits(memory_bytes):     # pool.py applies the same list in its forks
         try:
             resource.setrlimit(limit, (value, value))
@@ -105,39 +110,89 @@ def child_path():
     return [p for p in sys.path if p not in skip and os.path.isdir(p)]
 
 
+class FreshChild:
+    """The default launcher: every child is a new ``python -I -S -B child.py`` (one grade, one numpy import)."""
+
+    def __init__(self):
+        self.bind_paths = None     # folders a private /tmp would hide from the interpreter (found on first use)
+
+    def private_temp(self, env):
+        """Whether children are expected to get private temp folders (checked on each: ``Sandbox.start``)."""
+        return os.geteuid() == 0 and confine.may_make_namespaces()
+
+    def shared_group(self, env, memory_bytes):
+        return None                # each child gets a memory cgroup of its own
+
+    def launch(self, env, cwd, memory_bytes, cgroup, uid):
+        """(the child, the thread putting it into ``cgroup`` or None)."""
+        if self.bind_paths is None:
+            self.bind_paths = namespaces.needed_binds([sys.prefix, sys.exec_prefix, sys.base_prefix,
+                                                       os.path.dirname(os.path.abspath(sys.executable)),
+                                                       PACKAGE] + child_path())
+        if os.geteuid() == 0:
+            namespaces.libc()      # loaded here, not in the fork of a process that has threads
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-B", CHILD] + child_path(), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
+            preexec_fn=lambda: _limit_child(memory_bytes, cwd, uid, self.bind_paths))
+        joining = None
+        if cgroup is not None:
+            # A cgroup v1 join waits for an RCU grace period (~10 ms): done from a thread of the grader's while
+            # the child imports numpy, and waited for before the child is sent anything (_exchange_within),
+            # so the child is in its cgroup before it runs a line of the student's code.
+            joining = threading.Thread(target=cgroup.join, args=(proc.pid,), daemon=True)
+            joining.start()
+        return proc, joining
+
+    def kill_children(self):
+        """Nothing: the child's own cgroup is killed by the Sandbox."""
+
+    def end_child(self):
+        """Nothing: the child's namespaces ended with its last process."""
+
+    def close(self):
+        """Nothing to stop."""
+
+
 class Sandbox:
-    """A restartable child process that holds one submission's code."""
+    """A restartable child process that holds one submission's code, started by ``launcher`` (FreshChild())."""
 
     def __init__(self, code_path, statements=False, call_seconds=CALL_SECONDS, budget_seconds=SUBMISSION_SECONDS,
-                 memory_bytes=MEMORY_BYTES):
+                 memory_bytes=MEMORY_BYTES, launcher=None):
         self.code_path, self.statements, self.call_seconds = code_path, statements, call_seconds
         self.budget, self.spent = budget_seconds, 0.0   # seconds of waiting for the submission's code
         self.memory_bytes = memory_bytes
+        self.launcher = launcher if launcher is not None else FreshChild()
         self.proc, self.loaded, self.cgroup, self.uid = None, None, None, None
         self.shared_group = None       # the warm pool's cgroup the child is born in (as root), if any
         self.uid_clear = False         # kill() found no process of the uid left
+        self.private_temp = False      # every child so far had private temp folders (as root, namespaces.py)
         self._joining = None           # the thread putting a fresh child into its cgroup (start)
         confine.sweep_stale()
         self.folder = confine.ScratchFolder(mode=0o711)   # the student's uid passes through to home/, no more
         self.workdir = os.path.join(self.folder.path, "home")
         os.mkdir(self.workdir, 0o700)
         try:
-            # As root, student code runs as a uid of its own, checked unused and claimed (uids.py), so
-            # the clean-up in close() touches this submission's processes and files and nothing else.
-            self.uid = uids.reserve()
-            if self.uid is not None:
-                confine.sweep_once(uids.sweep_stale_claims)
-                confine.sweep_once(confine.sweep_cgroups)
-                confine.hide_grader()
-                os.chown(self.workdir, self.uid, self.uid)
-                if LAUNCHER is not None:
-                    self.shared_group = LAUNCHER.shared_group(self._env(), memory_bytes)
-                if self.shared_group is None:
-                    self.cgroup = confine.MemoryGroup(memory_bytes, confine.group_name(self.uid))
+            self._confine(memory_bytes)
             self.start()
         except BaseException:
             self.close()
             raise
+
+    def _confine(self, memory_bytes):
+        """As root: a uid of its own, checked unused and claimed (uids.py), so that the clean-up in close()
+        touches this submission's processes and files and nothing else; its memory cgroup."""
+        if os.geteuid() != 0:
+            return
+        self.private_temp = self.launcher.private_temp(self._env())
+        self.uid = uids.reserve(walk_files=not self.private_temp)
+        confine.sweep_once(uids.sweep_stale_claims)
+        confine.sweep_once(confine.sweep_cgroups)
+        confine.hide_grader()
+        os.chown(self.workdir, self.uid, self.uid)
+        self.shared_group = self.launcher.shared_group(self._env(), memory_bytes)
+        if self.shared_group is None:
+            self.cgroup = confine.MemoryGroup(memory_bytes, confine.group_name(self.uid))
 
     # -- process management -------------------------------------------------
     def _env(self):
@@ -151,27 +206,25 @@ class Sandbox:
         return env
 
     def start(self):
-        env = self._env()
-        procs = self.cgroup.procs if self.cgroup is not None else None
-        if LAUNCHER is not None:
-            self.proc = LAUNCHER.spawn(env, self.workdir, limits=limits(self.memory_bytes), cgroup_procs=procs)
-        else:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", CHILD] + child_path(), stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.workdir, env=env,
-                preexec_fn=lambda: _limit_child(self.memory_bytes))
-            if self.cgroup is not None:
-                # A cgroup v1 join waits for an RCU grace period (~10 ms): done from a thread of the grader's while
-                # the child imports numpy, and waited for before the child is sent anything (_exchange_within),
-                # so the child is in its cgroup before it runs a line of the student's code.
-                self._joining = threading.Thread(target=self.cgroup.join, args=(self.proc.pid,), daemon=True)
-                self._joining.start()
+        self.proc, self._joining = self.launcher.launch(self._env(), self.workdir, self.memory_bytes, self.cgroup,
+                                                        self.uid)
         self.loaded = None
         if self.proc.stderr is not None:      # a pool's child writes its stderr to /dev/null
             threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
-        if self.uid is not None and not confine.child_network_isolated(self.proc.pid):
+        if self.uid is not None:
+            self._check_namespaces(self.proc.pid)
+
+    def _check_namespaces(self, pid):
+        """Say in the log what the child lacks; without private temp folders, close() walks the host's."""
+        if not confine.child_network_isolated(pid):
             confine.warn("network", "could not give student code an empty network namespace (unshare needs "
                          "CAP_SYS_ADMIN): it can reach the network")
+        private = confine.child_private_temp(pid) and confine.child_private_ipc(pid)
+        if not private:
+            confine.warn("namespaces", confine.NO_NAMESPACES)
+        elif self.private_temp:
+            uids.mark_private(self.uid)        # a killed grading's claim then needs no walk either
+        self.private_temp = self.private_temp and private
 
     @staticmethod
     def _drain(stream):
@@ -197,8 +250,8 @@ class Sandbox:
                     pass
         if self.cgroup is not None:
             self.cgroup.kill()         # everything it forked, whatever its process group
-        elif self.shared_group is not None and LAUNCHER is not None:
-            LAUNCHER.kill_children()   # the same, in the pool's cgroup, sparing the template
+        elif self.shared_group is not None:
+            self.launcher.kill_children()   # the same, in the pool's cgroup, sparing the template
         if self.uid is not None:
             self.uid_clear = uids.kill_processes(self.uid)   # also what escaped the group (setsid, double fork)
         self.proc = None
@@ -206,11 +259,14 @@ class Sandbox:
     def close(self):
         """Kill everything the submission started and remove everything it wrote; safe to call twice."""
         self.kill()
+        if self.uid is not None:
+            self.launcher.end_child()   # the pool's template renews its namespaces: the last child's IPC and files go
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None
         if self.uid is not None:
-            uids.release(self.uid, killed=self.uid_clear)   # kill() above left no process of it, or try again
+            # kill() above left no process of it (or try again); without private temp folders, walk the host's
+            uids.release(self.uid, killed=self.uid_clear, walk_files=not self.private_temp)
             self.uid = None
         self.folder.close()
 
@@ -300,7 +356,10 @@ class Sandbox:
         from .wire import one_line
         if self.loaded is None or self.proc is None or self.proc.poll() is not None:
             self.loaded = None
-            header, _ = self._exchange({"op": "load", "path": self.code_path, "uid": self.uid,
+            with open(self.code_path, encoding="utf-8") as f:   # the grader's own file, written by engine.grade
+                source = f.read()
+            # The code travels in the request: the child (in a private /tmp) need not see the grader's folder.
+            header, _ = self._exchange({"op": "load", "source": source, "uid": self.uid,
                                         "gid": uids.student_gid() if self.uid is not None else None,
                                         "processes": PROCESSES, "statements": self.statements},
                                        [], LOAD_SECONDS)

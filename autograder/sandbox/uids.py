@@ -12,10 +12,13 @@ submission. Such a uid must belong to no one else:
   ``useradd`` hands out start at 100,000 and stay below 600,100,000 by default, so they never
   reach it either. ``AUTOGRADER_UID_RANGE=FIRST-LAST`` moves it on a machine that uses this block.
 * **The check.** A candidate is taken only if no passwd or group entry, no /etc/subuid or
-  /etc/subgid range, no running process, and no file in /tmp, /var/tmp or /dev/shm has it.
+  /etc/subgid range, no running process, and (where student code cannot get private temp
+  folders, namespaces.py) no file in /tmp, /var/tmp or /dev/shm has it.
 * **The claim.** Concurrent gradings on one machine (grade-all workers, the warm pool) claim a
   uid by creating ``CLAIMS/<uid>`` with O_EXCL, holding the claimer's pid. A claim whose pid is
-  dead was left by a killed grading: its uid is cleaned (``release``) and reused.
+  dead was left by a killed grading: its uid is cleaned (``release``) and reused. A claim whose
+  grading gave its child private temp folders says so (``mark_private``): cleaning it then needs
+  no walk of the host's temp folders, which the child never saw.
 
 The first id of the range is not handed out as a uid: it is ``student_gid()``, a group every student
 process joins (``child.drop_privileges``) and the grader's own folders deny by an ACL entry
@@ -26,8 +29,10 @@ claimer died.
 
 API: ``reserve()`` returns a checked, claimed uid (``None`` when not root: there is nothing to
 switch to); ``release(uid)`` kills that uid's processes, removes the files it owns in /tmp,
-/var/tmp and /dev/shm, and drops the claim. ``kill_processes(uid)`` does only the first step
-(between restarts of a child, say). gid == uid: ``child.drop_privileges`` sets both.
+/var/tmp and /dev/shm (unless ``walk_files=False``: the child had private ones), and drops the
+claim. The walk is what costs on a machine whose temp folders hold much else (docs/scale.md).
+``kill_processes(uid)`` does only the first step (between restarts of a child, say).
+gid == uid: ``child.drop_privileges`` sets both.
 """
 
 import grp
@@ -69,8 +74,10 @@ def student_gid():
     return uid_range()[0]
 
 
-def reserve():
-    """A uid that no one else uses, claimed for this process until ``release``; None when not root."""
+def reserve(walk_files=True):
+    """A uid that no one else uses, claimed for this process until ``release``; None when not root.
+    ``walk_files=False``: the child will have private temp folders, so files of the uid in the host's
+    do not matter to it (and are not looked for)."""
     if os.geteuid() != 0:
         return None
     first, last = uid_range()
@@ -83,7 +90,7 @@ def reserve():
             continue
         if not _claim(claims, uid):
             continue
-        if _processes_of(uid) or _owns_files(uid):
+        if _processes_of(uid) or (walk_files and _owns_files(uid)):
             _unclaim(claims, uid)          # someone else's after all: leave it alone
             continue
         return uid
@@ -91,9 +98,9 @@ def reserve():
                    "user, container or file uses" % (first, last, TRIES))
 
 
-def release(uid, killed=False):
+def release(uid, killed=False, walk_files=True):
     """Kill every process of ``uid`` (unless the caller just did: ``killed``), delete every file it owns in
-    SCRATCH_ROOTS, drop its claim."""
+    SCRATCH_ROOTS (unless its child had private ones: ``walk_files=False``), drop its claim."""
     if uid is None:
         return
     first, last = uid_range()
@@ -101,9 +108,23 @@ def release(uid, killed=False):
         raise UidError("refusing to clean uid %d: it is outside the reserved range %d-%d" % (uid, first, last))
     if not killed:
         kill_processes(uid)
-    for root in SCRATCH_ROOTS:
-        _remove_owned(root, uid)
+    if walk_files:
+        for root in SCRATCH_ROOTS:
+            _remove_owned(root, uid)
     _unclaim(_claims_folder(), uid)
+
+
+PRIVATE_MARK = ".private"    # CLAIMS/<uid>.private: a name older graders on the machine skip (not digits)
+
+
+def mark_private(uid):
+    """Note next to the claim that the uid's child has private temp folders (a killed grading's claim then
+    needs no walk). The claim itself stays ``<pid>\n``, which every version of the grader reads."""
+    try:
+        os.close(os.open(os.path.join(_claims_folder(), str(uid) + PRIVATE_MARK),
+                         os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+    except OSError:
+        pass
 
 
 def sweep_stale_claims():
@@ -114,7 +135,7 @@ def sweep_stale_claims():
     for name in os.listdir(claims):
         if name.isdigit() and _stale(os.path.join(claims, name)):
             try:
-                release(int(name))
+                release(int(name), walk_files=not _claimed_private(os.path.join(claims, name)))
                 swept.append(int(name))
             except UidError:          # outside the current range: not ours to clean, just drop the claim
                 _unclaim(claims, int(name))
@@ -348,16 +369,24 @@ def _claim(claims, uid):
         except FileExistsError:
             if not _stale(path):
                 return False
-            release_stale = uid
-            kill_processes(release_stale)          # left by a killed grading: clean it, then take it
-            for root in SCRATCH_ROOTS:
-                _remove_owned(root, release_stale)
+            kill_processes(uid)                    # left by a killed grading: clean it, then take it
+            if not _claimed_private(path):
+                for root in SCRATCH_ROOTS:
+                    _remove_owned(root, uid)
             _unclaim(claims, uid)
             continue
         with os.fdopen(fd, "w") as f:
             f.write("%d\n" % os.getpid())
+        try:
+            os.unlink(path + PRIVATE_MARK)       # a mark some crash left is not this claim's
+        except OSError:
+            pass
         return True
     return False
+
+
+def _claimed_private(path):
+    return os.path.isfile(path + PRIVATE_MARK)
 
 
 def _stale(path):
@@ -378,7 +407,8 @@ def _stale(path):
 
 
 def _unclaim(claims, uid):
-    try:
-        os.unlink(os.path.join(claims, str(uid)))
-    except OSError:
-        pass
+    for name in (str(uid) + PRIVATE_MARK, str(uid)):    # the mark first: a claim is never left marked
+        try:
+            os.unlink(os.path.join(claims, name))
+        except OSError:
+            pass
