@@ -30,10 +30,10 @@ from conftest import CORPUS, ROOT, SOLUTION
 
 RUN_ALL_SECONDS = 600       # run-all of the release notebook takes 12-17 s on a quiet 2-core machine
 LESSON_PLOTS = 12           # the release notebook's figures (test_notebook.py counts them too)
-STUDENTS = {                # the small class of the formgrader test: submission -> expected total
-    "ada": (SOLUTION, 100),
-    "ben": (os.path.join(CORPUS, "wrong", "zero_weights.py"), None),
-    "cy": (os.path.join(CORPUS, "wrong", "tanh_deriv_one_minus_a1.py"), None),
+STUDENTS = {                # the small class of the formgrader test and the class report
+    "ada": SOLUTION,
+    "ben": os.path.join(CORPUS, "wrong", "zero_weights.py"),
+    "cy": os.path.join(CORPUS, "wrong", "tanh_deriv_one_minus_a1.py"),
 }
 
 
@@ -176,7 +176,7 @@ def course(tmp_path_factory):
     ui.need_module("nbgrader")
     c = ns.Course(tmp_path_factory.mktemp("course"))
     release = c.release_notebook()
-    for student, (path, _) in STUDENTS.items():
+    for student, path in STUDENTS.items():
         c.submit(student, ns.fill(release, path=path))
     c.nbgrader("autograde", ns.ASSIGNMENT)
     c.nbgrader("generate_feedback", ns.ASSIGNMENT)
@@ -208,7 +208,7 @@ def test_instructor_sees_the_class_scores_and_the_verdicts_in_formgrader(course,
     from selenium.webdriver.common.by import By
     driver.get(formgrader.url("/formgrader"))           # logs in: the token becomes a cookie
     wait_for(driver, "return document.readyState === 'complete'", 60, "formgrader's first page")
-    expected = {s: sum(p for p, _ in cli_verdicts(path).values()) for s, (path, _) in STUDENTS.items()}
+    expected = {s: sum(p for p, _ in cli_verdicts(path).values()) for s, path in STUDENTS.items()}
     assert expected["ada"] == 100 and all(expected[s] < 100 for s in ("ben", "cy")), expected
 
     driver.get(formgrader.url("/formgrader/gradebook/%s/%s" % (ns.ASSIGNMENT, ns.ASSIGNMENT)))
@@ -231,7 +231,7 @@ def test_instructor_sees_the_class_scores_and_the_verdicts_in_formgrader(course,
     ui.save_shot(driver, shots, "formgrader_gradebook")
 
     # One submission: every grade cell's score box holds the autograded points, its output the verdict.
-    verdicts = cli_verdicts(STUDENTS["ben"][0])
+    verdicts = cli_verdicts(STUDENTS["ben"])
     driver.get(formgrader.url("/formgrader/submissions/%s" % submission_id(course, "ben")))
     wait_for(driver, "return document.querySelectorAll('input.score').length >= %d" % len(rubric.ITEMS),
              120, "the submission's score boxes")
@@ -270,7 +270,7 @@ def grader_pages(tmp_path_factory):
         assert done.returncode in (0, 1), done.stderr[-2000:]
     subs = tmp / "submitted"
     subs.mkdir()
-    for student, (path, _) in STUDENTS.items():
+    for student, path in STUDENTS.items():
         shutil.copy(path, subs / (student + ".py"))
     (subs / "dora.py").write_text("def initialize_parameters(n_x, n_h, n_y:\n    return {}\n", encoding="utf-8")
     pages["class_report"] = str(tmp / "class_report.html")

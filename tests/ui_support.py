@@ -24,7 +24,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
@@ -183,7 +182,3 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
-
-
-def scratch_folder(prefix):
-    return tempfile.mkdtemp(prefix=prefix)
