@@ -22,7 +22,7 @@ from .errors import UsageError
 
 # command -> (module that adds its parser and handles it, one-line help); imported on demand.
 SUBCOMMANDS = {
-    "grade-all": "autograder.platforms.batch",
+    "grade-all": "autograder.platforms.batch_cli",
     "ci": "autograder.platforms.github",
     "gradescope-bundle": "autograder.platforms.gradescope",
     "gradescope-run": "autograder.platforms.gradescope",

@@ -7,6 +7,7 @@ function so that they take seconds, not minutes. The warm pool (sandbox/pool.py)
 tested on its own and on hostile submissions graded one after another in one worker.
 """
 
+import ast
 import csv
 import io
 import json
@@ -21,7 +22,8 @@ import pytest
 
 from autograder import rubric
 from autograder.errors import UsageError
-from autograder.platforms import batch
+from autograder.platforms import batch, batch_figure, batch_pool, batch_summary
+from autograder.platforms.batch_files import feedback_name
 from conftest import CORPUS, ROOT
 
 VALID = os.path.join(CORPUS, "valid", "np_dot.py")
@@ -129,7 +131,7 @@ def test_summary_names_the_most_lost_items_and_is_plotted(graded_class):
     top = {item.id for item, lost, n in done["summary"] if lost == 2}
     assert top == {"forward.values", "init.small_scale"}  # bob+dave, carol+dave
     assert done["summary"][0][2] == 5
-    text = batch.summary_text(done["summary"])
+    text = batch_summary.summary_text(done["summary"])
     assert "40% lost it (2/5)" in text and rubric.BY_ID["forward.values"].section in text
     with open(done["png"], "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -197,7 +199,7 @@ def test_one_bad_submission_never_stops_the_batch(tmp_path):
 
 def test_progress_bar_counts_and_estimates():
     out = io.StringIO()
-    bar = batch.Progress(4, out, width=8)
+    bar = batch_summary.Progress(4, out, width=8)
     bar.update(1, 0)
     bar.update(4, 1, final=True)
     lines = out.getvalue().splitlines()
@@ -216,19 +218,19 @@ def test_command_line_exit_status(tmp_path):
 def test_plot_has_a_histogram_of_total_scores_and_legends(graded_class):
     _, out, done, _ = graded_class
     csv_totals = sorted(float(r["total"]) for r in read_csv(out).values() if r["status"] == "graded")
-    scores = batch.totals(done["rows"])
+    scores = batch_summary.totals(done["rows"])
     assert sorted(scores) == csv_totals and len(scores) == 5
-    bars_ax, hist_ax = batch.figure(done["summary"], scores).axes
+    bars_ax, hist_ax = batch_figure.figure(done["summary"], scores).axes
     heights = [p.get_height() for p in hist_ax.patches]
-    assert len(heights) == len(batch.histogram_bins()) - 1 == 10
+    assert len(heights) == len(batch_figure.histogram_bins()) - 1 == 10
     assert sum(heights) == 5 and heights[-1] == 2               # alice and erin: full marks, last bin
     assert heights[0] == 1                                       # dave: 0 points
     hist_labels = [t.get_text() for t in hist_ax.get_legend().get_texts()]
     assert "students (5 graded)" in hist_labels
     assert "mean %.1f" % (sum(scores) / 5) in hist_labels
     bar_labels = [t.get_text() for t in bars_ax.get_legend().get_texts()]
-    assert bar_labels == ["lost by %d%% or more of the class" % batch.WIDELY_LOST,
-                          "lost by fewer than %d%%" % batch.WIDELY_LOST]
+    assert bar_labels == ["lost by %d%% or more of the class" % batch_figure.WIDELY_LOST,
+                          "lost by fewer than %d%%" % batch_figure.WIDELY_LOST]
 
 
 # -- rough edges of a run -------------------------------------------------------------------------
@@ -560,15 +562,15 @@ def test_a_worker_learns_the_searches_of_the_others_and_reports_its_own(monkeypa
     launcher = pool.Launcher()
     try:
         conn = _Conn([(wrong, [])])
-        batch._serve(conn, batch.grade_row, launcher)   # worker A searches for real...
-        found = conn.sent[0][batch.SEARCHES]
+        batch_pool._serve(conn, batch_pool.grade_row, launcher)   # worker A searches for real...
+        found = conn.sent[0][batch_pool.SEARCHES]
         assert found and first.misses >= 1 and first.hits == 0    # ...and sends what it found
         other = search_memory.SearchMemory(strict=True)
         monkeypatch.setattr(search_memory, "MEMORY", other)
         conn = _Conn([(wrong, found)])
-        batch._serve(conn, batch.grade_row, launcher)   # worker B is handed it with its task...
+        batch_pool._serve(conn, batch_pool.grade_row, launcher)   # worker B is handed it with its task...
         assert other.hits >= 1 and other.misses == 0    # ...and replays instead of searching
-        assert conn.sent[0][batch.SEARCHES] == []       # nothing new to report
+        assert conn.sent[0][batch_pool.SEARCHES] == []       # nothing new to report
     finally:
         launcher.close()
 
@@ -585,7 +587,7 @@ def test_shared_searches_change_no_grade(tmp_path):
         batch.grade_all(str(subs), str(tmp_path / ("g%d.csv" % jobs)), jobs=jobs, plot=False,
                         results_dir=str(tmp_path / ("r%d" % jobs)), stream=io.StringIO())
         rows[jobs] = read_csv(tmp_path / ("g%d.csv" % jobs))
-        assert not any(batch.SEARCHES in json.loads(line)
+        assert not any(batch_pool.SEARCHES in json.loads(line)
                        for line in open(str(tmp_path / ("g%d.csv.state.jsonl" % jobs)), encoding="utf-8"))
     assert rows[1] == rows[2]
     for i in range(len(names) * 2):
@@ -594,3 +596,54 @@ def test_shared_searches_change_no_grade(tmp_path):
         for res in (one, two):
             res.pop("execution_time", None)
         assert one == two
+
+
+# -- the rooms of grade-all ---------------------------------------------------------------------------
+def _platform_imports():
+    """{module of autograder/platforms: platform modules it imports, at its top or inside a function}."""
+    folder = os.path.join(ROOT, "autograder", "platforms")
+    names = {n[:-3] for n in os.listdir(folder) if n.endswith(".py")}
+    graph = {}
+    for name in sorted(names):
+        with open(os.path.join(folder, name + ".py"), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                found |= {node.module} if node.module else {a.name for a in node.names}
+        graph[name] = found & names
+    return graph
+
+
+def test_the_platform_modules_import_each_other_one_way():
+    """No cycle (batch <-> batch_dask and deploy <-> gradescope were two), read from the syntax trees."""
+    graph = _platform_imports()
+    assert graph["batch_dask"] and "batch" not in graph["batch_dask"]
+    done, path = set(), []
+
+    def visit(name):
+        assert name not in path, "import cycle: %s" % " -> ".join(path[path.index(name):] + [name])
+        if name in done:
+            return
+        path.append(name)
+        for other in sorted(graph[name]):
+            visit(other)
+        path.pop()
+        done.add(name)
+    for name in graph:
+        visit(name)
+    graph["batch_pool"] = graph["batch_pool"] | {"batch"}     # the check itself can fail: plant a cycle
+    done.clear()
+    with pytest.raises(AssertionError, match="import cycle"):
+        for name in graph:
+            visit(name)
+
+
+def test_feedback_file_names_fit_and_stay_stable():
+    """A 255-byte student name used to fail its feedback file on every run (ENAMETOOLONG)."""
+    assert feedback_name("alice") == "alice.json"
+    a, b = "s" * 252 + "a", "s" * 252 + "b"                     # the same first 233 bytes
+    names = [feedback_name(n) for n in (a, b, "\u00e9" * 130, os.fsdecode(b"\xe9" * 300))]
+    assert all(len(os.fsencode(n)) <= 255 and n.endswith(".json") for n in names)
+    assert names[0] != names[1] and names[0] == feedback_name(a)
+    assert os.fsencode(names[2]).decode("utf-8")                 # never cut inside a character

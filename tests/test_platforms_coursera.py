@@ -172,8 +172,8 @@ def test_grade_sh_writes_feedback_and_html_on_the_shared_layout(image, submissio
         assert "FORGED" not in text and "script" not in page.tags
         for item in rubric.ITEMS:                             # every rubric item, with its message
             assert item.id in text
-        lines = doc["feedback"].splitlines()                  # the text report: FAIL line, then the problem
-        problems = [lines[i + 1].strip() for i, line in enumerate(lines) if line.startswith("FAIL")]
+        lines = doc["feedback"].splitlines()                  # the text report (escaped HTML): FAIL, then the problem
+        problems = [html.unescape(lines[i + 1].strip()) for i, line in enumerate(lines) if line.startswith("FAIL")]
         assert len(problems) == len(lost)
         flat = " ".join("".join(page.text).split())
         for problem in problems:

@@ -133,8 +133,39 @@ def test_the_engine_imports_no_platform(room):
                 assert "nbgrader" not in imported, "%s/%s imports %s" % (room, name, imported)
 
 
+POINTS_FORMATTERS = ("num", "_num", "points", "whole", "format_points", "fmt_points")
+
+
+def _formatting(tree):
+    """What in a module's syntax tree formats points or builds fallback results by itself: a def named like a
+    points formatter, a call of ``.is_integer()`` or of ``int(round(...))``, a dict with ``execution_time: 0``."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in POINTS_FORMATTERS:
+            found.append("def %s" % node.name)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "is_integer":
+            found.append("call .is_integer()")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "int"
+              and node.args and isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Name)
+              and node.args[0].func.id == "round"):
+            found.append("call int(round(...))")
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == "execution_time" \
+                        and isinstance(value, ast.Constant) and value.value == 0:
+                    found.append("fallback results (execution_time: 0)")
+    return found
+
+
+def test_the_formatter_check_sees_a_second_formatter():
+    """The check below can fail: it finds what classroom50.points was (int(round(x))) and a num of one's own."""
+    planted = "def points(x):\n    return int(round(x))\n\ndef f(x):\n    return x.is_integer()\n"
+    assert _formatting(ast.parse(planted)) == ["def points", "call int(round(...))", "call .is_integer()"]
+
+
 def test_one_number_formatter_and_one_fallback():
-    """No module but grading/report.py defines a points formatter or writes its own fallback results."""
+    """No module but grading/report.py defines a points formatter or writes its own fallback results
+    (read from each module's syntax tree, not its text: a comment or a string never counts)."""
     offenders = []
     for folder, _, files in os.walk(os.path.join(ROOT, "autograder")):
         for name in files:
@@ -142,11 +173,11 @@ def test_one_number_formatter_and_one_fallback():
             if not name.endswith(".py") or path.endswith(os.path.join("grading", "report.py")):
                 continue
             with open(path, encoding="utf-8") as f:
-                text = f.read()
-            for marker in ("def _num(", "def num(", '"execution_time": 0', "is_integer()"):
-                if marker in text:
-                    offenders.append("%s: %s" % (os.path.relpath(path, ROOT), marker))
+                tree = ast.parse(f.read(), path)
+            offenders += ["%s: %s" % (os.path.relpath(path, ROOT), what) for what in _formatting(tree)]
     assert not offenders, offenders
+    with open(os.path.join(ROOT, "autograder", "grading", "report.py"), encoding="utf-8") as f:
+        assert {"def num", "def whole"} <= set(_formatting(ast.parse(f.read())))
 
 
 def test_the_readme_layout_table_names_folders_that_exist():

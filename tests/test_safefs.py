@@ -5,6 +5,7 @@ that the reader refuses it with a reason instead of following, blocking, exhaust
 """
 
 import os
+import stat
 
 import pytest
 
@@ -66,19 +67,35 @@ def test_caps_the_size(tmp_path):
 
 
 def test_walk_survives_a_very_deep_tree(tmp_path):
-    deep = str(tmp_path)
-    for _ in range(1200):
-        deep = os.path.join(deep, "d")
-        os.mkdir(deep)
+    deep_tree(str(tmp_path), 1200)
     _write(str(tmp_path / "random_init.py"))
     try:
         files, skipped = safefs.walk(str(tmp_path), 12, 20000, keep=lambda n: n.endswith(".py"))
         assert [rel for rel, _ in files] == ["random_init.py"]
         assert skipped == [(os.path.join(*["d"] * 13), "more than 12 folders deep")]
     finally:
-        while deep != str(tmp_path):        # pytest's clean-up recurses, and 1,200 levels exceed its limit
-            os.rmdir(deep)
-            deep = os.path.dirname(deep)
+        remove_deep_tree(str(tmp_path / "d"))    # pytest's clean-up recurses, and 1,200 levels exceed its limit
+
+
+def deep_tree(top, levels):
+    """``top``/d/d/.../d, ``levels`` folders deep; returns the deepest."""
+    deep = top
+    for _ in range(levels):
+        deep = os.path.join(deep, "d")
+        os.mkdir(deep)
+    return deep
+
+
+def remove_deep_tree(top):
+    """Remove a tree of single folders bottom-up, without recursion (pytest's cleanup would recurse)."""
+    deep = top
+    while os.path.isdir(os.path.join(deep, "d")):
+        deep = os.path.join(deep, "d")
+    while len(deep) >= len(top):
+        for name in os.listdir(deep):
+            os.unlink(os.path.join(deep, name))
+        os.rmdir(deep)
+        deep = os.path.dirname(deep)
 
 
 def test_walk_notes_links_fifos_and_keeps_odd_names(tmp_path):
@@ -110,3 +127,49 @@ def test_grade_refuses_a_submission_reached_through_a_link(tmp_path):
     for path in (str(tmp_path / "alice"), str(tmp_path / "alice" / "random_init.py")):
         with pytest.raises(submission.SubmissionError, match="is a link, and the grader follows no link"):
             submission.prepare(path, grader_rules)
+
+
+# -- listing a class folder, and writing where a student could plant something ------------------------
+def test_listdir_names_links_and_follows_none(tmp_path):
+    _write(str(tmp_path / "alice.py"))
+    os.symlink(str(tmp_path / "alice.py"), str(tmp_path / "bob.py"))
+    os.symlink("/etc", str(tmp_path / "carol"))
+    entries = {name: (stat.S_IFMT(st.st_mode), to_dir) for name, st, to_dir in safefs.listdir(str(tmp_path))}
+    assert entries == {"alice.py": (stat.S_IFREG, False), "bob.py": (stat.S_IFLNK, False),
+                       "carol": (stat.S_IFLNK, True)}
+    os.symlink(str(tmp_path), str(tmp_path.parent / (tmp_path.name + "-link")))
+    with pytest.raises(safefs.Refused, match="is a link"):
+        safefs.listdir(str(tmp_path.parent / (tmp_path.name + "-link")))
+
+
+@pytest.mark.parametrize("planted", ["folder", "link", "fifo"])
+def test_write_with_clear_replaces_what_was_planted(tmp_path, planted):
+    target, victim = str(tmp_path / "result.json"), tmp_path / "victim"
+    victim.write_text("keep")
+    if planted == "folder":
+        os.makedirs(os.path.join(target, "inside"))
+    elif planted == "link":
+        os.symlink(str(victim), target)
+    else:
+        os.mkfifo(target)
+    if planted == "folder":
+        with pytest.raises(OSError):
+            safefs.write_bytes(target, b"{}")              # without clear, a folder stops the write
+    safefs.write_bytes(target, b"{}", clear=True)
+    assert not os.path.islink(target) and open(target, "rb").read() == b"{}" and victim.read_text() == "keep"
+    assert not [n for n in os.listdir(str(tmp_path)) if n.startswith(".")]     # nothing left aside
+
+
+def test_append_never_writes_through_a_link(tmp_path):
+    victim, target = tmp_path / "victim", str(tmp_path / "summary.md")
+    victim.write_text("keep")
+    os.symlink(str(victim), target)
+    safefs.append_bytes(target, b"one\n")
+    safefs.append_bytes(target, b"two\n")
+    assert victim.read_text() == "keep" and open(target, "rb").read() == b"one\ntwo\n"
+
+
+def test_leftovers_of_a_killed_writer_are_known_by_name():
+    name = safefs._temp_name("grades.csv")
+    assert safefs.is_leftover(name, "grades.csv") and not safefs.is_leftover(name, "other.csv")
+    assert not safefs.is_leftover("grades.csv") and not safefs.is_leftover(".grades.csv.tmp")

@@ -16,6 +16,7 @@ import numpy as np
 
 from .grader_rules import FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE
 from . import reference
+from .feedback import as_numbers
 
 # --- initialize_parameters -----------------------------------------------------------------------
 
@@ -173,27 +174,48 @@ def xavier(std, fan_in, band):
 
 # --- forward -------------------------------------------------------------------------------------
 
-FORWARD_ALTERNATIVES = (   # (cache key, what the student may have computed instead, the hint id)
-    ("Z1", lambda X, p, c: p["W1"] @ X, "forward_z1_no_bias"),
-    ("Z1", lambda X, p, c: c["A1"], "forward_tanh_in_place"),
-    ("A1", lambda X, p, c: c["Z1"], "forward_a1_is_z1"),
-    ("A1", lambda X, p, c: reference.sigmoid(c["Z1"]), "forward_a1_sigmoid"),
-    ("A1", lambda X, p, c: np.maximum(c["Z1"], 0), "forward_a1_relu"),
-    ("Z2", lambda X, p, c: p["W2"] @ c["A1"], "forward_z2_no_bias"),
-    ("Z2", lambda X, p, c: p["W2"] @ c["Z1"] + p["b2"], "forward_z2_uses_z1"),
-    ("A2", lambda X, p, c: np.tanh(c["Z2"]), "forward_a2_tanh"),
-    ("A2", lambda X, p, c: c["Z2"], "forward_a2_is_z2"),
-)
-
-
-def forward_cause(key, got, X, p, true):
-    """The hint id when ``got`` (the student's cache[key]) equals what a classic mistake computes."""
-    if got is None or got.shape != true[key].shape:
+def _leaky(X, p, c, got):
+    """A leaky ReLU of Z1 with the slope the student's negative entries show (in (0, 1)), or None."""
+    Z1 = c["Z1"]
+    negative = Z1 < 0
+    if got.shape != Z1.shape or not negative.any():
         return None
-    for hint_key, alternative, hint in FORWARD_ALTERNATIVES:
-        if hint_key == key and np.allclose(got, alternative(X, p, true), rtol=FORWARD_RTOL, atol=FORWARD_ATOL):
-            return hint
-    return None
+    slope = float(np.median(got[negative] / Z1[negative]))
+    return np.where(Z1 > 0, Z1, slope * Z1) if 0 < slope < 1 else None
+
+
+# (hint id, cache key, what the mistake computes there from X, the parameters, the true cache and the
+# student's own value). A rule is a candidate when it matches the failing case, and a cause only when
+# evidence.py has seen it match two further cases too.
+FORWARD_RULES = (
+    ("forward_z1_no_bias", "Z1", lambda X, p, c, got: p["W1"] @ X),
+    ("forward_z1_holds_a1", "Z1", lambda X, p, c, got: c["A1"]),
+    ("forward_a1_is_z1", "A1", lambda X, p, c, got: c["Z1"]),
+    ("forward_a1_sigmoid", "A1", lambda X, p, c, got: reference.sigmoid(c["Z1"])),
+    ("forward_a1_relu", "A1", lambda X, p, c, got: np.maximum(c["Z1"], 0)),
+    ("forward_a1_leaky_relu", "A1", _leaky),
+    ("forward_z2_no_bias", "Z2", lambda X, p, c, got: p["W2"] @ c["A1"]),
+    ("forward_z2_uses_z1", "Z2", lambda X, p, c, got: p["W2"] @ c["Z1"] + p["b2"]),
+    ("forward_a2_tanh", "A2", lambda X, p, c, got: np.tanh(c["Z2"])),
+    ("forward_a2_is_z2", "A2", lambda X, p, c, got: c["Z2"]),
+    ("forward_sigmoid_sign", "A2", lambda X, p, c, got: reference.sigmoid(-c["Z2"])),
+)
+FORWARD_RULE = {hint: (key, fn) for hint, key, fn in FORWARD_RULES}
+
+
+def forward_matches(hint, got, X, p, true):
+    """True when ``got`` (the student's cache value) is what mistake ``hint`` computes on these inputs."""
+    key, fn = FORWARD_RULE[hint]
+    if got is None or got.shape != true[key].shape:
+        return False
+    with np.errstate(all="ignore"):
+        alternative = fn(X, p, true, got)
+    return alternative is not None and bool(np.allclose(got, alternative, rtol=FORWARD_RTOL, atol=FORWARD_ATOL))
+
+
+def forward_candidates(key, got, X, p, true):
+    """Every forward hint whose mistake gives ``got`` for cache[key] here, in FORWARD_RULES order."""
+    return [hint for hint, k, _ in FORWARD_RULES if k == key and forward_matches(hint, got, X, p, true)]
 
 
 # --- backward ------------------------------------------------------------------------------------
@@ -202,55 +224,116 @@ PARTNER = {"dW1": "dW2", "dW2": "dW1", "db1": "db2", "db2": "db1"}
 
 
 def _close(a, b):
-    return a.shape == b.shape and np.allclose(a, b, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)
+    return a is not None and a.shape == b.shape and bool(np.allclose(a, b, rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL))
 
 
-def gradient_cause(name, got, true, p, X, Y, cache):
-    """The hint id when the student's gradient ``got`` equals what a classic mistake computes.
+class Evidence:
+    """One backward case as the rules read it: the grader's inputs, true gradients, the student's grads."""
 
-    ``true`` holds all four true gradients (finite differences of J).
-    """
-    if got is None:
-        return None
-    want = true[name]
-    if got.size == 1 and (want.size > 1 or got.ndim == 0) and name.startswith("db") and np.allclose(
-            got.ravel()[0], want.sum(), rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL):
-        return "backward_sum_all_axes"
-    partner = true[PARTNER[name]]
-    if got.shape == partner.shape and _close(got, partner) and not (got.shape == want.shape and _close(got, want)):
-        return "backward_swapped_names"
-    if got.size != want.size:
-        return None
-    if name.startswith("dW") and got.shape == want.shape[::-1] and _close(got.T, want) and not _close(got, want):
-        return "backward_dw_transposed"
-    got = got.reshape(want.shape)
-    m, n_x = X.shape[1], X.shape[0]
-    for factor, hint in ((-1.0, "backward_sign_flipped"), (m, "backward_missing_1_over_m"),
-                         (1.0 / m, "backward_double_1_over_m"), (m / n_x, "backward_m_from_shape0")):
-        if factor != 1 and _close(got, factor * want):
-            return hint
-    dZ2 = cache["A2"] - Y
-    if name == "dW2" and _close(got, dZ2 @ cache["Z1"].T / m):
-        return "backward_dw2_uses_z1"
-    if name in ("dW1", "db1"):
-        back = p["W2"].T @ dZ2
-        for slope, hint in ((1 - cache["A1"], "backward_tanh_slope_1_minus_a1"),
-                            (cache["A1"] ** 2, "backward_tanh_slope_a1_squared"),
-                            (1 - np.tanh(cache["A1"]) ** 2, "backward_tanh_twice"),
-                            (1 - cache["Z1"] ** 2, "backward_tanh_slope_from_z1"),
-                            (np.ones_like(back), "backward_tanh_slope_missing")):
-            dZ1 = back * slope
-            alt = dZ1 @ X.T / m if name == "dW1" else dZ1.sum(axis=1, keepdims=True) / m
-            if np.allclose(got, alt, rtol=FORWARD_RTOL, atol=FORWARD_ATOL):
-                return hint
-    return None
+    def __init__(self, p, X, Y, cache, true, grads):
+        self.p, self.X, self.Y, self.cache, self.true, self.grads = p, X, Y, cache, true, grads
+        self.m, self.n_x, self.n_h, self.n_y = X.shape[1], X.shape[0], p["W1"].shape[0], Y.shape[0]
+
+    def got(self, name):
+        """The student's gradient ``name`` as a float array (feedback.as_numbers), or None."""
+        return as_numbers(self.grads.get(name)) if isinstance(self.grads, dict) else None
+
+    def analytic(self, dZ2=None, slope=None):
+        """The four gradients written out, with the given dZ2 and slope of tanh (the true ones by default)."""
+        A1, m = self.cache["A1"], self.m
+        dZ2 = self.cache["A2"] - self.Y if dZ2 is None else dZ2
+        dZ1 = (self.p["W2"].T @ dZ2) * (1 - A1 ** 2 if slope is None else slope)
+        return {"dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m,
+                "dW1": dZ1 @ self.X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m}
 
 
-def swapped_shapes(grads, p):
-    """True when dW1/dW2 (or db1/db2) have each other's shapes, and the shapes differ."""
-    for a, b in (("dW1", "dW2"), ("db1", "db2")):
-        ga, gb = grads.get(a), grads.get(b)
-        pa, pb = p[a[1:]].shape, p[b[1:]].shape
-        if pa != pb and getattr(ga, "shape", None) == pb and getattr(gb, "shape", None) == pa:
-            return True
-    return False
+def _equal_to(name, e, want):
+    got = e.got(name)
+    return got is not None and got.size == want.size and _close(got.reshape(want.shape), want)
+
+
+def _sum_all_axes(name, e):
+    got, want = e.got(name), e.true[name]
+    return (name.startswith("db") and got is not None and got.size == 1 and (want.size > 1 or got.ndim == 0)
+            and bool(np.allclose(got.ravel()[0], want.sum(), rtol=GRADIENT_RTOL, atol=GRADIENT_ATOL)))
+
+
+def _swapped(name, e):
+    """Both halves: the student's ``name`` is the true partner and the student's partner is the true ``name``."""
+    partner = PARTNER[name]
+    return (e.true[name].shape != e.true[partner].shape or not _close(e.true[name], e.true[partner])) and \
+        _close(e.got(name), e.true[partner]) and _close(e.got(partner), e.true[name])
+
+
+def _db1_uses_dz2(name, e):
+    return name == "db1" and _equal_to("db1", e, e.true["db2"]) and _close(e.got("db2"), e.true["db2"])
+
+
+def _transposed(name, e):
+    got, want = e.got(name), e.true[name]
+    return (name.startswith("dW") and got is not None and got.shape == want.shape[::-1] and _close(got.T, want)
+            and not _close(got, want))
+
+
+def _factor(which):
+    def rule(name, e):
+        factor = which(e)
+        return factor != 1 and _equal_to(name, e, factor * e.true[name])
+    return rule
+
+
+def _slope(which):
+    def rule(name, e):
+        if name not in ("dW1", "db1"):
+            return False
+        with np.errstate(all="ignore"):
+            alternative = e.analytic(slope=which(e.cache))[name]
+        return _equal_to(name, e, alternative)
+    return rule
+
+
+def _dz2_sigmoid_slope(name, e):
+    A2 = e.cache["A2"]
+    return _equal_to(name, e, e.analytic(dZ2=(A2 - e.Y) * A2 * (1 - A2))[name])
+
+
+def _dw2_uses_z1(name, e):
+    return name == "dW2" and _equal_to(name, e, (e.cache["A2"] - e.Y) @ e.cache["Z1"].T / e.m)
+
+
+# (hint id, rule(gradient name, Evidence) -> bool), in the order they are tried. Each rule states the whole
+# claim its hint makes (a swap checks both halves), so that it is true wherever it matches.
+BACKWARD_RULES = (
+    ("backward_sum_all_axes", _sum_all_axes),
+    ("backward_swapped_names", _swapped),
+    ("backward_db1_uses_dz2", _db1_uses_dz2),
+    ("backward_dw_transposed", _transposed),
+    ("backward_sign_flipped", _factor(lambda e: -1.0)),
+    ("backward_missing_1_over_m", _factor(lambda e: e.m)),
+    ("backward_double_1_over_m", _factor(lambda e: 1.0 / e.m)),
+    ("backward_m_from_shape0", _factor(lambda e: e.m / e.n_x)),
+    ("backward_m_from_n_h", _factor(lambda e: e.m / e.n_h)),
+    ("backward_m_from_n_y", _factor(lambda e: e.m / e.n_y)),
+    ("backward_mean_over_outputs", _factor(lambda e: 1.0 / e.n_y)),
+    ("backward_dz2_sigmoid_slope", _dz2_sigmoid_slope),
+    ("backward_dw2_uses_z1", _dw2_uses_z1),
+    ("backward_tanh_slope_1_minus_a1", _slope(lambda c: 1 - c["A1"])),
+    ("backward_tanh_slope_a1_squared", _slope(lambda c: c["A1"] ** 2)),
+    ("backward_tanh_twice", _slope(lambda c: 1 - np.tanh(c["A1"]) ** 2)),
+    ("backward_tanh_slope_from_z1", _slope(lambda c: 1 - c["Z1"] ** 2)),
+    ("backward_tanh_slope_sigmoid_form", _slope(lambda c: c["A1"] * (1 - c["A1"]))),
+    ("backward_tanh_slope_missing", _slope(lambda c: np.ones_like(c["A1"]))),
+)
+BACKWARD_RULE = dict(BACKWARD_RULES)
+
+
+def backward_candidates(name, e):
+    """Every backward hint whose mistake gives the student's gradient ``name`` here, in order."""
+    if e.got(name) is None:
+        return []
+    return [hint for hint, rule in BACKWARD_RULES if rule(name, e)]
+
+
+def backward_right(e):
+    """True when all four of the student's gradients equal the true ones (shapes included)."""
+    return all(_close(e.got(name), e.true[name]) for name in PARTNER)

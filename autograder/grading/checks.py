@@ -30,7 +30,7 @@ import numpy as np
 
 from .grader_rules import (BOUND, FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE,
                             mean_band, spread_band)
-from . import causes, reference
+from . import causes, draws, evidence, reference
 from .feedback import as_numbers, check_array, compare, kind, not_finite_name, rebuild, relative_text
 from . import registry
 from .registry import check
@@ -40,6 +40,11 @@ BIG = {"n_x": 200, "n_h": 250, "n_y": 200}        # the large draw: 50,000 weigh
 BIG_DRAW = BIG["n_h"] * BIG["n_x"]                 # = BIG["n_y"] * BIG["n_h"]: entries of W1 and of W2
 BIG_SEED = 20261129                                # any fixed seed: the draw must be the same on every run
 MIN_MEASURED = 1000                                # fewer entries than this cannot show a spread
+# W1 is judged over its distinct rows (repeated rows cost init.breaks_symmetry): with fewer distinct
+# entries than this, nothing is judged here (a tiled row of the large draw has n_x = 200 of them).
+MIN_DISTINCT = 100
+# Equal rows of W1 at a small case are explained from a larger W1 of the same function: 8 rows of 6.
+EVIDENCE_SIZES = (6, 8, 3)
 KS_FALSE_ALARM = 1e-8                              # chance that a correct draw fails the KS test (DKW)
 KS_LIMIT = math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * BIG_DRAW))
 # A forward/backward gap at least this many times the tolerance is "clearly beyond rounding"; when
@@ -120,7 +125,7 @@ def _init(student, n_x, n_h, n_y, seed, keys):
     """Call initialize_parameters; the dict, checked for the ``keys`` this check reads and no others."""
     case = _init_case(n_x, n_h, n_y, seed)
     value = student.call("initialize_parameters", (n_x, n_h, n_y), case, seed=seed).value
-    return parameters_dict(value, case, keys=keys), case
+    return parameters_dict(value, case, keys=keys, hint="init_key_case"), case
 
 
 @check("init.shapes", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")
@@ -146,7 +151,13 @@ def init_zero_biases(student, n_x, n_h, n_y, seed):
                          "a bias starts as" % (name, name, list(where), b[where], "n_h" if name == "b1" else "n_y"),
                          case, expected=Entry(name, where, 0.0), actual=Entry(name, where, b[where], b.shape, b.dtype,
                                                                               differing=int((b != 0).sum()), size=b.size),
-                         hint="init_nonzero_bias", kind=VALUE)
+                         hint=_nonzero_bias_hint(student, seed), kind=VALUE)
+
+
+def _nonzero_bias_hint(student, seed):
+    """init_nonzero_bias only when its claim holds: a larger W1 of the same function has no two equal rows."""
+    W1 = _larger(student, seed, "W1")
+    return "init_nonzero_bias" if W1 is not None and _first_equal_rows(W1) is None else None
 
 
 @check("init.breaks_symmetry", UNITS_CASES, INIT_EXAMPLES, calls="initialize_parameters")
@@ -160,9 +171,10 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
     args = (n_x, n_h, n_y)
     replies = student.calls("initialize_parameters",
                             [(args, seed), (args, None), (args, seed), (args, other)], case)
-    dicts = [parameters_dict(r.value, case, keys=("W1", "W2")) for r in replies]
+    dicts = [parameters_dict(r.value, case, keys=("W1", "W2"), hint="init_key_case") for r in replies]
     W1, W2 = weights(dicts[0], "W1", case), weights(dicts[0], "W2", case)
-    _distinct_units(W1, W2, dicts[0].get("b1"), (n_h, n_x), (n_y, n_h), case)
+    _distinct_units(W1, W2, dicts[0].get("b1"), (n_h, n_x), (n_y, n_h), case,
+                    lambda: _equal_rows_hint(student, seed))
     for name in ("W1", "W2"):
         first, again, same_seed, new_seed = [weights(d, name, case) for d in dicts]
         if not _same(first, same_seed):
@@ -182,6 +194,10 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
             raise Failed("two calls in a row, with no np.random.seed between them, gave the same '%s'; each "
                          "call must draw fresh weights from numpy's global state" % name, case,
                          hint="init_same_next_call", kind=PROPERTY)
+    if _all_equal(W2) and _all_equal(_larger(student, seed, "W2")):
+        raise Failed("every entry of 'W2' is %.4g (after np.random.seed(%d)): it changes with the seed, but a W2 "
+                     "whose entries are all equal is one number, not a random draw, and gives every hidden unit "
+                     "the same outgoing weights" % (W2.ravel()[0], seed), case, hint="init_constant", kind=PROPERTY)
 
 
 def _same(a, b):
@@ -201,7 +217,7 @@ def _first_equal_rows(W):
     return tuple(sorted((int(order[k]), int(order[k + 1]))))
 
 
-def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case):
+def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case, why_equal):
     """Failed when two rows of W1 are equal, saying exactly what follows from W1, b1 and W2.
 
     Units stay copies for ever only when their incoming weights (rows of W1), biases (entries of
@@ -225,6 +241,7 @@ def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case):
                      "so hidden units %d and %d start identical: they compute the same value, receive the same "
                      "gradient, and stay copies of each other however long you train" % (i, j, i, j, i, j, i, j),
                      case, hint="init_units_copies", kind=PROPERTY)
+    hint = why_equal()
     text = "rows %d and %d of 'W1' are equal" % (i, j)
     if b_equal:
         text += " (and so are entries %d and %d of 'b1'), so hidden units %d and %d start out computing the "                 "same value" % (i, j, i, j)
@@ -236,76 +253,156 @@ def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case):
         text += "; columns %d and %d of 'W2' differ, so the two units do get different gradients and "                 "separate during training, but only through W2" % (i, j)
     elif w2_equal:
         text += "; columns %d and %d of 'W2' are equal too" % (i, j)
-    raise Failed(text + ". The rows of W1 must be independent random draws", case, hint="init_equal_rows",
-                 kind=PROPERTY)
+    raise Failed(text + ". The rows of W1 must be independent random draws", case, hint=hint, kind=PROPERTY)
+
+
+def _larger(student, seed, name):
+    """``name`` from the same function at EVIDENCE_SIZES (same seed), finite and well shaped, or None."""
+    sizes = dict(zip(("n_x", "n_h", "n_y"), EVIDENCE_SIZES))
+    try:
+        value = student.call("initialize_parameters", EVIDENCE_SIZES, _init_case(*EVIDENCE_SIZES, seed), seed=seed).value
+    except Failed:
+        return None
+    w = as_numbers(value.get(name)) if isinstance(value, dict) else None
+    return w if w is not None and w.shape == shape_of(name, sizes) and np.all(np.isfinite(w)) else None
+
+
+def _equal_rows_hint(student, seed):
+    """The cause of equal rows, read off a larger W1 from the same function (EVIDENCE_SIZES, same seed).
+
+    init_constant when that W1 holds one value; init_equal_rows when two of its rows are equal and hold
+    more than its two extremes; else none (clipped draws repeat their bounds, so rows made only of
+    bounds can be equal by chance, and small_scale names the clipping).
+    """
+    W1 = _larger(student, seed, "W1")
+    if W1 is None:
+        return None
+    lo, hi = W1.min(), W1.max()
+    if lo == hi:
+        return "init_constant"
+    pair = _first_equal_rows(W1)
+    if pair is None or np.all((W1[pair[0]] == lo) | (W1[pair[0]] == hi)):
+        return None
+    return "init_equal_rows"
+
+
+def _all_equal(w):
+    return w is not None and w.size >= 2 and bool(np.all(w == w.ravel()[0]))
 
 
 @check("init.small_scale", calls="initialize_parameters")
 def init_gaussian_spread(student):
-    """The large draw: finite, spread 0.01, centred, Gaussian. Measures before it names a cause."""
+    """The large draw: finite, spread 0.01, centred, Gaussian. Measures before it names a cause.
+
+    Repeated rows of W1 are init.breaks_symmetry's mistake: here W1 is judged over its distinct rows.
+    A scale cause is proven on a second large draw at other fan-ins (draws.SECOND).
+    """
     sizes = dict(BIG)
     p, case = _init(student, sizes["n_x"], sizes["n_h"], sizes["n_y"], BIG_SEED, ("W1", "W2"))
     case = dict(case, draw=LARGE_DRAW)
     for name in ("W1", "W2"):
-        _spread(name, weights(p, name, case), p, sizes, case)
+        _spread(name, weights(p, name, case), p, sizes, case, lambda name=name: _second_draw(student, name))
 
 
-def _spread(name, w, p, sizes, case):
+def _second_draw(student, name):
+    """The student's ``name`` at draws.SECOND (the same function, other fan-ins), or None."""
+    s = draws.SECOND
+    case = dict(_init_case(s["n_x"], s["n_h"], s["n_y"], BIG_SEED), draw=LARGE_DRAW)
+    try:
+        value = student.call("initialize_parameters", (s["n_x"], s["n_h"], s["n_y"]), case, seed=BIG_SEED).value
+    except Failed:
+        return None
+    w = as_numbers(value.get(name)) if isinstance(value, dict) else None
+    return w if w is not None and w.shape == shape_of(name, s) and np.all(np.isfinite(w)) else None
+
+
+def _distinct_draws(name, w):
+    """(entries judged, words for them): W1's distinct rows when some repeat, else every entry."""
+    if name == "W1" and w.ndim == 2 and w.shape[0] > 1 and _first_equal_rows(w) is not None:
+        rows = np.unique(w + 0.0, axis=0)
+        return rows.ravel(), "the %d entries of the %d distinct rows of 'W1' (its repeated rows cost " \
+            "init.breaks_symmetry)" % (rows.size, rows.shape[0])
+    return w.ravel(), "the %d entries of '%s'" % (w.size, name)
+
+
+def _spread(name, w, p, sizes, case, again):
     problem = _not_finite(name, w, case)
     if problem:
         raise problem
-    w = w.ravel()
-    n = w.size
-    if n < MIN_MEASURED:
+    if w.size < MIN_MEASURED:
         raise Failed("'%s' has only %d entries for %s, so its spread cannot be measured (see init.shapes)"
-                     % (name, n, case_text(case)), case, kind=PROPERTY)
+                     % (name, w.size, case_text(case)), case, kind=PROPERTY)
+    w, entries = _distinct_draws(name, w)
+    n = w.size
+    if n < MIN_DISTINCT:
+        return
     mean, std = float(w.mean()), float(w.std())
     if std < 1e-12:
         raise Failed("all %d entries of '%s' equal %.4g: a constant has no spread at all (standard deviation "
                      "0), where draws of np.random.randn(...) * 0.01 have standard deviation 0.01"
                      % (n, name, w[0]), case, hint="init_constant", kind=PROPERTY)
+    if np.unique(w).size < draws.TILED_SHARE * n:
+        phrase, hint = draws.shape(name, w, _ks_limit(n))
+        raise Failed(phrase + ", where independent draws never repeat a value", case, hint=hint, kind=PROPERTY)
     if w.min() >= 0 or w.max() <= 0:
         sign = "at least 0" if w.min() >= 0 else "at most 0"
-        raise Failed("all %d entries of '%s' are %s, so their mean is %.4g; draws from N(0, 0.01^2) take both "
-                     "signs and have mean 0" % (n, name, sign, mean), case,
-                     hint=causes.one_signed_cause(w, KS_LIMIT), kind=PROPERTY)
+        hint = causes.one_signed_cause(w, KS_LIMIT)
+        text = "all %d entries of '%s' are %s, so their mean is %.4g; draws from N(0, 0.01^2) take both signs " \
+            "and have mean 0" % (n, name, sign, mean)
+        if hint is None:
+            phrase, hint = draws.shape(name, w, _ks_limit(n))
+            text += "; " + phrase if phrase else ""
+        raise Failed(text, case, expected=Number(0.0, MEAN), actual=Number(mean, MEAN), hint=hint, kind=PROPERTY)
     band = spread_band(n)
     if abs(std - SCALE) > band:
-        _wrong_spread(name, w, std, band, p, sizes, case)
+        _wrong_spread(name, w, std, band, p, sizes, case, again, entries)
     if abs(mean) > mean_band(n):
-        raise Failed("the %d entries of '%s' have mean %.4g; draws from N(0, 0.01^2) average to 0 within "
-                     "%.2g over %d entries" % (n, name, mean, mean_band(n), n), case, expected=Number(0.0, MEAN),
-                     actual=Number(mean, MEAN), tolerance={"atol": mean_band(n)}, kind=PROPERTY)
+        _not_gaussian(name, w, "%s have mean %.4g; draws from N(0, 0.01^2) average to 0 within %.2g over %d "
+                      "entries" % (entries, mean, mean_band(n), n), case, expected=Number(0.0, MEAN),
+                      actual=Number(mean, MEAN), tolerance={"atol": mean_band(n)})
     gap = causes.ks_normal(w / SCALE)
-    if gap > KS_LIMIT:
-        raise Failed("the entries of '%s' do not follow a Gaussian: their distribution differs from "
-                     "N(0, 0.01^2) by %.3g (Kolmogorov-Smirnov; at most %.3g is expected). Use "
-                     "np.random.randn, which draws from a normal distribution" % (name, gap, KS_LIMIT), case,
-                     actual=Number(gap, KS_DISTANCE), tolerance={"atol": KS_LIMIT}, kind=PROPERTY)
+    if gap > _ks_limit(n):
+        _not_gaussian(name, w, "%s do not follow a Gaussian: their distribution differs from N(0, 0.01^2) by "
+                      "%.3g (Kolmogorov-Smirnov; at most %.3g is expected)" % (entries, gap, _ks_limit(n)), case,
+                      advice=" Use np.random.randn, which draws from a normal distribution",
+                      actual=Number(gap, KS_DISTANCE), tolerance={"atol": _ks_limit(n)})
 
 
-def _wrong_spread(name, w, std, band, p, sizes, case):
-    n = w.size
-    text = "the %d entries of '%s' have standard deviation %.4g, expected 0.01 (+/- %.1g)" % (n, name, std, band)
-    gaussian = causes.gaussian_shape(w, KS_LIMIT)
-    if std < SCALE:
-        raise Failed(text + ": %.3g times too small" % (SCALE / std), case, expected=Number(SCALE, SPREAD),
-                     actual=Number(std, SPREAD), tolerance={"atol": band}, hint="init_too_small" if gaussian else None,
-                     kind=PROPERTY)
-    text += ": %.3g times too large" % (std / SCALE)
-    measured = causes.saturation(name, p, BIG_SEED, sizes)
-    if measured is not None:
-        share, z = measured
-        if share >= causes.SATURATION_SHARE:
-            raise Failed(text + "; " + causes.saturation_text(share, z), case, expected=Number(SCALE, SPREAD),
-                         actual=Number(std, SPREAD), tolerance={"atol": band}, hint="init_saturates", kind=PROPERTY)
-        text += ". That is not yet enough to saturate: " + causes.saturation_text(share, z, "only ")
-    fan_in = sizes["n_x"] if name == "W1" else sizes["n_h"]
-    hint = None
-    if gaussian:
-        hint = "init_xavier" if causes.xavier(std, fan_in, band) else "init_too_large"
-    raise Failed(text, case, expected=Number(SCALE, SPREAD), actual=Number(std, SPREAD), tolerance={"atol": band},
-                 hint=hint, kind=PROPERTY)
+def _ks_limit(n):
+    """The KS bound for n draws: the DKW inequality at KS_FALSE_ALARM (KS_LIMIT for the full 50,000)."""
+    return math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * n))
+
+
+def _not_gaussian(name, w, text, case, advice="", **parts):
+    """Failed for a draw that is not N(0, 0.01^2), naming its distribution when draws.shape can."""
+    phrase, hint = draws.shape(name, w, _ks_limit(w.size))
+    raise Failed(text + ("; " + phrase if phrase else "") + ("." + advice if advice and not hint else ""), case,
+                 hint=hint, kind=PROPERTY, **parts)
+
+
+def _wrong_spread(name, w, std, band, p, sizes, case, again, entries):
+    text = "%s have standard deviation %.4g, expected 0.01 (+/- %.1g)" % (entries, std, band)
+    text += ": %.3g times too %s" % ((SCALE / std, "small") if std < SCALE else (std / SCALE, "large"))
+    parts = {"expected": Number(SCALE, SPREAD), "actual": Number(std, SPREAD), "tolerance": {"atol": band}}
+    if std > SCALE:
+        measured = causes.saturation(name, p, BIG_SEED, sizes)
+        if measured is not None:
+            share, z = measured
+            if share >= causes.SATURATION_SHARE:
+                raise Failed(text + "; " + causes.saturation_text(share, z), case, hint="init_saturates",
+                             kind=PROPERTY, **parts)
+            text += ". That is not yet enough to saturate: " + causes.saturation_text(share, z, "only ")
+    if not causes.gaussian_shape(w, _ks_limit(w.size)):
+        _not_gaussian(name, w, text, case, **parts)
+    dim = "n_x" if name == "W1" else "n_h"
+    fan_in, other = sizes[dim], draws.SECOND[dim]
+    second = again()
+    std_again = float(second.std()) if second is not None else None
+    hint = draws.scale_cause(std, fan_in, std_again, other)
+    if hint:
+        text += ". A second draw with %s = %d (fan-in %d instead of %d) has standard deviation %.4g" \
+            % (dim, other, other, fan_in, std_again)
+    raise Failed(text, case, hint=hint, kind=PROPERTY, **parts)
 
 
 @check("init.small_scale", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")
@@ -387,6 +484,9 @@ def _forward_failure(student, n_x, n_h, n_y, m, seed):
         reply = student.call("forward", (X, p), case)
     except Failed as failed:
         return Found(failed.but(inputs=inputs), math.inf, None)
+    changed = _changed_inputs(reply, X, p, case, inputs)
+    if changed is not None:
+        return Found(changed, math.inf, None)
     value = reply.value
     if not (isinstance(value, (tuple, list)) and len(value) == 2):
         return Found(Failed("forward returned %s, expected the pair (A2, cache)" % kind(value), case,
@@ -403,21 +503,41 @@ def _forward_failure(student, n_x, n_h, n_y, m, seed):
     for key in ("Z1", "A1", "Z2", "A2"):
         problem = compare("cache['%s']" % key, cache[key], true[key], FORWARD_RTOL, FORWARD_ATOL)
         if problem:
-            hint = causes.forward_cause(key, as_numbers(cache[key]), X, p, true)
+            hint = evidence.forward_cause(student, key, as_numbers(cache[key]), X, p, true, sizes)
             return Found(problem.failed(case, hint=hint, inputs=inputs), problem.rel, None)
     problem = compare("A2", A2, true["A2"], FORWARD_RTOL, FORWARD_ATOL)
     if problem:
         problem.text += " (the cache's A2 is right: return the same array)"
         return Found(problem.failed(case, inputs=inputs), problem.rel, None)
+    return None
+
+
+def _changed_inputs(reply, X, p, case, inputs):
+    """Failed when forward changed X or a parameter in place, showing where, before and after; else None.
+
+    Checked before any value: an input changed in place explains every gap that follows from it.
+    """
     X_after, p_after = reply.args_after
-    if not (isinstance(X_after, np.ndarray) and np.array_equal(X_after, X)):
-        return Found(Failed("forward changed its input X in place; compute new arrays instead", case,
-                            inputs=inputs, kind=PROPERTY), math.inf, None)
-    for name in SHAPES:
-        if not (isinstance(p_after, dict) and isinstance(p_after.get(name), np.ndarray)
-                and np.array_equal(p_after[name], p[name])):
-            return Found(Failed("forward changed parameters['%s'] in place; the parameters must stay as they "
-                                "were" % name, case, inputs=inputs, kind=PROPERTY), math.inf, None)
+    changes = [("X", "X", X, X_after)] + [("parameters['%s']" % n, "parameters[\"%s\"]" % n, p[n],
+                                            p_after.get(n) if isinstance(p_after, dict) else None) for n in SHAPES]
+    for words, code, before, after in changes:
+        if isinstance(after, np.ndarray) and np.array_equal(after, before):
+            continue
+        text, parts = "forward changed %s in place" % words, {}
+        if isinstance(after, np.ndarray) and after.shape == before.shape and after.dtype.kind in "biuf":
+            where = _where(~((after == before) | (np.isnan(after) & np.isnan(before))))
+            at = tuple(where)
+            text += (": %s%s was %.6g before the call and %.6g after it (%d of its %d entries changed)"
+                     % (words, where, before[at], after[at], int(np.sum(after != before)), before.size))
+            parts = {"expected": Entry(words, where, before[at]),
+                     "actual": Entry(words, where, after[at], after.shape, after.dtype,
+                                     differing=int(np.sum(after != before)), size=after.size)}
+        text += ". The caller's arrays must stay as they were: compute new arrays instead of assigning into them " \
+            "(X -= ..., X[...] = ... and np.tanh(X, out=X) all change the caller's array)"
+        shown = inputs.replace("A2, cache = forward(X, parameters)",
+                               "before = %s.copy()\nA2, cache = forward(X, parameters)\nprint(\"%s before the call:\", "
+                               "before)\nprint(\"%s after the call: \", %s)" % (code, words, words, code))
+        return Failed(text, case, inputs=shown, kind=PROPERTY, **parts)
     return None
 
 
@@ -459,14 +579,13 @@ class _Case:
             return problem.but(case=self.case, hint=hint or problem.hint, inputs=self.inputs)
         return problem.failed(self.case, hint=hint, inputs=self.inputs)
 
-    def one_output_hint(self):
-        """'backward_one_output' when this case has n_y >= 2 and the same case with n_y = 1 passes."""
-        s = self.sizes
-        if s["n_y"] < 2:
-            return None
-        single = _Case(self.student, s["n_x"], s["n_h"], 1, s["m"], self.seed)
-        return "backward_one_output" if single.failure is None and _shape_failure(single) is None \
-            and _value_failure(single) is None else None
+    @property
+    def evidence(self):
+        return causes.Evidence(self.p, self.X, self.Y, self.cache, self.true, self.grads)
+
+    def cause(self, name):
+        """The likely cause of gradient ``name``'s mistake, proven on further cases (evidence.py), or None."""
+        return evidence.backward_cause(self.student, name, self.evidence, self.sizes)
 
 
 def _shape_failure(c):
@@ -476,13 +595,7 @@ def _shape_failure(c):
                               hints=GRADIENT_SHAPE_HINTS["d" + name])
         if problem:
             problem.text += "; each gradient has the shape of its parameter"
-            hint = problem.hint
-            if causes.swapped_shapes(c.grads, c.p):
-                hint = "backward_swapped_names"
-            elif hint is None:
-                got = as_numbers(c.grads["d" + name])
-                hint = causes.gradient_cause("d" + name, got, c.true, c.p, c.X, c.Y, c.cache) \
-                    if got is not None else None
+            hint = c.cause("d" + name) or problem.hint
             return Found(c.failed(problem, hint), math.inf, "d" + name)
     return None
 
@@ -493,7 +606,7 @@ def _value_failure(c):
         problem = compare(name, c.grads[name], c.true[name], GRADIENT_RTOL, GRADIENT_ATOL,
                           "the derivative of J (measured by finite differences)")
         if problem:
-            hint = causes.gradient_cause(name, as_numbers(c.grads[name]), c.true, c.p, c.X, c.Y, c.cache)
+            hint = c.cause(name)
             return Found(c.failed(problem, hint), problem.rel, name)
     return None
 
@@ -501,21 +614,14 @@ def _value_failure(c):
 def _backward_failure(student, n_x, n_h, n_y, m, seed, judge):
     c = _Case(student, n_x, n_h, n_y, m, seed)
     if c.failure is not None:
-        return Found(c.failed(c.failure, c.failure.hint or c.one_output_hint()), math.inf, None)
+        return Found(c.failed(c.failure, c.failure.hint or evidence.one_output(student, c.sizes)), math.inf, None)
     found = judge(c)
     # "Right with one output, wrong with several" is named only for the hidden layer's gradients,
     # the ones the error sent back through W2 (W2.T @ dZ2) reaches.
     if found is not None and found.failure.hint is None and found.gradient in ("dW1", "db1"):
-        hint = c.one_output_hint()
+        hint = evidence.one_output(student, c.sizes, c.evidence)
         if hint:
             found = found.but(hint=hint)
-    if found is not None and found.failure.hint == "backward_missing_1_over_m" and n_x == 1:
-        # With one input, dividing by X.shape[0] = n_x = 1 and forgetting 1/m give the same numbers;
-        # the same case with n_x = m + 1 inputs (neither 1 nor m) tells them apart.
-        wider = _Case(student, m + 1, n_h, n_y, m, seed)
-        other = judge(wider) if wider.failure is None else None
-        if other is not None and other.failure.hint == "backward_m_from_shape0":
-            found = found.but(hint="backward_m_from_shape0")
     return found
 
 

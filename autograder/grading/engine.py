@@ -16,8 +16,10 @@ from .. import rubric
 from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
-from ..verdicts import FIXED, MISSING, SMALLEST, TYPE, UNREADABLE, Failed, case_text
+from ..verdicts import CRASH, FIXED, HANG, MISSING, RAISED, SMALLEST, TYPE, UNREADABLE, Failed, case_text
 from . import cases, grader_rules, registry
+
+POINTS_AT_CODE = (RAISED, HANG, CRASH)   # kinds whose report names no notebook section unless a hint does
 
 
 class _Record:
@@ -122,7 +124,10 @@ def failed_verdict(item, failure, label=SMALLEST):
     if failure.hint is not None and failure.hint not in hints.HINTS:
         raise registry.RegistryError("Failed(hint=%r) under %s: no such hint in autograder/grading/hints.py; add "
                                      "it there or fix the id" % (failure.hint, item.id))
-    section = hints.get(failure.hint).section if failure.hint else item.section
+    # A raise, hang or crash points at the code (its line and exception), not at a concept, unless a
+    # verified hint names one.
+    section = hints.get(failure.hint).section if failure.hint else ("" if failure.kind in POINTS_AT_CODE
+                                                                    else item.section)
     return Verdict(item.id, 0, item.points, item.title, failure.problem, failure.case, section,
                    failure.label or label, failure.expected, failure.actual, failure.hint, failure.inputs,
                    failure.kind, failure.rel, failure.tolerance)

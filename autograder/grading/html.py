@@ -6,6 +6,8 @@ Design
   for each rubric item, exactly the parts that ``report.item_output`` prints: the problem, the
   likely cause (a hint that the check verified), the reproducible failing case, the code that
   rebuilds it, and the notebook section to read. Nothing is added that the grader did not find.
+* The student's words. The submission is shown by its file name only (never the server's folders),
+  and every sentence is the terminal report's, the reproduce instruction in full.
 * Self-contained. One file: inline CSS, no script, no font, image or link to fetch, so it opens
   offline, inside Coursera's ``htmlFeedback.html``, or as a mail attachment. A Content-Security-
   Policy meta tag forbids scripts and remote loads, as a second wall behind the escaping.
@@ -20,6 +22,7 @@ writes it, and platform adapters (Coursera) call it directly.
 """
 
 import html as _html
+import os
 
 from .. import rubric
 from . import report
@@ -104,12 +107,17 @@ def item_card(v):
         out.append('<p class="case"><span class="label">%s:</span> %s.</p>'
                    % (text(v.case_label), text(report.safe(v.case_text).rstrip("."))))
     if v.inputs:
-        out.append('<p class="label">To reproduce it, run:</p>\n<pre class="inputs">%s</pre>'
-                   % text(report.safe(v.inputs).rstrip()))
+        out.append('<p class="label">%s</p>\n<pre class="inputs">%s</pre>'
+                   % (text(report.REPRODUCE), text(report.safe(v.inputs).rstrip())))
     if v.section:
         out.append('<p class="read"><span class="label">Read:</span> %s of the notebook.</p>' % text(v.section))
     out.append("</section>")
     return "\n".join(out)
+
+
+def file_name(path):
+    """The submission's file name only: the page goes to the student, and the server's folders are not theirs."""
+    return os.path.basename(os.path.normpath(str(path))) or str(path)
 
 
 def student_page(result):
@@ -117,7 +125,7 @@ def student_page(result):
     failed = [v for v in result.verdicts if not v.passed]
     body = ['<header id="summary">',
             "<h1>Autograder feedback</h1>",
-            '<p class="muted">Submission: <code>%s</code></p>' % text(result.submission),
+            '<p class="muted">Submission: <code>%s</code></p>' % text(file_name(result.submission)),
             '<p><span class="score" id="score">%s / %d</span></p>' % (report.num(result.score), rubric.TOTAL)]
     if result.error:
         body.append('<section class="card alert" id="grader-error"><p><span class="label">The grader itself '

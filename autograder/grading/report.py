@@ -41,12 +41,22 @@ def num(x):
     return ("%d" % x) if x.is_integer() else ("%.1f" % x)
 
 
+def whole(x):
+    """Points as an integer, for schemas that want integers (Classroom 50); every rubric item is worth whole
+    points, so nothing is lost. The one other points formatter besides ``num``."""
+    return int(round(float(x)))
+
+
 def hint_text(v):
     """The likely-cause sentence of a verdict, or ''."""
     if not v.hint:
         return ""
     from .hints import get
     return get(v.hint).text
+
+
+# How to use a failure's rebuild code; every rendering (terminal, results.json, HTML) says it in full.
+REPRODUCE = "To reproduce it, run this after your functions (it rebuilds the grader's inputs exactly):"
 
 
 def item_output(v):
@@ -60,8 +70,7 @@ def item_output(v):
     if v.case:
         lines.append("%s: %s." % (v.case_label, safe(v.case_text).rstrip(".")))
     if v.inputs:
-        lines.append("To reproduce it, run this after your functions (it rebuilds the grader's inputs "
-                     "exactly):\n" + safe(v.inputs).rstrip())
+        lines.append(REPRODUCE + "\n" + safe(v.inputs).rstrip())
     if v.section:
         lines.append("Read: " + v.section + " of the notebook.")
     return "\n".join(lines)
@@ -142,7 +151,7 @@ def markdown(result):
     """A Markdown report (CI step summaries): the score, a table of rubric items, then what to fix."""
     out = ["## Autograder: %s / %d" % (num(result.score), rubric.TOTAL), ""]
     if result.error:
-        out += ["> **The grader itself failed**, so this is not your grade: %s" % _cell(result.error), ""]
+        out += ["> **The grader itself failed**, so this is not your grade: %s" % code_span(result.error), ""]
     out += ["| | Rubric item | Points |", "|---|---|---|"]
     for v in result.verdicts:
         out.append("| %s | `%s` %s | %s / %d |" % ("\u2705" if v.passed else "\u274c", v.id, _cell(v.title),
@@ -151,11 +160,30 @@ def markdown(result):
     if failed:
         out += ["", "### What to fix", ""]
         for v in failed:
-            out += ["**`%s`**" % v.id, "", "```text", item_output(v).replace("```", "'''"), "```", ""]
+            out += ["**`%s`**" % v.id, "", fenced(item_output(v)), ""]
     if result.notes:
         out += ["", "### Notes (these cost no points)", ""]
-        out += ["- " + _cell(n) for n in result.notes[:10]]
+        out += ["- " + code_span(n) for n in result.notes[:10]]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _fence_for(text, least):
+    """A run of backticks longer than any in ``text`` (and at least ``least``): nothing inside can close it."""
+    return "`" * max([least] + [len(run) + 1 for run in re.findall("`+", text)])
+
+
+def code_span(value):
+    """Student text as one inline Markdown code span: shown literally (no link, image or HTML), on one line."""
+    text = safe(value).replace("\n", " ")
+    tick = _fence_for(text, 1)
+    return "%s %s %s" % (tick, text, tick)
+
+
+def fenced(value):
+    """Student text as a fenced Markdown code block whose fence no line of the text can close."""
+    text = safe(value).rstrip("\n")
+    fence = _fence_for(text, 3)
+    return "%stext\n%s\n%s" % (fence, text, fence)
 
 
 def _cell(value):
@@ -187,11 +215,12 @@ def exit_status(result):
     return EXIT_FULL if result.score == rubric.TOTAL else EXIT_LOST
 
 
-def write_json(data, path):
+def write_json(data, path, clear=False):
     """Write atomically (a reader never sees half a file), never through a link a student planted
-    (``sandbox/safefs.py``: the path is walked with O_NOFOLLOW; only root's or the grader's links count)."""
+    (``sandbox/safefs.py``: the path is walked with O_NOFOLLOW; only root's or the grader's links count).
+    ``clear``: the path is in a folder a student controls; a folder planted there is removed first."""
     from ..sandbox import safefs
-    safefs.write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    safefs.write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), clear=clear)
 
 
 def unreadable(result):

@@ -4,17 +4,18 @@ layout into a call of ``grading.engine.grade`` and renders the Result with ``gra
 import os
 import sys
 
+from ..sandbox.confine import NOT_ROOT
+
 
 def without_private_user(command):
     """The warning to log when student code will run as the grader's own user, else "".
 
     Only as root does the sandbox give student code a private uid of its own (sandbox/uids.py,
-    SECURITY.md). Run otherwise, the student's code can read and write whatever this user can: the
-    hidden grader's files, the results being written. The platform's log should say so."""
+    SECURITY.md); the words are the sandbox's own (``confine.NOT_ROOT``, which ``ci`` and
+    ``grade-all`` print too), written to each platform's log."""
     if not hasattr(os, "geteuid") or os.geteuid() == 0:
         return ""
-    return ("%s: warning: running as uid %d, not root, so student code runs as this same user, not as a "
-            "private one: it can read what this user can read (see SECURITY.md)" % (command, os.geteuid()))
+    return "%s: warning: %s (uid %d)." % (command, NOT_ROOT, os.geteuid())
 
 
 def warn_without_private_user(command, stream=None):

@@ -19,28 +19,33 @@ Design
   by themselves: a sandbox child reads end-of-file on its closed pipe, a pool template on its
   closed socket, and a private uid left claimed is cleaned by sandbox/uids.py when it is next
   reserved.
-* Atomic writes. The CSV, the state file and each feedback file are written to a temporary file
-  next to them (``.<name>.tmp-*``) and moved into place, so a reader never sees half a file and
-  a killed run leaves only such temporaries, which the sweep knows by name.
+* Atomic writes. The CSV, the state file and each feedback file are written by the one writer,
+  ``safefs.write_bytes``: to a temporary file next to them and moved into place, never through a
+  link, so a reader never sees half a file and a killed run leaves only such temporaries, which
+  the sweep knows by name (``safefs.is_leftover``; ``.<name>.tmp-*`` of older versions too).
+* Inert cells and safe names. Every CSV cell passes through ``inert`` (OWASP's CSV-injection rule,
+  control characters and undecodable bytes escaped), and a feedback file name longer than a file
+  name may be is cut with a stable hash of the whole name (``feedback_name``).
 """
 
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
 import socket
-import tempfile
 import time
 from importlib import metadata
 
 from ..errors import UsageError
 from ..grading import report
+from ..sandbox import safefs
 
-CODE_EXTENSIONS = (".py", ".ipynb")
-SKIP_DIRS = ("__pycache__", ".ipynb_checkpoints")
 SCRATCH_PREFIX = "autograder-batch-"     # + pid: the run's scratch folder, under the system's temp folder
 STALE_LOCK_SECONDS = 10.0                # an unreadable lock older than this was left half-written
+NAME_MAX = 255                           # bytes in one file name on Linux file systems (ext4, xfs, tmpfs)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")   # OWASP: a spreadsheet reads a cell starting so as a formula
 
 
 class LockError(UsageError):
@@ -50,22 +55,6 @@ class LockError(UsageError):
 def _temp_prefix(path):
     """Half-written files next to PATH start with this (so a killed run's are found and swept)."""
     return "." + os.path.basename(path) + ".tmp-"
-
-
-def write_atomically(path, write):
-    """Call write(file) on a temporary file next to PATH, then move it into place."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=_temp_prefix(path))
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
 
 
 def _process_start(pid):
@@ -89,29 +78,6 @@ def _lock_alive(lock):
         return True
     started = _process_start(int(lock.get("pid", 0)))
     return started is not None and started in ("unknown", lock.get("start"))
-
-
-def code_files(folder):
-    """(relative path, full path) of every .py/.ipynb file under FOLDER that the grader may read, sorted."""
-    for here, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-        for n in sorted(names):
-            if n.endswith(CODE_EXTENSIONS) and not n.startswith("."):
-                yield os.path.relpath(os.path.join(here, n), folder), os.path.join(here, n)
-
-
-def submission_digest(path):
-    """SHA-256 over the code files the grader may read (for a folder: names and contents)."""
-    h = hashlib.sha256()
-    if os.path.isfile(path):
-        files = [(os.path.splitext(path)[1], path)]   # the content and kind, not the student's file name
-    else:
-        files = list(code_files(path))
-    for rel, full in files:
-        h.update(rel.encode("utf-8") + b"\0")
-        with open(full, "rb") as f:
-            h.update(hashlib.sha256(f.read()).digest())
-    return h.hexdigest()
 
 
 def grader_fingerprint():
@@ -154,14 +120,51 @@ def load_state(path):
     return state
 
 
+def inert(cell):
+    """A CSV cell a spreadsheet shows as text: control characters, escapes and undecodable bytes made
+    visible (``report.safe``), and OWASP's CSV-injection rule: a cell that begins with =, +, -, @, a tab
+    or a carriage return gets a leading single quote, so it is never run as a formula."""
+    text = report.safe(safefs.shown_bytes(cell)).replace("\t", "\\x09").replace("\n", " ")
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(rows):
+    """The class CSV as text: report.CSV_HEADER, then one row per student (``report.csv_row``), sorted,
+    every cell ``inert``."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(report.CSV_HEADER)
+    for row in sorted(rows, key=lambda r: r["student"]):
+        writer.writerow([inert(c) for c in report.csv_row(row["student"], row.get("points") or {}, row.get("total"),
+                                                          row["status"], row.get("detail"))])
+    return out.getvalue()
+
+
 def write_csv(rows, path):
-    def write(f):
-        out = csv.writer(f)
-        out.writerow(report.CSV_HEADER)
-        for row in sorted(rows, key=lambda r: r["student"]):
-            out.writerow(report.csv_row(row["student"], row.get("points") or {}, row.get("total"),
-                                        row["status"], row.get("detail")))
-    write_atomically(path, write)
+    safefs.write_bytes(path, csv_text(rows).encode("utf-8"))
+
+
+def write_state(rows, path):
+    """The state file compacted: one line per student with a key."""
+    safefs.write_bytes(path, "".join(json.dumps(r) + "\n" for r in rows if r.get("key")).encode("utf-8"))
+
+
+def feedback_name(student):
+    """The feedback file name of STUDENT: ``<student>.json``, or, when that is longer than a file name may be
+    (255 bytes), the name cut at a character boundary plus a hash of the whole name, stable across runs."""
+    name = student + ".json"
+    if len(os.fsencode(name)) <= NAME_MAX:
+        return name
+    tail = "-%s.json" % hashlib.sha256(os.fsencode(student)).hexdigest()[:16]
+    head = os.fsdecode(os.fsencode(student)[:NAME_MAX - len(tail)])
+    while head and "\udc80" <= head[-1] <= "\udcff":      # a character the cut split (or undecodable bytes)
+        head = head[:-1]
+    return head + tail
+
+
+def write_feedback(results_dir, student, results):
+    """Write one student's results.json into RESULTS_DIR, never through a planted link (``safefs``)."""
+    report.write_json(results, os.path.join(results_dir, feedback_name(student)))
 
 
 class RunLock:
@@ -224,12 +227,12 @@ class RunLock:
         for target in targets:
             folder = os.path.dirname(os.path.abspath(target))
             for name in os.listdir(folder):
-                if name.startswith(_temp_prefix(target)):
+                if name.startswith(_temp_prefix(target)) or safefs.is_leftover(name, os.path.basename(target)):
                     os.unlink(os.path.join(folder, name))
                     gone.append(os.path.join(folder, name))
         if results_dir and os.path.isdir(results_dir):
             for name in os.listdir(results_dir):
-                if name.startswith(".") and ".json.tmp-" in name:
+                if name.startswith(".") and ".json.tmp-" in name or safefs.is_leftover(name):
                     os.unlink(os.path.join(results_dir, name))
                     gone.append(os.path.join(results_dir, name))
         self.stream.write("grade-all: an earlier run on %s (pid %s, started %s) did not finish; removed what it "

@@ -35,6 +35,8 @@ from ..errors import UsageError
 from ..grading import hints as _hints
 from ..grading import report
 from ..grading.html import page, text
+from ..sandbox import safefs
+from .batch_files import inert
 
 # The runner's own words for a limit the student's code ran into (sandbox/runner.py StudentError).
 # A verdict whose problem holds one of them is listed under "attention": the code may be fine and slow.
@@ -307,6 +309,8 @@ def _misconceptions(rows, names):
 
 def _compare(rows, old, names):
     now = {r["student"]: r for r in graded(rows)}
+    as_written = {inert(s): s for s in now}      # the old CSV holds names as grade-all wrote them (inert)
+    old = {as_written.get(s, s): o for s, o in old.items()}
     before = {s: o for s, o in old.items() if o["status"] == "graded" and o["total"] is not None}
     both = sorted(set(now) & set(before))
     out = ['<h2 id="compare">Compared with the earlier grading</h2>']
@@ -357,7 +361,6 @@ def _students(rows, names):
 def write(rows, path, old=None, anonymous=False):
     """Write the report atomically, never through a planted link (``sandbox/safefs.py``, as every other
     page the grader writes); returns ``path``."""
-    from ..sandbox import safefs
     try:
         safefs.write_bytes(path, render(rows, old, anonymous).encode("utf-8"))
     except OSError as exc:

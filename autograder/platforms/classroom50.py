@@ -23,7 +23,13 @@ repository, never from the student's checkout: ``autograder.py`` puts its own fo
   reads, ``report.item_output``); notes that cost nothing go in a top-level ``notes`` list.
   The runner overwrites ``owner``, ``assignment_type`` and ``datetime`` with its own values.
 * ``release-body.md``: the Markdown report (``report.markdown``), which the runner publishes as
-  the body of the submission's Release and mirrors on the run's summary page.
+  the body of the submission's Release and mirrors on the run's summary page. Student text in it
+  (exception texts, notes, file names) sits in code spans and fences it cannot close, so it is shown,
+  never rendered (no remote image, no link).
+
+Both are written through ``sandbox/safefs.py`` after the student's code has stopped: atomically, never
+through a link, and a file, link or folder the student committed at either name is replaced, so
+student input never makes the adapter exit 2.
 
 Exit status follows the runner's contract: 0 whenever it ran (points lost or not: the score is in
 result.json); 2 when the grader itself failed (the runner then records an infrastructure error,
@@ -35,7 +41,8 @@ import os
 import sys
 
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
+from ..sandbox import safefs
 from . import warn_without_private_user
 
 SCHEMA = "classroom50/result/v1"
@@ -64,16 +71,11 @@ def identity(env):
     return fields
 
 
-def points(x):
-    """An integer number of points (the schema wants integers; every rubric item is worth whole points)."""
-    return int(round(x))
-
-
 def result_document(result, env, now=None):
     """The result.json dict of one grading."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    tests = [{"test-name": "%s: %s" % (v.id, v.title), "passed": v.passed, "score": points(v.points),
-              "max-score": points(v.max_points), "rubric-id": v.id, "message": report.item_output(v)}
+    tests = [{"test-name": "%s: %s" % (v.id, v.title), "passed": v.passed, "score": report.whole(v.points),
+              "max-score": report.whole(v.max_points), "rubric-id": v.id, "message": report.item_output(v)}
              for v in result.verdicts]
     doc = {"schema": SCHEMA}
     doc.update(identity(env))
@@ -95,21 +97,15 @@ def run(checkout=".", env=None, stdout=None):
     identity(env)                       # refuse before grading, not after
     warn_without_private_user("classroom50-run", stdout)
     try:
-        from ..grading.engine import grade
-        result = grade(checkout)
+        result = engine.grade(checkout)
     except Exception as exc:   # a bug in the grader: still write a report, and exit 2 (infrastructure error)
         detail = "%s: %s" % (type(exc).__name__, exc)
         stdout.write("classroom50-run: the grader failed on %s (%s)\n" % (checkout, report.safe(detail)))
         result = report.fallback(checkout, detail)
     stdout.write(report.text(result))
-    try:
-        path = os.path.join(checkout, RESULT_FILE)
-        report.write_json(result_document(result, env), path)
-        body = os.path.join(checkout, BODY_FILE)
-        if os.path.lexists(body):
-            os.unlink(body)             # never write through a link planted in the checkout
-        with open(body, "x", encoding="utf-8") as f:
-            f.write(report.markdown(result))
+    try:           # the checkout is the student's: a file, link or folder planted at either name is replaced
+        report.write_json(result_document(result, env), os.path.join(checkout, RESULT_FILE), clear=True)
+        safefs.write_bytes(os.path.join(checkout, BODY_FILE), report.markdown(result).encode("utf-8"), clear=True)
     except OSError as exc:
         raise UsageError("cannot write into %s: %s" % (checkout, exc.strerror or exc)) from None
     return report.EXIT_ERROR if result.error else 0
@@ -117,7 +113,7 @@ def run(checkout=".", env=None, stdout=None):
 
 def build_bundle(folder):
     """Fill FOLDER (CLASSROOM/autograders/ASSIGNMENT/ of the teacher's repository); returns the written paths."""
-    from .deploy import write_bundle
+    from .deploy import write_bundle      # build time only: the bundle ships no deploy.py
     return write_bundle(folder, "classroom50", {"autograder.py": "autograder.py"})
 
 

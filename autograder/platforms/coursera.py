@@ -16,7 +16,8 @@ Coursera then shows the learner only that page. Standard output and error are fo
 ``coursera-run`` grades the folder ``/shared/submission`` (a ``.py`` file or a notebook, whatever
 its name), and writes both files atomically after the student's code has stopped, so a file the
 submission planted there is replaced. The HTML page is ``grading.html.student_page(result)``;
-``feedback`` is the same report as plain text (``report.text``) for any view that ignores HTML.
+``feedback`` is the same report as text (``report.text``), escaped as HTML to match ``feedbackType``,
+so markup in a student's exception text is shown, never run.
 Nothing goes to standard output; the text report and the part id go to standard error, which
 only instructors see. It exits 0 whenever feedback.json was written, also when the grader itself
 failed (the feedback then says the submission was not graded; the traceback is in standard error).
@@ -26,14 +27,21 @@ standard error and grading goes on. ``--shared`` (or ``$COURSERA_SHARED``) repla
 the entry script can be tried, and tested, on a folder laid out like it.
 """
 
+import html
+import io
 import os
+import re
 import signal
 import sys
+import tempfile
 import traceback
+import zipfile
 
 from .. import rubric
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
+from ..grading.html import student_page
+from ..sandbox import safefs
 from . import warn_without_private_user
 
 SHARED = "/shared"
@@ -41,25 +49,17 @@ FEEDBACK = "feedback.json"
 HTML_FEEDBACK = "htmlFeedback.html"
 FEEDBACK_LIMIT = 64 * 1024    # Coursera trims the feedback text to 64 KB before a learner sees it
 READABLE = 0o644              # whoever collects the files, as whatever user, can read them
+_PARTIAL_ENTITY = re.compile(r"&[#0-9a-zA-Z]*\Z")     # an entity the 64 KB cut split in two
 
 
 def feedback_document(result):
-    """The feedback.json dict of one grading."""
-    text = report.text(result)
+    """The feedback.json dict of one grading: ``feedback`` is the text report as escaped HTML, because
+    ``feedbackType`` says HTML (markup in an exception text is shown, never run)."""
+    text = html.escape(report.text(result), quote=False)
     if len(text.encode("utf-8")) > FEEDBACK_LIMIT:
-        text = text.encode("utf-8")[:FEEDBACK_LIMIT - 100].decode("utf-8", "ignore") + "\n[report cut at 64 KB]\n"
+        cut = text.encode("utf-8")[:FEEDBACK_LIMIT - 100].decode("utf-8", "ignore")
+        text = _PARTIAL_ENTITY.sub("", cut) + "\n[report cut at 64 KB]\n"
     return {"fractionalScore": round(result.score / rubric.TOTAL, 4), "feedback": text, "feedbackType": "HTML"}
-
-
-def _write_text(text, path):
-    """Write atomically, never through a link planted at ``path`` (like report.write_json)."""
-    tmp = path + ".part"
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    with open(tmp, "x", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, READABLE)
-    os.replace(tmp, path)
 
 
 def stop_leftovers():
@@ -86,8 +86,7 @@ def run(shared=SHARED, env=None, stderr=None):
     stderr.write("coursera-run: partId=%s\n" % (report.safe(part) if part else "(not set; grading anyway)"))
     submission = os.path.join(shared, "submission")
     try:
-        from ..grading.engine import grade
-        result = grade(submission)
+        result = engine.grade(submission)
     except Exception as exc:   # the grader failed: the learner still gets feedback that says so
         detail = "%s: %s" % (type(exc).__name__, exc)
         stderr.write("coursera-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
@@ -95,11 +94,10 @@ def run(shared=SHARED, env=None, stderr=None):
         result = report.fallback(submission, detail)
     stderr.write(report.text(result))
     stop_leftovers()
-    from ..grading.html import student_page
-    try:
-        _write_text(student_page(result), os.path.join(shared, HTML_FEEDBACK))
-        report.write_json(feedback_document(result), os.path.join(shared, FEEDBACK))
-        os.chmod(os.path.join(shared, FEEDBACK), READABLE)
+    try:           # the submission ran as this user: a file, link or folder it planted at either name is replaced
+        safefs.write_bytes(os.path.join(shared, HTML_FEEDBACK), student_page(result).encode("utf-8"), READABLE,
+                           clear=True)
+        report.write_json(feedback_document(result), os.path.join(shared, FEEDBACK), clear=True)
     except OSError as exc:
         raise UsageError("cannot write into %s: %s" % (shared, exc.strerror or exc)) from None
     return 0
@@ -107,20 +105,15 @@ def run(shared=SHARED, env=None, stderr=None):
 
 def build_bundle(out_zip):
     """Write the zip Coursera builds the grader image from (Dockerfile at its root); returns its entries."""
-    import shutil
-    import tempfile
-    import zipfile
-    from .deploy import write_bundle, zip_entry
+    from .deploy import write_bundle, zip_entry     # build time only: the grader image ships no deploy.py
     with tempfile.TemporaryDirectory() as tmp:
         names = write_bundle(tmp, "coursera", {"Dockerfile": "Dockerfile", "grade.sh": "grade.sh"})
-        folder = os.path.dirname(os.path.abspath(out_zip))
-        os.makedirs(folder, exist_ok=True)
-        part = out_zip + ".part"
-        with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in names:
                 with open(os.path.join(tmp, name), "rb") as f:
                     zip_entry(zf, name.replace(os.sep, "/"), f.read(), executable=name == "grade.sh")
-        shutil.move(part, out_zip)
+    safefs.write_bytes(out_zip, data.getvalue())        # atomic, never through a link, like every output
     return names
 
 

@@ -17,20 +17,30 @@ Each of those platforms runs the grader from a folder the instructor controls: t
   them verbatim, so the tests run exactly the file the platform runs. The bundle commands need a
   checkout of this repository for that; they say so if ``deploy/`` is missing.
 
-This module is imported only by the bundle commands, never while grading.
+This module is imported only by the bundle commands, never while grading, and no bundle ships it:
+an adapter imports it inside its bundle command (its one import inside a function, for that reason).
 """
 
 import os
+import re
 import shutil
 import stat
+import zipfile
+from importlib import metadata
 
 from ..errors import UsageError
+from ..sandbox import safefs
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))     # autograder/
 REPO_DIR = os.path.dirname(PACKAGE_DIR)
 DEPLOY_DIR = os.path.join(REPO_DIR, "deploy")
 # The grader every platform needs: the same list the Gradescope zip uses.
 ENGINE = ("__init__.py", "__main__.py", "errors.py", "rubric.py", "verdicts.py", "grading", "sandbox")
+RUNTIME = ("numpy", "hypothesis")     # the packages whose versions decide grades: pinned in every bundle
+
+
+class PinError(UsageError):
+    """The runtime requirements cannot be pinned; the message says what to pin or install."""
 
 
 def deploy_path(platform, name):
@@ -59,7 +69,6 @@ FIXED_DATE = (2020, 1, 1, 0, 0, 0)   # every zip entry's date, so the same sourc
 
 def zip_entry(zf, name, data, executable=False):
     """Add one file to a bundle zip: fixed date, deflated, a regular file with mode 755 or 644."""
-    import zipfile
     info = zipfile.ZipInfo(name, FIXED_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
@@ -67,9 +76,28 @@ def zip_entry(zf, name, data, executable=False):
 
 
 def requirements():
-    """requirements.txt text: numpy and hypothesis pinned as pyproject.toml pins them."""
-    from .gradescope import requirements as pinned    # build time only: the same pins as the Gradescope zip
-    return pinned()
+    """Pinned runtime requirements: from pyproject.toml next to the package, else the running versions."""
+    pyproject = os.path.join(os.path.dirname(PACKAGE_DIR), "pyproject.toml")
+    lines = []
+    if os.path.exists(pyproject):
+        with open(pyproject, encoding="utf-8") as f:
+            text = f.read()
+        block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
+        for spec in re.findall(r'"([^"]+)"', block.group(1) if block else ""):
+            name = re.split(r"[=<>!~;\s\[]", spec, 1)[0].lower()
+            if name in RUNTIME:
+                if "==" not in spec:
+                    raise PinError("pyproject.toml lists %r without an exact version; pin it "
+                                      "(name==version) so Gradescope grades with the versions you tested" % spec)
+                lines.append(spec)
+    for name in RUNTIME:
+        if not any(re.split(r"[=<>!~;\s\[]", l, 1)[0].lower() == name for l in lines):
+            try:
+                lines.append("%s==%s" % (name, metadata.version(name)))
+            except metadata.PackageNotFoundError:
+                raise PinError("%s is neither pinned in pyproject.toml nor installed; "
+                                  "pip install it first" % name) from None
+    return "\n".join(lines) + "\n"
 
 
 def write_bundle(folder, platform, deploy_files, extra=None):
@@ -86,19 +114,19 @@ def write_bundle(folder, platform, deploy_files, extra=None):
         shutil.rmtree(target)
     written = []
     for name in grader_files(platform):
-        dst = os.path.join(target, name)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copyfile(os.path.join(PACKAGE_DIR, name), dst)
+        _copy(os.path.join(PACKAGE_DIR, name), os.path.join(target, name))
         written.append(os.path.join("autograder", name))
     for src, dst in sources:
-        path = os.path.join(folder, dst)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        shutil.copyfile(src, path)
-        if os.stat(src).st_mode & stat.S_IXUSR:
-            os.chmod(path, 0o755)
+        _copy(src, os.path.join(folder, dst))
         written.append(dst)
     for name, text in dict(extra or {}, **{"requirements.txt": requirements()}).items():
-        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
-            f.write(text)
+        safefs.write_bytes(os.path.join(folder, name), text.encode("utf-8"))
         written.append(name)
     return sorted(written)
+
+
+def _copy(src, dst):
+    """Copy one file into a bundle through the one writer (``safefs``), executable if the source is."""
+    with open(src, "rb") as f:
+        data = f.read()
+    safefs.write_bytes(dst, data, 0o755 if os.stat(src).st_mode & stat.S_IXUSR else 0o644)

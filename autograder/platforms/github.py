@@ -29,8 +29,9 @@ import sys
 
 from .. import rubric
 from ..errors import UsageError
-from ..grading import report
-from . import warn_without_private_user
+from ..grading import engine, report
+from ..sandbox import safefs
+from ..sandbox.confine import warn_if_not_root
 
 
 def _command_text(text):
@@ -42,10 +43,8 @@ def _command_text(text):
 def run(submission, results_path=None, summary_path=None, output_path=None, stdout=None):
     """Grade SUBMISSION and write everything; returns the exit status."""
     stdout = stdout or sys.stdout
-    warn_without_private_user("autograder ci")               # standard error: the workflow's log
     try:
-        from ..grading.engine import grade
-        result = grade(submission)
+        result = engine.grade(submission)
     except Exception as exc:   # a bug in the grader: still report, so the student is not left guessing
         result = report.fallback(submission, "%s: %s" % (type(exc).__name__, exc))
     # Student text in the log can never be read as a workflow command (::set-output, ::add-mask, ...).
@@ -54,16 +53,15 @@ def run(submission, results_path=None, summary_path=None, output_path=None, stdo
     status = 0
     written = []
     try:
-        if results_path:
-            report.write_json(report.results_json(result), results_path)
+        if results_path:      # in the student's repository: a folder committed at that name is replaced
+            report.write_json(report.results_json(result), results_path, clear=True)
             written.append(results_path)
         if summary_path:
-            with open(summary_path, "a", encoding="utf-8") as f:
-                f.write(report.markdown(result))
+            safefs.append_bytes(summary_path, report.markdown(result).encode("utf-8"))
             written.append(summary_path)
         if output_path:
-            with open(output_path, "a", encoding="utf-8") as f:
-                f.write("score=%s\nmax-score=%d\n" % (report.num(result.score), rubric.TOTAL))
+            safefs.append_bytes(output_path, ("score=%s\nmax-score=%d\n" % (report.num(result.score),
+                                                                          rubric.TOTAL)).encode("utf-8"))
             written.append(output_path)
     except OSError as exc:
         sys.stderr.write("autograder ci: cannot write %s: %s; check the path (and, in Actions, that the "
@@ -90,7 +88,6 @@ def add_subparsers(sub):
 
 
 def command(args):
-    from ..sandbox.confine import warn_if_not_root
     warn_if_not_root("ci")
     if not os.path.exists(args.submission):
         raise UsageError("there is no file or folder at %s; run it from the repository's root or pass the "

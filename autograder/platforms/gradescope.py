@@ -28,20 +28,19 @@ every rubric item carries points, so a point-carrying item can be held back with
 ``after_published`` or ``after_due_date`` but not hidden; asking for it is refused.
 """
 
+import io
 import json
 import os
-import re
 import sys
 import zipfile
-from importlib import metadata
 
 from .. import rubric
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
+from ..sandbox import safefs
 from . import warn_without_private_user
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/
-RUNTIME = ("numpy", "hypothesis")
 CONFIG = "gradescope.json"
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -79,31 +78,6 @@ class BundleError(UsageError):
 
 
 # -- building the zip ------------------------------------------------------------------------------
-def requirements():
-    """Pinned runtime requirements: from pyproject.toml next to the package, else the running versions."""
-    pyproject = os.path.join(os.path.dirname(PACKAGE_DIR), "pyproject.toml")
-    lines = []
-    if os.path.exists(pyproject):
-        with open(pyproject, encoding="utf-8") as f:
-            text = f.read()
-        block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
-        for spec in re.findall(r'"([^"]+)"', block.group(1) if block else ""):
-            name = re.split(r"[=<>!~;\s\[]", spec, 1)[0].lower()
-            if name in RUNTIME:
-                if "==" not in spec:
-                    raise BundleError("pyproject.toml lists %r without an exact version; pin it "
-                                      "(name==version) so Gradescope grades with the versions you tested" % spec)
-                lines.append(spec)
-    for name in RUNTIME:
-        if not any(re.split(r"[=<>!~;\s\[]", l, 1)[0].lower() == name for l in lines):
-            try:
-                lines.append("%s==%s" % (name, metadata.version(name)))
-            except metadata.PackageNotFoundError:
-                raise BundleError("%s is neither pinned in pyproject.toml nor installed; "
-                                  "pip install it first" % name) from None
-    return "\n".join(lines) + "\n"
-
-
 def visibility_config(default="visible", hold_back=()):
     """{rubric id: visibility} from a default and ``ID`` or ``ID=VALUE`` items (ID alone: after_published)."""
     chosen = {item.id: default for item in rubric.ITEMS}
@@ -128,11 +102,9 @@ def build_bundle(out_path, default="visible", hold_back=()):
     """Write the autograder zip to OUT_PATH; returns the list of entry names."""
     config = {"visibility": visibility_config(default, hold_back)}
     sources = bundled_sources()
-    folder = os.path.dirname(os.path.abspath(out_path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = out_path + ".part"
-    from .deploy import zip_entry as _add    # build time only: the zip itself ships no deploy.py
-    with zipfile.ZipFile(tmp, "w") as zf:
+    from .deploy import requirements, zip_entry as _add   # build time only: the zip itself ships no deploy.py
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH, executable=True)
         _add(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
         _add(zf, "requirements.txt", requirements())
@@ -141,14 +113,14 @@ def build_bundle(out_path, default="visible", hold_back=()):
             with open(os.path.join(PACKAGE_DIR, name), "rb") as f:
                 _add(zf, "autograder/" + name.replace(os.sep, "/"), f.read())
         names = zf.namelist()
-    os.replace(tmp, out_path)
+    safefs.write_bytes(out_path, data.getvalue())      # atomic, never through a link, like every output
     return names
 
 
 def bundled_sources():
     """What Gradescope runs, relative to autograder/: the engine's folders and this adapter, never another
     platform's code (chosen by folder, in deploy.grader_files, as for every platform's bundle)."""
-    from .deploy import grader_files
+    from .deploy import grader_files      # build time only, as in ``build_bundle``
     return grader_files("gradescope")
 
 
@@ -173,8 +145,7 @@ def run_in_gradescope(root="/autograder", stdout=None):
     warn_without_private_user("gradescope-run", stdout)       # stdout: instructors only
     try:
         visibility = load_config(root).get("visibility") or None
-        from ..grading.engine import grade
-        result = grade(submission)
+        result = engine.grade(submission)
         data = report.results_json(result, visibility=visibility)
         stdout.write(report.text(result))
     except Exception as exc:   # the grader failed: the student still gets a results.json that says so
@@ -185,7 +156,7 @@ def run_in_gradescope(root="/autograder", stdout=None):
         except ValueError:      # the zip's own visibility is what failed: show no test before publishing
             data = report.results_json(report.fallback(submission, detail), visibility="after_published")
     try:
-        report.write_json(data, results_path)
+        report.write_json(data, results_path, clear=True)      # a folder planted at results.json is removed
     except OSError as exc:
         raise UsageError("cannot write %s: %s" % (results_path, exc.strerror or exc)) from None
     return 0

@@ -33,7 +33,8 @@ import sys
 
 from .. import rubric
 from ..errors import UsageError
-from ..grading import report
+from ..grading import engine, report
+from ..sandbox import safefs
 from . import warn_without_private_user
 
 ROOT = "/grade"
@@ -67,16 +68,14 @@ def run(root=ROOT, stdout=None):
     student = os.path.join(root, "student")
     warn_without_private_user("prairielearn-run", stdout)
     try:
-        from ..grading.engine import grade
-        result = grade(student)
+        result = engine.grade(student)
     except Exception as exc:   # the grader failed: the student still gets results that say so
         detail = "%s: %s" % (type(exc).__name__, exc)
         stdout.write("prairielearn-run: the grader failed on %s (%s)\n" % (student, report.safe(detail)))
         result = report.fallback(student, detail)
     stdout.write(report.text(result))
     try:
-        report.write_json(results_document(result), os.path.join(root, RESULTS))
-        os.chmod(os.path.join(root, RESULTS), 0o644)     # write_json makes it private; PrairieLearn collects it
+        report.write_json(results_document(result), os.path.join(root, RESULTS), clear=True)   # 0644: PL collects it
     except OSError as exc:
         raise UsageError("cannot write %s: %s" % (os.path.join(root, RESULTS), exc.strerror or exc)) from None
     return 0
@@ -84,7 +83,7 @@ def run(root=ROOT, stdout=None):
 
 def build_bundle(folder):
     """Write FOLDER/serverFilesCourse/random_init_grader/ (grader + run.sh), Dockerfile and info.json."""
-    from .deploy import write_bundle
+    from .deploy import write_bundle                # build time only: the bundle ships no deploy.py
     server = os.path.join(folder, "serverFilesCourse", SERVER_FOLDER)
     names = write_bundle(server, "prairielearn", {"run.sh": "run.sh"})
     image = write_bundle_files(folder)
@@ -93,12 +92,11 @@ def build_bundle(folder):
 
 def write_bundle_files(folder):
     """The image's Dockerfile (with the same requirements.txt) and the info.json snippet, at FOLDER's top."""
-    import shutil
-    from .deploy import deploy_path, requirements
+    from .deploy import deploy_path, requirements   # build time only: the bundle ships no deploy.py
     for name in ("Dockerfile", "info.json"):
-        shutil.copyfile(deploy_path("prairielearn", name), os.path.join(folder, name))
-    with open(os.path.join(folder, "requirements.txt"), "w", encoding="utf-8") as f:
-        f.write(requirements())
+        with open(deploy_path("prairielearn", name), "rb") as f:
+            safefs.write_bytes(os.path.join(folder, name), f.read())
+    safefs.write_bytes(os.path.join(folder, "requirements.txt"), requirements().encode("utf-8"))
     return ["Dockerfile", "info.json", "requirements.txt"]
 
 

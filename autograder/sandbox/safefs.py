@@ -1,7 +1,7 @@
 """The one file-safety layer: what the grader reads of a submission, and writes of its own, as root.
 
-Reading (``read_regular``, ``walk``, ``shown``)
------------------------------------------------
+Reading (``read_regular``, ``lstat``, ``listdir``, ``walk``, ``shown``)
+------------------------------------------------------------------------
 A submission path, a class folder and everything under them are student input, made by whoever
 zipped, pushed or unpacked them, often as root. So no link is followed anywhere on a path read here,
 the given path itself and every folder above it included (each component is opened with
@@ -9,11 +9,12 @@ the given path itself and every folder above it included (each component is open
 are read (never a FIFO, a device or a socket, which are opened with ``O_NONBLOCK`` and refused);
 every read has a size cap; folders are walked iteratively, with caps on depth and entries. Names are
 kept as the file system gives them (undecodable bytes as surrogates, so nothing is lost) and turned
-into printable text only by ``shown``. Every refusal is a ``Refused`` error whose text says what was
+into printable text only by ``shown`` (or ``shown_bytes``, for outputs that must be UTF-8). ``listdir``
+lists one folder (a class folder's students), ``walk`` a whole submission. Every refusal is a ``Refused`` error whose text says what was
 found and what to do, so a caller can note it in that student's report and go on.
 
-Writing (``open_folder``, ``write_bytes``)
--------------------------------------------
+Writing (``open_folder``, ``write_bytes``, ``append_bytes``)
+-------------------------------------------------------------
 A results path such as ``/tmp/out/results.json`` passes through folders that student code of an
 earlier grading could have written to (as the private uid, in /tmp), so a plain ``open`` could
 follow a planted link and let the grader, as root, overwrite any file. Here the path is walked
@@ -27,20 +28,37 @@ one component at a time from ``/`` with directory file descriptors (``openat`` w
   ``O_EXCL | O_NOFOLLOW`` in the final folder, made readable (0644, so that a CI step running as
   another user can upload it), then renamed over the target: a reader never sees half a file,
   and a link at the target is replaced, never written through.
+* ``clear=True`` is for outputs in a folder the student controls (a Classroom 50 checkout, Coursera's
+  ``/shared``): a folder planted at the output name is moved aside and removed (fd-based, following
+  no link) instead of failing the write; ``append_bytes`` (GitHub's step summary) replaces a link, a
+  FIFO or a folder at its target with a fresh file instead of appending through it.
+* A killed writer leaves only ``.<name>.<12 hex>.tmp`` files, which ``is_leftover`` recognises.
+
+Every file the grader writes goes through ``write_bytes`` or ``append_bytes``, but grade-all's lock,
+which must be created with ``O_EXCL`` (platforms/batch_files.py), and, until the nbgrader work moves it
+here, nbgrader's ledger writer.
 """
 
 import errno
 import os
+import re
 import secrets
+import shutil
 import stat
 
 from . import uids
 
 MAX_LINKS = 40     # the kernel's own limit on links in one path
+TEMP_SUFFIX = ".tmp"
+_LEFTOVER = re.compile(r"\.(.*)\.[0-9a-f]{12}\.tmp\Z", re.S)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+# Why ``walk`` skipped an entry (its callers show these; batch_dask remakes the entries they name).
+SKIPPED_LINK = "a link: the grader reads no link"
+SKIPPED_SPECIAL = "not a regular file"
+TOO_DEEP = "more than %d folders deep"
 LINK = ("is a link, and the grader follows no link (a link could point at another student's files or the "
         "solution); submit the real file or folder")
 
@@ -61,6 +79,16 @@ def shown(name):
     raw = os.fsencode(name)
     text = raw.decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def shown_bytes(text):
+    """``text`` with the undecodable bytes of a file name (surrogates, as ``os.fsdecode`` leaves them)
+    written as \\xNN; other text as it is. For outputs that must encode as UTF-8 (a CSV, JSON shown as text)."""
+    text = str(text)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:          # a surrogate no file name decodes to: left to the caller's escaping
+        return text
 
 
 def _open_nofollow(path, final_flags):
@@ -132,6 +160,24 @@ def _points_to_dir(entry):
         return False
 
 
+def _scan(fd):
+    """[(name, lstat, is a link to a folder)] of the open folder ``fd``, sorted by name; no link is followed."""
+    with os.scandir(fd) as it:
+        return sorted((e.name, e.stat(follow_symlinks=False), e.is_symlink() and _points_to_dir(e)) for e in it)
+
+
+def listdir(folder):
+    """[(name, os.stat_result of the entry itself, is a link to a folder)] of ``folder``, sorted by name.
+
+    ``folder`` is reached with no link followed (``Refused`` otherwise); nothing in it is followed or opened.
+    One level only: a class folder's students, each of whom ``walk`` then reads with its caps."""
+    fd = _open_nofollow(folder, _DIR_FLAGS)
+    try:
+        return _scan(fd)
+    finally:
+        os.close(fd)
+
+
 def walk(folder, max_depth, max_entries, keep=lambda name: True, skip_dirs=()):
     """(files, skipped) under ``folder``, which is reached with no link followed.
 
@@ -150,15 +196,13 @@ def walk(folder, max_depth, max_entries, keep=lambda name: True, skip_dirs=()):
             skipped.append((rel, "cannot be read (%s)" % (exc.strerror or exc)))
             continue
         try:
-            with os.scandir(fd) as it:
-                entries = sorted(((e.name, e.stat(follow_symlinks=False), e.is_symlink() and _points_to_dir(e))
-                                  for e in it), reverse=True)
+            entries = _scan(fd)
         except OSError as exc:
             skipped.append((rel, "cannot be listed (%s)" % (exc.strerror or exc)))
             continue
         finally:
             os.close(fd)
-        for name, st, link_to_dir in entries:
+        for name, st, link_to_dir in reversed(entries):
             seen += 1
             if seen > max_entries:
                 skipped.append((rel, "stopped looking after %d files and folders" % max_entries))
@@ -170,16 +214,16 @@ def walk(folder, max_depth, max_entries, keep=lambda name: True, skip_dirs=()):
                 if name in skip_dirs:
                     continue
                 if depth + 1 > max_depth:
-                    skipped.append((child, "more than %d folders deep" % max_depth))
+                    skipped.append((child, TOO_DEEP % max_depth))
                 else:
                     stack.append((child, depth + 1))
             elif stat.S_ISLNK(st.st_mode):
                 if link_to_dir or keep(name):
-                    skipped.append((child, "a link: the grader reads no link"))
+                    skipped.append((child, SKIPPED_LINK))
             elif not keep(name):
                 continue
             elif not stat.S_ISREG(st.st_mode):
-                skipped.append((child, "not a regular file"))
+                skipped.append((child, SKIPPED_SPECIAL))
             else:
                 files.append((child, st))
     return sorted(files), skipped
@@ -244,19 +288,59 @@ def open_folder(folder, create=True):
         raise
 
 
-def write_bytes(path, data, mode=0o644):
-    """Write ``data`` to ``path`` atomically and without following untrusted links (see above)."""
+def _temp_name(name):
+    return ".%s.%s%s" % (name[:64], secrets.token_hex(6), TEMP_SUFFIX)
+
+
+def is_leftover(name, target=None):
+    """Is ``name`` a temporary file ``write_bytes`` left (a killed writer), of ``target`` if given?"""
+    found = _LEFTOVER.match(name)
+    return bool(found) and (target is None or found.group(1) == target[:64])
+
+
+def _is_folder(name, dir_fd):
+    try:
+        return stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def _remove_aside(dfd, name):
+    """Move whatever is at ``name`` in the open folder ``dfd`` aside and remove it: a folder, a link or a FIFO
+    planted where an output goes. Nothing in it is followed; a tree too deep to remove stays aside, hidden."""
+    try:
+        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(name, dir_fd=dfd)
+        return
+    aside = _temp_name(name)
+    os.rename(name, aside, src_dir_fd=dfd, dst_dir_fd=dfd)
+    try:
+        shutil.rmtree(aside, dir_fd=dfd)            # fd-based: it follows no link inside the planted folder
+    except (OSError, RecursionError):
+        pass
+
+
+def write_bytes(path, data, mode=0o644, clear=False):
+    """Write ``data`` to ``path`` atomically and without following untrusted links (see above).
+
+    ``clear``: ``path`` lies in a folder a student controls (a checkout, a shared folder), so a folder planted
+    at ``path`` is removed first (a file or a link there is replaced anyway), instead of failing the write."""
     folder, name = os.path.split(os.path.abspath(path))
     if not name or name in (".", ".."):
         raise OSError(errno.EISDIR, "not a file name", path)
     dfd = open_folder(folder)
-    tmp = ".%s.%s.tmp" % (name[:64], secrets.token_hex(6))
+    tmp = _temp_name(name)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dfd)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 os.fchmod(f.fileno(), mode)
+            if clear and _is_folder(name, dfd):
+                _remove_aside(dfd, name)
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)   # replaces a link itself, never its target
         except BaseException:
             try:
@@ -264,5 +348,31 @@ def write_bytes(path, data, mode=0o644):
             except OSError:
                 pass
             raise
+    finally:
+        os.close(dfd)
+
+
+def append_bytes(path, data, mode=0o644):
+    """Append ``data`` to the regular file ``path`` (created if missing), reached as ``write_bytes`` reaches it.
+
+    For files another program collects by name (GitHub's step summary and outputs). A link, a FIFO or a folder
+    at ``path`` was planted, never the collector's: it is removed and a fresh file started."""
+    folder, name = os.path.split(os.path.abspath(path))
+    if not name or name in (".", ".."):
+        raise OSError(errno.EISDIR, "not a file name", path)
+    dfd = open_folder(folder)
+    try:
+        try:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode):
+                _remove_aside(dfd, name)
+        except FileNotFoundError:
+            pass
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+                     | getattr(os, "O_CLOEXEC", 0), mode, dir_fd=dfd)
+        with os.fdopen(fd, "ab") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise Refused(path, "is not a regular file; remove it and run again")
+            f.write(data)
     finally:
         os.close(dfd)

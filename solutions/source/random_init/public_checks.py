@@ -218,6 +218,10 @@ def check_seeding(initialize_parameters, forward, backward):
         expect(not np.array_equal(np.asarray(again[name]), np.asarray(_init(initialize_parameters, 3, 4, 2)[name])),
                "two calls in a row gave the same %s: each call must draw new numbers (a seed set, or a saved "
                "random state restored, inside the function repeats them)" % name)
+    W2 = np.asarray(first["W2"])
+    expect(not (W2.size >= 2 and np.all(W2 == W2.ravel()[0])),
+           "every entry of W2 is %r: a W2 whose entries are all equal is one number, not a random draw; draw it "
+           "with np.random.randn(n_y, n_h) * 0.01" % (W2.ravel()[0] if W2.size else None,))
 
 
 @public("init.small_scale")

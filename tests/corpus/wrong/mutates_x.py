@@ -1,6 +1,6 @@
 # expect: forward.values
 # case: Computes everything correctly, then centres the caller's X in place (X -= mean), modifying the input.
-# says: forward changed its input X in place
+# says: forward changed X in place
 # hint: none
 
 import numpy as np

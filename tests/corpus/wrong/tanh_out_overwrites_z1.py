@@ -1,7 +1,7 @@
 # expect: forward.values
 # case: Computes A1 with np.tanh(Z1, out=Z1), so the cached Z1 is overwritten by A1 (A2 is still right).
 # says: 'cache['Z1']' differs
-# hint: forward_tanh_in_place
+# hint: forward_z1_holds_a1
 
 import numpy as np
 

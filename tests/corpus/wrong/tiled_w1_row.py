@@ -1,5 +1,5 @@
-# expect: init.breaks_symmetry init.small_scale
-# case: One random row of W1 is drawn and tiled n_h times, so all hidden units start alike (a 200x250 W1 holds only 250 distinct values, which the KS test also rejects).
+# expect: init.breaks_symmetry
+# case: One random row of W1 is drawn and tiled n_h times, so all hidden units start alike. One mistake, one item: init.small_scale judges its 200 distinct draws, which are true N(0, 0.01^2) draws.
 # says: start out computing the same value
 # hint: init_equal_rows
 
