@@ -1,4 +1,10 @@
-"""Shared helpers for the test suite: paths, the corpora, and a cached grader."""
+"""Shared helpers for the test suite: paths, the corpora, a cached grader, and the quick loop.
+
+The quick loop is ``python -m pytest -q -m "not slow"`` (docs/developers.md): every test except those
+named in SLOW, which each take many seconds (a real nbgrader course, a notebook run, a browser, a
+mutation sample, a hang waited out). ``.ci/run`` runs everything. A name in SLOW that matches no
+collected test fails the run, so the list cannot rot silently.
+"""
 
 import functools
 import glob
@@ -14,6 +20,41 @@ if ROOT not in sys.path:
 
 SOLUTION = os.path.join(ROOT, "solutions", "random_init.py")
 CORPUS = os.path.join(ROOT, "tests", "corpus")
+
+
+SLOW = (
+    # whole modules: a real course, a kernel, a browser, a cluster, the lesson's studies
+    "tests/test_notebook.py", "tests/test_nbgrader_course.py", "tests/test_nbgrader_browser.py",
+    "tests/test_ui_browser.py", "tests/test_html_browser.py", "tests/test_dask.py",
+    "tests/test_lesson_claims.py", "tests/test_mutation.py", "tests/test_class_folder.py",
+    # single tests that wait out hangs, run kernels or replay every search
+    "tests/test_nbgrader_steps.py::test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network",
+    "tests/test_search_memory.py::test_replayed_searches_give_the_messages_of_real_ones_in_any_order",
+    "tests/test_hostile.py::test_same_scores_and_messages_under_any_hash_seed",
+    "tests/test_hostile.py::test_hostile_submission_is_contained[slow_every_reply.py]",
+    "tests/test_hostile.py::test_hostile_submission_is_contained[hang_at_import.py]",
+    "tests/test_hostile.py::test_hostile_submission_is_contained[leaves_files_behind.py]",
+    "tests/test_lesson_tools.py::test_lesson_cells_run_with_the_reference",
+    "tests/test_lesson_tools.py::test_lesson_cells_degrade_with_stubs",
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: many seconds each; left out of the quick loop (-m 'not slow')")
+
+
+def pytest_collection_modifyitems(config, items):
+    used = set()
+    for item in items:
+        for name in SLOW:
+            if item.nodeid == name or item.nodeid.startswith(name + "::"):
+                item.add_marker(pytest.mark.slow)
+                used.add(name)
+    whole_run = not config.getoption("keyword") and not config.args[1:] and all(
+        os.path.abspath(a).rstrip(os.sep) == os.path.join(ROOT, "tests") for a in config.args)
+    stale = [name for name in SLOW if name not in used and os.path.exists(os.path.join(ROOT, name.split("::")[0]))]
+    if whole_run and stale:
+        raise pytest.UsageError("tests/conftest.py SLOW names tests that no longer exist: %s" % ", ".join(stale))
 
 
 def need(module, extra):
