@@ -29,7 +29,7 @@ from autograder import rubric
 from conftest import CORPUS, ROOT, SOLUTION
 
 RUN_ALL_SECONDS = 600       # run-all of the release notebook takes 12-17 s on a quiet 2-core machine
-LESSON_PLOTS = 12           # the release notebook's figures (test_notebook.py counts them too)
+LESSON_PLOTS = 13           # at least the lesson's figures (test_notebook.py asks the same of the source)
 STUDENTS = {                # the small class of the formgrader test and the class report
     "ada": SOLUTION,
     "ben": os.path.join(CORPUS, "wrong", "zero_weights.py"),
@@ -143,7 +143,7 @@ def test_student_runs_the_release_notebook_in_jupyterlab(lab, driver, shots):
               if o["output_type"] == "error"]
     assert errors == []
     plots = sum(1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
-    assert plots == LESSON_PLOTS, plots
+    assert plots >= LESSON_PLOTS, plots
 
     checks = next(c for c in code if c.get("id") == "93-public-checks")
     verdicts = "".join(text_of(o) for o in checks["outputs"])
@@ -155,7 +155,7 @@ def test_student_runs_the_release_notebook_in_jupyterlab(lab, driver, shots):
     drawn = driver.execute_script(
         "return Array.from(document.querySelectorAll('.jp-OutputArea-output img'))"
         ".filter(function (i) { return i.complete && i.naturalWidth > 100; }).length;")
-    assert drawn == LESSON_PLOTS, drawn
+    assert drawn == plots, (drawn, plots)          # every figure the kernel sent is drawn on the page
     shown = driver.execute_script(
         "var cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'));"
         "var last = cells.filter(function (e) { return e.classList.contains('jp-CodeCell'); }).pop();"
