@@ -36,6 +36,7 @@ SLOW = (
     "tests/test_hostile.py::test_hostile_submission_is_contained[leaves_files_behind.py]",
     "tests/test_lesson_tools.py::test_lesson_cells_run_with_the_reference",
     "tests/test_lesson_tools.py::test_lesson_cells_degrade_with_stubs",
+    "tests/test_causes.py::test_every_rule_against_every_wrong_submission",
 )
 
 
