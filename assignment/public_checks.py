@@ -313,14 +313,24 @@ def check_backward(initialize_parameters, forward, backward):
         expect_close(name, got.reshape(GRADS[name].shape), GRADS[name], rules.GRADIENT_RTOL, rules.GRADIENT_ATOL)
 
 
+def _raised_in(exc):
+    """The name of the assignment's function that raised ``exc`` (the innermost one on its traceback)."""
+    name, tb = "one of your functions", exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("initialize_parameters", "forward", "backward"):
+            name = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return name
+
+
 def outcome(chk, functions):
     """('ok' | 'todo' | 'FAIL' | 'BUG', message) for one check; nothing escapes."""
     state = np.random.get_state()            # your notebook's random state is left as it was
     try:
         chk(*functions)
         return "ok", ""
-    except NotImplementedError:
-        return "todo", "a function is still a stub (NotImplementedError)"
+    except NotImplementedError as exc:
+        return "todo", "%s is still a stub: it raises NotImplementedError" % _raised_in(exc)
     except (CheckFailed, StudentRaised, Missing) as exc:
         return "FAIL", str(exc)
     except Exception as exc:                 # the check's own mistake, never blamed on your code

@@ -197,7 +197,7 @@ BAD_INPUT = {
     "empty.py": (b"", "is empty"),
     "blank.py": (b"\n\n   \n", "is empty"),
     "syntax_error.py": (b"import numpy as np\ndef initialize_parameters(n_x, n_h, n_y)\n    return {}\n",
-                        "SyntaxError"),
+                        "syntax_error.py has a syntax error (expected ':', line 2)"),
     "latin1.py": ("# caf\u00e9\ndef forward(X, p):\n    return 1\n".encode("latin-1"), "not UTF-8"),
     "corrupt.ipynb": (b"{\"cells\": [ {\"cell_type\": \"code\", \"sour", "not a readable notebook"),
     "not_a_notebook.ipynb": (b"[1, 2, 3]", "no list of cells"),

@@ -76,19 +76,28 @@ def without_magics(src):
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines())
 
 
+def cell_name(src):
+    """How a person finds a code cell in Jupyter, which numbers no cells: by its first line of code."""
+    first = next((line.strip() for line in src.splitlines() if line.strip()), "")
+    if not first:
+        return "an empty code cell"
+    return "the code cell that starts %r" % (first if len(first) <= 60 else first[:57] + "...")
+
+
 def kept_statements(sources):
     """([source of each kept statement], [notes]) for the code cells' sources, in order.
 
-    Each kept statement keeps its decorators; a note names each cell skipped for a syntax error.
+    Each kept statement keeps its decorators; a note names each cell skipped for a syntax error
+    by its first line and the broken line within it.
     """
     kept, notes = [], []
-    for number, src in enumerate(sources, 1):
+    for src in sources:
+        name = cell_name(src)
         src = without_magics(src)
         try:
             tree = ast.parse(src)
         except SyntaxError as exc:
-            notes.append("code cell %d has a syntax error (%s, line %s) and was skipped"
-                         % (number, exc.msg, exc.lineno))
+            notes.append("%s has a syntax error (%s, its line %s) and was skipped" % (name, exc.msg, exc.lineno))
             continue
         lines = src.splitlines()
         for node in tree.body:
