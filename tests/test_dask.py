@@ -200,3 +200,40 @@ def test_a_worker_that_holds_fewer_paths_than_it_was_sent_is_sent_them_again():
     assert pool.sent["w2"] == 0
     pool._caught_up("w3", 0)          # a worker this run never aimed at, or no count: nothing to do
     assert "w3" not in pool.sent
+
+
+class _FakeClient:
+    """What DaskPool._fill asks of a client: the workers, and submit (recorded, nothing run)."""
+
+    def __init__(self, workers):
+        self.known, self.submitted = workers, []
+
+    def scheduler_info(self):
+        return {"workers": {w: {"nthreads": 1} for w in self.known}}
+
+    def submit(self, fn, *args, **kw):
+        self.submitted.append((args, kw))
+        return len(self.submitted)
+
+
+class _Done(list):
+    add = list.append
+
+
+def test_each_batch_carries_the_paths_its_worker_has_not_been_sent():
+    pool = batch_dask.DaskPool("tcp://unused:8786", searches=["saved1", "saved2"], fingerprint="f")
+    client = _FakeClient(["w1", "w2"])
+    pending = [[("k%d" % i, "s%d.py" % i, {"": b""}, [])] for i in range(6)][::-1]
+    pool._fill(client, pending, _Done())
+    sent = [(kw["workers"], args[3], args[4]) for args, kw in client.submitted]
+    assert sent == [(["w1"], 0, ["saved1", "saved2"]), (["w2"], 0, ["saved1", "saved2"]),
+                    (["w1"], 2, []), (["w2"], 2, [])]            # DEPTH batches each, the saved paths once
+    assert len(pending) == 2
+    pool.searches.append("found on w2")                          # w2's first batch came back with a path
+    pool.flying.pop(2)
+    pool._fill(client, pending, _Done())
+    assert client.submitted[-1][1]["workers"] == ["w2"] and client.submitted[-1][0][3:] == (2, ["found on w2"])
+    lonely = batch_dask.DaskPool("tcp://unused:8786", searches=["saved1"], fingerprint="f")
+    nobody = _FakeClient([])                                     # no worker yet (a cluster still scaling up)
+    lonely._fill(nobody, [[("k", "s.py", {"": b""}, [])]] * 5, _Done())
+    assert [(kw["workers"], args[3:]) for args, kw in nobody.submitted] == [(None, (0, ["saved1"]))] * 2

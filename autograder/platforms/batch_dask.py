@@ -162,11 +162,12 @@ class DaskPool:
             if target is _FULL:
                 return
             batch = pending.pop()
-            start = self.sent.get(target, 0)
+            start = 0 if target is None else self.sent.get(target, 0)     # any worker may take it: send all
             future = client.submit(grade_batch, [p[1:] for p in batch], self.run_id, self.fingerprint, start,
                                    self.searches[start:], workers=None if target is None else [target],
                                    allow_other_workers=True, pure=False)
-            self.sent[target] = len(self.searches)
+            if target is not None:
+                self.sent[target] = len(self.searches)
             self.flying[future] = ([p[0] for p in batch], target, start)
             done.add(future)
 
