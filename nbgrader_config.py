@@ -46,6 +46,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Autograde: record and grade the submitted file in isolation, repair the grade cells, write the
 # verdicts into them (autograder/platforms/nbgrader/steps.py lists the steps).
+c.Autograde.exporter_class = steps.ReadSubmission   # no links; BOM and deep nesting as the engine reads them
 c.Autograde.sanitize_preprocessors = steps.sanitize_steps(EXECUTE_STUDENT_CODE)
 c.Autograde.autograde_preprocessors = steps.autograde_steps(EXECUTE_STUDENT_CODE)
 c.RecordSubmission.ledger_directory = "autograde_ledger"   # copies, hashes, scores; read by the audit
@@ -63,3 +64,6 @@ c.ExecutePrivately.experiments = "skip"         # the lesson's training runs: "s
 # Feedback: built from the autograded notebook, which holds no hidden test; HideHiddenTests
 # removes any that a notebook autograded otherwise still has.
 c.GenerateFeedback.preprocessors = steps.feedback_steps()
+# A second layer under SanitizeMarkup (autograder/platforms/nbgrader/inert.py), which already made every
+# student cell inert: nbconvert's own sanitiser on outputs, in the feedback and in the formgrader's pages.
+c.HTMLExporter.sanitize_html = True

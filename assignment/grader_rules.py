@@ -12,10 +12,10 @@ public checks loses points for a reason the student could not see:
   error is skipped with a note;
 * the thresholds a check applies (``SCALE``, ``BOUND``, the tolerances, the spread bands).
 
-This file uses the standard library only. ``autograder/grading/grader_rules.py`` is the maintained copy;
-``assignment/grader_rules.py`` (and the nbgrader source copy next to the notebook) are the same
-bytes, and a test fails when they drift apart. Edit this file, then copy it:
-``cp autograder/grading/grader_rules.py assignment/`` and ``python solutions/build_notebook.py``.
+This file uses the standard library only. ``autograder/grading/grader_rules.py`` is the one
+maintained copy; ``solutions/build_notebook.py --release`` writes it next to nbgrader's source
+notebook and into the release, ``assignment/``, and tests/test_release.py fails when either copy
+is stale. Edit this file, then run that build.
 """
 
 import ast

@@ -25,10 +25,16 @@ Nothing in ``solutions/source/`` is edited by hand. It is made from four inputs:
   is rebuilt without its hidden part and its only output is the isolated grader's verdict
   (``autograder/platforms/nbgrader/``, repair.py and verdicts.py); both parts help the student
   and the instructor running the source.
-* ``assignment/lesson_tools.py`` and ``assignment/lesson_studies.py``: the experiments the
-  lesson's cells import. Each is copied next to the source notebook, so nbgrader's
-  generate_assignment releases it and autograde puts the instructor's copy next to every
-  submission.
+* The student's other files, all copied unchanged next to the source notebook so that nbgrader's
+  generate_assignment releases every one of them (and autograde puts the instructor's copy next
+  to every submission): ``solutions/student/`` (README.md, public_checks.py, test_public.py,
+  pytest.ini, lesson_tools.py, lesson_studies.py, .github/workflows/grade.yml), the grader's own
+  ``autograder/grading/grader_rules.py`` (the thresholds the public checks share with the grader),
+  and the stub ``random_init.py``, made from the reference solution by ``build_stub.stub_text``.
+* The lesson's markdown cells are templates: ``{{name}}`` or ``{{name:format}}`` is replaced by
+  ``lesson_studies.text_values()[name]``, so every number the text quotes is a constant of the
+  studies or a value computed from the data, never typed (tests/test_lesson_claims.py checks
+  that no other number is written into the prose).
 
 The expected numbers of the visible checks are computed here from the reference solution and
 written into the cells as literals: a student sees the right answer for one small case, not how
@@ -37,16 +43,19 @@ it is computed.
 Output is deterministic (cell ids from the outline, JSON with sorted keys), so ``--check`` can
 compare bytes. ``--release`` runs ``nbgrader generate_assignment`` in a scratch course (the
 repository's ``nbgrader_config.py`` and a copy of ``solutions/source``) and copies nbgrader's
-``release/random_init/random_init.ipynb`` to ``assignment/random_init.ipynb``; the other files in
-``assignment/`` stay as they are. ``--check --release`` regenerates the release the same way and
-compares each cell's source and nbgrader metadata with the committed one, as the drift test in
-tests/test_nbgrader_course.py does.
+the whole ``release/random_init/`` folder to ``assignment/``, which it replaces: ``assignment/``
+is nothing but nbgrader's release, so what students get from either is the same. ``--check``
+compares the source folder byte for byte with a fresh build, and the files of ``assignment/``
+with the source folder's; ``--check --release`` regenerates the release and compares the two
+trees (the notebook by each cell's source and nbgrader metadata). tests/test_release.py runs both.
 """
 
 import argparse
 import ast
+import fnmatch
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,23 +63,29 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+for _folder in (REPO, HERE):
+    if _folder not in sys.path:
+        sys.path.insert(0, _folder)
 
 from autograder import rubric  # noqa: E402
 from autograder.grading.grader_rules import GRADIENT_ATOL, GRADIENT_RTOL  # noqa: E402
 from autograder.platforms.nbgrader import cells as notebook  # noqa: E402
+import build_stub  # noqa: E402  (solutions/build_stub.py)
 
 ASSIGNMENT = "random_init"
 SOURCE_DIR = os.path.join(HERE, "source", ASSIGNMENT)
 SOURCE_NOTEBOOK = os.path.join(SOURCE_DIR, ASSIGNMENT + ".ipynb")
 LESSON_DIR = os.path.join(HERE, "lesson")
 REFERENCE = os.path.join(HERE, "random_init.py")
-RELEASE_NOTEBOOK = os.path.join(REPO, "assignment", ASSIGNMENT + ".ipynb")
+RELEASE_NOTEBOOK = os.path.join(REPO, "assignment", ASSIGNMENT + ".ipynb")   # tests read it
 # Files the notebook imports; each is copied next to the source notebook, so that nbgrader puts it
 # into the release and into every autograded folder. assignment/ holds the one maintained copy.
-SIDE_FILES = {name: os.path.join(REPO, "assignment", name)
-              for name in ("lesson_tools.py", "lesson_studies.py", "public_checks.py", "grader_rules.py")}
+STUDENT_DIR = os.path.join(HERE, "student")
+RELEASE_DIR = os.path.join(REPO, "assignment")
+GRADER_RULES = os.path.join(REPO, "autograder", "grading", "grader_rules.py")
+STUB = "random_init.py"
+IGNORED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache")
+PLACEHOLDER = re.compile(r"\{\{(\w+)(?::([^}]*))?\}\}")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 SCHEMA_VERSION = 3   # nbgrader's cell metadata format in 0.9.x
 
@@ -241,10 +256,14 @@ def build(lesson_dir=LESSON_DIR):
     """The source notebook as a JSON-ready dict."""
     functions = function_sources()
     public = _public_checks()
+    values = text_values()
     placed, cells = set(), []
     for kind, arg in read_outline(lesson_dir):
         if kind in ("md", "code"):
-            cells.append(_cell(kind, _cell_id(os.path.splitext(arg)[0]), _read(os.path.join(lesson_dir, arg))))
+            text = _read(os.path.join(lesson_dir, arg))
+            if kind == "md":
+                text = render(text, values, arg)
+            cells.append(_cell(kind, _cell_id(os.path.splitext(arg)[0]), text))
         elif kind == "solution":
             if arg not in functions:
                 raise BuildError("outline asks for the solution of %s, which %s does not define"
@@ -276,27 +295,95 @@ def dumps(nb):
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def side_files():
-    """{name: path of the file to copy next to the notebook}; raises BuildError if one is missing."""
-    for name, path in SIDE_FILES.items():
+def text_values():
+    """The values the lesson's markdown quotes: ``lesson_studies.text_values()`` of the shipped copy."""
+    sys.path.insert(0, STUDENT_DIR)
+    try:
+        import lesson_studies
+    finally:
+        sys.path.remove(STUDENT_DIR)
+    return lesson_studies.text_values()
+
+
+def render(text, values, name="a cell"):
+    """Replace each ``{{name}}`` / ``{{name:format}}`` of a markdown template by its value."""
+    def fill(match):
+        key, spec = match.group(1), match.group(2)
+        if key not in values:
+            raise BuildError("%s quotes {{%s}}, which lesson_studies.text_values() does not define"
+                             % (name, key))
+        value = values[key]
+        return format(value, spec) if spec else str(value)
+    return PLACEHOLDER.sub(fill, text)
+
+
+def _ignored(name):
+    return any(fnmatch.fnmatch(name, pattern) for pattern in IGNORED)
+
+
+def student_files():
+    """{path relative to the release: bytes} of every file students get besides the notebook."""
+    files = {}
+    for folder, dirs, names in os.walk(STUDENT_DIR):
+        dirs[:] = sorted(d for d in dirs if not _ignored(d))
+        for name in sorted(n for n in names if not _ignored(n)):
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                files[os.path.relpath(path, STUDENT_DIR)] = f.read()
+    for name, path in (("grader_rules.py", GRADER_RULES), (STUB, build_stub.SOLUTION)):
         if not os.path.isfile(path):
-            raise BuildError("the notebook imports %s, but %s does not exist" % (name, path))
-    return dict(SIDE_FILES)
+            raise BuildError("the release needs %s, but %s does not exist" % (name, path))
+    with open(GRADER_RULES, "rb") as f:
+        files["grader_rules.py"] = f.read()
+    with open(build_stub.SOLUTION, encoding="utf-8") as f:
+        files[STUB] = build_stub.stub_text(f.read()).encode("utf-8")
+    return files
+
+
+def source_files(lesson_dir=LESSON_DIR):
+    """{relative path: bytes} of everything the source folder must hold, the notebook included."""
+    files = student_files()
+    files[ASSIGNMENT + ".ipynb"] = dumps(build(lesson_dir)).encode("utf-8")
+    return files
+
+
+def tree(folder):
+    """{relative path: bytes} of the files under ``folder`` (caches and checkpoints ignored)."""
+    found = {}
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not _ignored(d)]
+        for name in names:
+            if not _ignored(name):
+                path = os.path.join(parent, name)
+                with open(path, "rb") as f:
+                    found[os.path.relpath(path, folder)] = f.read()
+    return found
+
+
+def write_tree(folder, files):
+    """Make ``folder`` hold exactly ``files``: write each, remove every other file."""
+    for name in set(tree(folder)) - set(files) if os.path.isdir(folder) else ():
+        os.remove(os.path.join(folder, name))
+    for name, data in sorted(files.items()):
+        path = os.path.join(folder, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    return [os.path.join(folder, name) for name in sorted(files)]
 
 
 def write_source(folder=SOURCE_DIR, lesson_dir=LESSON_DIR):
-    """Write the notebook and its side files into ``folder``; returns the paths written."""
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, ASSIGNMENT + ".ipynb")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(dumps(build(lesson_dir)))
-    written = [path]
-    for name, origin in side_files().items():
-        target = os.path.join(folder, name)
-        if os.path.abspath(origin) != os.path.abspath(target):
-            shutil.copyfile(origin, target)
-        written.append(target)
-    return written
+    """Write the notebook and every student file into ``folder``; returns the paths written."""
+    return write_tree(folder, source_files(lesson_dir))
+
+
+def tree_drift(expected, found, where):
+    """Sentences naming each file that is missing, extra or different in ``found``."""
+    drift = ["%s/%s is missing" % (where, n) for n in sorted(set(expected) - set(found))]
+    drift += ["%s/%s should not be there" % (where, n) for n in sorted(set(found) - set(expected))]
+    drift += ["%s/%s is out of date" % (where, n) for n in sorted(set(expected) & set(found))
+              if expected[n] != found[n]]
+    return drift
 
 
 # --- the release ----------------------------------------------------------------------------------
@@ -309,7 +396,7 @@ def generate_release(course, source_dir=os.path.join(HERE, "source"), python=sys
     """
     shutil.copyfile(os.path.join(REPO, "nbgrader_config.py"), os.path.join(course, "nbgrader_config.py"))
     shutil.copytree(source_dir, os.path.join(course, "solutions", "source"), dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", ".*"))
+                    ignore=shutil.ignore_patterns(*IGNORED))
     env = course_env(python)
     proc = subprocess.run([python, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"],
                           cwd=course, env=env, capture_output=True, text=True, timeout=300)
@@ -330,11 +417,10 @@ def course_env(python=sys.executable):
 
 
 def write_release(python=sys.executable):
-    """generate_assignment in a scratch course, then copy the release notebook to assignment/."""
+    """generate_assignment in a scratch course; assignment/ becomes exactly its release folder."""
     with tempfile.TemporaryDirectory(prefix="course-") as course:
         release = generate_release(course, python=python)
-        shutil.copyfile(os.path.join(release, ASSIGNMENT + ".ipynb"), RELEASE_NOTEBOOK)
-    return RELEASE_NOTEBOOK
+        return write_tree(RELEASE_DIR, tree(release))
 
 
 def release_cells(path):
@@ -356,24 +442,42 @@ def release_drift(committed, fresh):
     return found
 
 
-def check(release=False, python=sys.executable):
-    """Sentences naming what is out of date in solutions/source (and, with release, assignment/)."""
-    stale = []
-    if not os.path.exists(SOURCE_NOTEBOOK) or _text(SOURCE_NOTEBOOK) != dumps(build()):
-        stale.append("%s is not what a build makes" % os.path.relpath(SOURCE_NOTEBOOK, REPO))
-    for name, origin in side_files().items():
-        copy = os.path.join(SOURCE_DIR, name)
-        if not os.path.exists(copy) or _text(copy) != _text(origin):
-            stale.append("%s differs from %s" % (os.path.relpath(copy, REPO), os.path.relpath(origin, REPO)))
-    if release and not stale:
-        with tempfile.TemporaryDirectory(prefix="course-") as course:
-            fresh = os.path.join(generate_release(course, python=python), ASSIGNMENT + ".ipynb")
-            if not os.path.exists(RELEASE_NOTEBOOK):
-                stale.append("there is no %s" % os.path.relpath(RELEASE_NOTEBOOK, REPO))
-            else:
-                stale += ["assignment/%s.ipynb: %s" % (ASSIGNMENT, d)
-                          for d in release_drift(RELEASE_NOTEBOOK, fresh)]
-    return stale
+def check(release=False, python=sys.executable, source_dir=SOURCE_DIR, release_dir=RELEASE_DIR):
+    """Sentences naming what is out of date in solutions/source and assignment/.
+
+    Without ``release`` no nbgrader runs: the source folder is compared byte for byte with a
+    fresh build, and every file of assignment/ but the notebook with the source folder's. With
+    ``release``, nbgrader's release is generated and compared with assignment/ file by file.
+    """
+    expected = source_files()
+    stale = tree_drift(expected, tree(source_dir), "solutions/source/" + ASSIGNMENT)
+    notebook_name = ASSIGNMENT + ".ipynb"
+    committed = tree(release_dir)
+    if not release:
+        others = {n: d for n, d in expected.items() if n != notebook_name}
+        stale += tree_drift(others, {n: d for n, d in committed.items() if n != notebook_name}, "assignment")
+        if notebook_name not in committed:
+            stale.append("assignment/%s is missing" % notebook_name)
+        return stale
+    if stale:
+        return stale
+    with tempfile.TemporaryDirectory(prefix="course-") as course:
+        fresh_dir = generate_release(course, source_dir=os.path.dirname(source_dir), python=python)
+        return release_tree_drift(fresh_dir, release_dir)
+
+
+def release_tree_drift(fresh_dir, release_dir=RELEASE_DIR):
+    """Sentences naming each difference between nbgrader's release ``fresh_dir`` and assignment/:
+    every file byte for byte, the notebook by each cell's source and nbgrader metadata."""
+    notebook_name = ASSIGNMENT + ".ipynb"
+    fresh, committed = tree(fresh_dir), tree(release_dir)
+    stale = tree_drift({n: d for n, d in fresh.items() if n != notebook_name},
+                       {n: d for n, d in committed.items() if n != notebook_name}, "assignment")
+    if notebook_name not in committed:
+        return stale + ["assignment/%s is missing" % notebook_name]
+    return stale + ["assignment/%s: %s" % (notebook_name, d)
+                    for d in release_drift(os.path.join(release_dir, notebook_name),
+                                           os.path.join(fresh_dir, notebook_name))]
 
 
 def _text(path):
@@ -384,10 +488,10 @@ def _text(path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--release", action="store_true",
-                        help="also run nbgrader generate_assignment and copy the release to assignment/")
+                        help="also run nbgrader generate_assignment; assignment/ becomes its release folder")
     parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if solutions/source (with --release: also "
-                             "assignment/random_init.ipynb) is not what a build makes")
+                        help="write nothing; exit 1 if solutions/source or assignment/ is not what a "
+                             "build makes (with --release: regenerate nbgrader's release to compare)")
     args = parser.parse_args(argv)
     try:
         if args.check:
@@ -399,7 +503,8 @@ def main(argv=None):
         for path in write_source():
             print("wrote", os.path.relpath(path, REPO))
         if args.release:
-            print("wrote", os.path.relpath(write_release(), REPO))
+            for path in write_release():
+                print("wrote", os.path.relpath(path, REPO))
     except (BuildError, OSError) as exc:
         sys.stderr.write("build_notebook: %s\n" % exc)
         return 2

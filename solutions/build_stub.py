@@ -1,11 +1,13 @@
-"""Make the student's stub, assignment/random_init.py, from the reference solution.
+"""Make the student's stub, random_init.py, from the reference solution.
 
 The solution is the single source: every region between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION`` becomes the body nbgrader itself would leave, so the .py stub
-and the release notebook say the same thing.
+and the release notebook say the same thing. ``build_notebook.py`` puts the stub into
+nbgrader's source folder, and nbgrader's release carries it to assignment/; this script
+rewrites just those two copies, for a quick loop on the solution.
 
-    python solutions/build_stub.py          # rewrite assignment/random_init.py
-    python solutions/build_stub.py --check  # exit 1 if the committed stub has drifted
+    python solutions/build_stub.py          # rewrite both copies of random_init.py
+    python solutions/build_stub.py --check  # exit 1 if a committed stub has drifted
 """
 
 import os
@@ -14,7 +16,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOLUTION = os.path.join(HERE, "random_init.py")
-STUB = os.path.join(HERE, os.pardir, "assignment", "random_init.py")
+STUBS = (os.path.join(HERE, os.pardir, "assignment", "random_init.py"),
+         os.path.join(HERE, "source", "random_init", "random_init.py"))
 REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION\n", re.S | re.M)
 
 
@@ -30,14 +33,16 @@ def main(argv):
     with open(SOLUTION, encoding="utf-8") as f:
         wanted = stub_text(f.read())
     if "--check" in argv:
-        with open(STUB, encoding="utf-8") as f:
-            if f.read() != wanted:
-                print("assignment/random_init.py has drifted from solutions/random_init.py; "
-                      "run: python solutions/build_stub.py")
-                return 1
+        for stub in STUBS:
+            with open(stub, encoding="utf-8") as f:
+                if f.read() != wanted:
+                    print("%s has drifted from solutions/random_init.py; run: python solutions/build_stub.py"
+                          % os.path.relpath(stub, os.path.dirname(HERE)))
+                    return 1
         return 0
-    with open(STUB, "w", encoding="utf-8") as f:
-        f.write(wanted)
+    for stub in STUBS:
+        with open(stub, "w", encoding="utf-8") as f:
+            f.write(wanted)
     return 0
 
 

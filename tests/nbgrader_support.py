@@ -17,7 +17,12 @@ tamperer would put them. ``without_experiments`` drops the lesson's experiment c
 runs and plots); a student may delete them, as they are not graded.
 
 ``broken_metadata``, ``without_nbgrader_metadata`` and ``fresh_notebook`` make the broken
-notebooks of issue 12. The autograde timing is benchmarks/bench_nbgrader.py.
+notebooks of issue 12. The notebooks of issue 21 are made here too: ``with_cells`` adds the cells
+of a small attack notebook kept in tests/corpus/notebooks/ (markup that tries to run script),
+``hidden_grade_cell`` gives a grade cell the notes cell's id, ``deeply_nested_output`` and
+``big_outputs`` make files too large or too deep to keep in the repository, and ``write_bytes``
+(a BOM, broken JSON) and ``link_to`` (a relative link) change a submitted file in place.
+The autograde timing is benchmarks/bench_nbgrader.py.
 """
 
 import ast
@@ -29,6 +34,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for _path in (ROOT, os.path.join(ROOT, "solutions")):
@@ -236,3 +242,112 @@ def fresh_notebook(code, minor=4):
     return {"cells": [cell], "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                           "name": "python3"}},
             "nbformat": 4, "nbformat_minor": minor}
+
+
+# --- issue 21 -----------------------------------------------------------------------------------------
+
+MARKER = "PWNED"       # every script of the markup attack would set or write something with this in it
+
+
+def attack_cells(path):
+    """The cells of an attack notebook (tests/corpus/notebooks/markup_attack.ipynb)."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)["cells"]
+
+
+def with_cells(nb, cells, after="03-data"):
+    """``nb`` with copies of ``cells`` inserted after the cell with id ``after``."""
+    nb = copy.deepcopy(nb)
+    at = [c.get("id") for c in nb["cells"]].index(after) + 1
+    nb["cells"][at:at] = copy.deepcopy(cells)
+    return nb
+
+
+def hidden_grade_cell(nb, notes_id="autograder-notes"):
+    """The grade cell init-shapes given the id of the autograder's notes cell, and a lesson cell given
+    the id of another grade cell (issue 21: the first was deleted with the notes, costing 10 points)."""
+    nb = copy.deepcopy(nb)
+    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in nb["cells"]}
+    cells["init-shapes"]["id"] = notes_id
+    plain = next(c for c in nb["cells"] if c["cell_type"] == "code" and "nbgrader" not in c["metadata"])
+    plain["id"] = "init-zero_biases"
+    return nb
+
+
+def deeply_nested_output(nb, depth=700):
+    """An output of the first lesson code cell whose metadata nests ``depth`` lists deep."""
+    nb = copy.deepcopy(nb)
+    lesson = next(c for c in nb["cells"] if c["cell_type"] == "code" and not c["metadata"].get("nbgrader"))
+    nested = []
+    for _ in range(depth):
+        nested = [nested]
+    lesson["outputs"] = [{"output_type": "display_data", "data": {"text/plain": "deep"},
+                          "metadata": {"deep": nested}}]
+    return nb
+
+
+def big_outputs(nb, image_bytes=6 * 2**20, line_chars=2 * 10**6):
+    """A lesson cell with an image output larger than the engine's 5 MiB cap and one very long line."""
+    import base64
+    nb = copy.deepcopy(nb)
+    lesson = next(c for c in nb["cells"] if c["cell_type"] == "code" and not c["metadata"].get("nbgrader"))
+    image = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * image_bytes).decode("ascii")
+    lesson["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"image/png": image}},
+                         {"output_type": "stream", "name": "stdout", "text": "x" * line_chars + "\n"}]
+    return nb
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def link_to(path, target):
+    """Replace the file at ``path`` by a relative link to ``target`` (as unzip keeps links)."""
+    os.remove(path)
+    os.symlink(os.path.relpath(target, os.path.dirname(path)), path)
+
+
+EVIL_HOST = "evil.example"
+_ACTIVE_TAGS = ("iframe", "frame", "object", "embed", "form", "base")
+
+
+def _active(name, value):
+    """True for an attribute that runs script (an event handler, a script URL) or draws the fake box."""
+    url = re.sub(r"[\s\x00-\x1f]", "", value).lower()
+    return name.lower().startswith("on") or url.startswith(("javascript:", "vbscript:", "data:text/html")) \
+        or "3px solid green" in value or (name == "style" and MARKER in value)
+
+
+class _ActiveMarkup(HTMLParser):
+    """Collects what in a page could run a student's script, load their page or restyle ours."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found, self.inside = [], []
+
+    def handle_starttag(self, tag, attrs):
+        values = " ".join("%s=%s" % (name, value or "") for name, value in attrs)
+        if any(_active(name, value or "") for name, value in attrs) or tag in _ACTIVE_TAGS \
+                or (tag == "meta" and "refresh" in values.lower()) or (tag == "link" and EVIL_HOST in values):
+            self.found.append("<%s %s>" % (tag, values[:200]))
+        self.inside.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.inside:
+            del self.inside[len(self.inside) - 1 - self.inside[::-1].index(tag):]
+
+    def handle_data(self, data):
+        if self.inside and self.inside[-1] in ("script", "style") and (MARKER in data or EVIL_HOST in data):
+            self.found.append("<%s>%s" % (self.inside[-1], data.strip()[:200]))
+
+
+def active_markup(page):
+    """[what could run or restyle] in an HTML page: a script or style holding the attack's marker, an
+    event handler attribute, a script URL, the fake box's style, a frame, object, embed, form or base
+    element, a meta refresh or a stylesheet from the attacker's host. Empty for an inert page (a
+    plain link to another site is not active: a student may link anywhere)."""
+    parser = _ActiveMarkup()
+    parser.feed(page)
+    parser.close()
+    return parser.found

@@ -17,7 +17,7 @@ import os
 import numpy as np
 import pytest
 
-from autograder.grading import causes, checks, draws, evidence, grader_rules, hints, html, reference, report
+from autograder.grading import causes, checks, draws, evidence, grader_rules, hints, html, reference, report, spread
 from autograder.grading.registry import Failed
 from autograder.sandbox.confine import ScratchFolder
 from autograder.sandbox.runner import Sandbox
@@ -201,7 +201,8 @@ def _backward_fires(student):
 
 def _big(student, sizes):
     try:
-        value = student.call("initialize_parameters", (sizes["n_x"], sizes["n_h"], sizes["n_y"]), "probe",
+        value = student.call("initialize_parameters", (sizes["n_x"], sizes["n_h"], sizes["n_y"]),
+                             dict(sizes, numpy_seed=checks.BIG_SEED),
                              seed=checks.BIG_SEED).value
     except Failed:
         return {}
@@ -215,18 +216,18 @@ def _init_fires(student):
         w = checks.as_numbers(first.get(name))
         if w is None or w.size < checks.MIN_MEASURED or not np.all(np.isfinite(w)):
             continue
-        w, _ = checks._distinct_draws(name, w)
-        if w.size < checks.MIN_DISTINCT or w.std() < 1e-12:
+        w, _ = spread.distinct_draws(name, w)
+        if w.size < spread.MIN_DISTINCT or w.std() < 1e-12:
             continue
-        std, limit = float(w.std()), checks._ks_limit(w.size)
+        std, limit = float(w.std()), spread.ks_limit(w.size)
         if w.min() >= 0 or w.max() <= 0:
             fires.add(causes.one_signed_cause(w, limit) or draws.shape(name, w, limit)[1])
         elif not causes.gaussian_shape(w, limit):
             fires.add(draws.shape(name, w, limit)[1])
-        elif std > 0.01 + checks.spread_band(w.size) and (causes.saturation(name, first, checks.BIG_SEED, checks.BIG)
+        elif std > 0.01 + spread.spread_band(w.size) and (causes.saturation(name, first, checks.BIG_SEED, checks.BIG)
                                                          or (0, ""))[0] >= causes.SATURATION_SHARE:
             fires.add("init_saturates")
-        elif abs(std - 0.01) > checks.spread_band(w.size):
+        elif abs(std - 0.01) > spread.spread_band(w.size):
             again = checks.as_numbers(second.get(name))
             fires.add(draws.scale_cause(std, checks.BIG[dim], float(again.std()) if again is not None else None,
                                         draws.SECOND[dim]))
@@ -296,7 +297,7 @@ def test_scale_causes_need_two_fan_ins():
 
 def test_a_gaussian_draw_gets_no_distribution_name():
     w = np.random.default_rng(5).standard_normal(checks.BIG_DRAW) * 0.01
-    assert draws.shape("W1", w, checks.KS_LIMIT) == (None, None)
+    assert draws.shape("W1", w, spread.KS_LIMIT) == (None, None)
 
 
 # --- the HTML page ------------------------------------------------------------------------------
@@ -333,6 +334,9 @@ def test_a_crash_points_at_the_code_not_at_a_concept():
             if not v.passed:
                 assert " raised " in v.problem and "(line " in v.problem, v.problem
                 assert v.section == "" and "Read:" not in report.item_output(v), (name, v.id)
+    # the smallest size where it happens, for init.small_scale too (whose first case is the large draw)
+    cases = {v.id: v.case for v in graded(NAMES["init_index_error_more_units"]).verdicts if not v.passed}
+    assert all(c["n_x"] == 1 and c["n_h"] == 2 for c in cases.values()), cases
 
 
 def test_rows_equal_by_clipping_get_no_advice_to_draw_the_matrix_at_once():

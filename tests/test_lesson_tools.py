@@ -1,4 +1,4 @@
-"""Tests of assignment/lesson_tools.py and of the lesson cells in solutions/lesson/.
+"""Tests of solutions/student/lesson_tools.py and of the lesson cells in solutions/lesson/.
 
 The reference solution (solutions/random_init.py) plays the student. Figures are
 drawn with the Agg backend and never shown.
@@ -28,10 +28,10 @@ def _load(name, path):
     return module
 
 
-lt = _load("lesson_tools", ROOT / "assignment" / "lesson_tools.py")
+lt = _load("lesson_tools", ROOT / "solutions" / "student" / "lesson_tools.py")
 sys.modules.setdefault("lesson_tools", lt)   # lesson_studies imports it by name
-studies = _load("lesson_studies", ROOT / "assignment" / "lesson_studies.py")
-public_checks = _load("public_checks", ROOT / "assignment" / "public_checks.py")
+studies = _load("lesson_studies", ROOT / "solutions" / "student" / "lesson_studies.py")
+public_checks = _load("public_checks", ROOT / "assignment" / "public_checks.py")   # needs grader_rules.py next to it
 ref = _load("reference_solution", ROOT / "solutions" / "random_init.py")
 rubric = _load("rubric_for_lesson_tests", ROOT / "autograder" / "rubric.py")
 
@@ -408,12 +408,15 @@ def test_lesson_cells_run_with_the_reference(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "lesson_tools", lt)
     monkeypatch.setitem(sys.modules, "lesson_studies", studies)
     monkeypatch.setitem(sys.modules, "public_checks", public_checks)
-    monkeypatch.setattr(lt, "ITERATIONS", 300)  # the cells, not the training, are under test here
+    # the cells, not the training, are under test here (tests/test_lesson_claims.py runs the studies)
+    monkeypatch.setattr(lt, "ITERATIONS", 300)
+    monkeypatch.setattr(studies, "SEEDS", (1, 2, 3))
+    monkeypatch.setattr(studies, "STEPS", 100)
     ns = {f.__name__: f for f in FUNCS}
     out = _run_lesson(ns, capsys)
     assert "Fill in" not in out and "stopped" not in out
     assert set(ns["runs"]) == {"zeros", "copies", "random", "large"}
-    for name in ("symmetry", "saturation", "flower_sweep", "wide_sweep", "spreads"):
+    for name in ("symmetry", "saturation", "flower_sweep", "wide_layer", "noise_sweep", "mixed_sweep", "depth"):
         assert ns[name] is not None, name
     assert "ended below std 0.01 in" in out and "-> same: True" in out and "-> same: False" in out
 
@@ -422,6 +425,8 @@ def test_lesson_cells_degrade_with_stubs(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "lesson_tools", lt)
     monkeypatch.setitem(sys.modules, "lesson_studies", studies)
     monkeypatch.setitem(sys.modules, "public_checks", public_checks)
+    monkeypatch.setattr(studies, "SEEDS", (1, 2, 3))
+    monkeypatch.setattr(studies, "STEPS", 100)
     ns = {"initialize_parameters": stub, "forward": stub, "backward": stub}
     out = _run_lesson(ns, capsys)
     assert ns["runs"] is None

@@ -27,6 +27,22 @@ kernel, so the attacks written into notebooks must have no effect at all.
             swap her file. The test then does exactly that from a detached process of its own,
             after autograde (what a kernel of an unsafe course could leave behind).
 
+Issue 21 (what the instructor opens runs nothing; every handed-in notebook gets its grade):
+
+    oscar   zero weights (65), with markdown, raw cells, attachments and outputs that try to run
+            script, draw a fake "100/100" box and restyle the page (tests/corpus/notebooks/markup_attack.ipynb)
+    peggy   first hands in the solution (100), then zero weights (65) with the grade cell init-shapes
+            given the notes cell's id and a lesson cell given the id init-zero_biases; re-autograded
+            with --force
+    quentin the solution, with the grader's own sentences in a string of his code and in a
+            scratch.ipynb next to his notebook (they used to blank those lines in classmates' feedback)
+    rupert  the solution, saved with a UTF-8 byte-order mark
+    sybil   the solution, with one output nested 700 lists deep
+    trent   the solution, with a 6 MB image output and a 2-million-character output line
+    ursula  a relative link to the course's source notebook (an unzipped LMS download keeps links),
+            and a notes.txt beside it that links there too
+    victor  a file that is not JSON
+
 The command line's scores are computed on copies of the files as handed in.
 """
 
@@ -44,8 +60,10 @@ import time
 import pytest
 
 from autograder import rubric
+from autograder.grading import hints
 from autograder.grading.report import num
 from autograder.notebook import split_hidden
+from autograder.platforms.nbgrader import leaks
 from conftest import CORPUS, ROOT, SOLUTION
 
 import nbgrader_support as ns
@@ -54,6 +72,13 @@ ASSIGNMENT = ns.ASSIGNMENT
 COMMITTED_RELEASE = os.path.join(ROOT, "assignment", ASSIGNMENT + ".ipynb")
 SOURCE = os.path.join(ROOT, "solutions", "source", ASSIGNMENT, ASSIGNMENT + ".ipynb")
 KERNEL_MARK = "KERNEL_RAN_"        # a file <course>/KERNEL_RAN_<student> proves a notebook cell ran
+MARKUP_ATTACK = os.path.join(CORPUS, "notebooks", "markup_attack.ipynb")
+# Sentences of the grader that bob's feedback holds (he loses init.small_scale) and quentin's code quotes.
+GRADER_SENTENCES = ["Read: Section 2, 'Small random weights' of the notebook.",
+                    "Graded by the autograder in a separate process, on many cases; the quick check in this cell "
+                    "tries only one."]
+QUOTER = '_quoted = """\n' + "\n".join(GRADER_SENTENCES) + '\n"""'
+UNREADABLE = {"ursula", "victor"}   # a link, and a file that is no JSON: every item 0, with the reason
 
 NOISY = """import sys
 import warnings
@@ -202,7 +227,29 @@ def students(release, course):
         "leo": ns.fresh_notebook(solution_code),
         "mallory": ns.extra_cells(wrong("zero_weights.py"), [DETACHED.format(
             course=course, mark=os.path.join(course, KERNEL_MARK + "mallory"))]),
+        "oscar": ns.with_cells(wrong("zero_weights.py"), ns.attack_cells(MARKUP_ATTACK)),
+        "peggy": ns.hidden_grade_cell(wrong("zero_weights.py")),
+        "quentin": ns.extra_cells(ns.fill(release, path=SOLUTION), [QUOTER]),
+        "rupert": ns.fill(release, path=SOLUTION),
+        "sybil": ns.deeply_nested_output(ns.fill(release, path=SOLUTION)),
+        "trent": ns.big_outputs(ns.fill(release, path=SOLUTION)),
+        "ursula": {"cells": []},
+        "victor": {"cells": []},
     }
+
+
+def hand_in_odd_files(c):
+    """The files of issue 21 that are not plain notebooks: a BOM, a link, broken JSON, a scratch notebook."""
+    data = json.dumps(c.students["rupert"], indent=1).encode("utf-8")
+    ns.write_bytes(c.submitted["rupert"], b"\xef\xbb\xbf" + data)
+    ns.link_to(c.submitted["ursula"], c.path("solutions", "source", ASSIGNMENT, ASSIGNMENT + ".ipynb"))
+    notes = os.path.join(os.path.dirname(c.submitted["ursula"]), "notes.txt")     # nbgrader would copy it
+    os.symlink(os.path.relpath(c.path("solutions", "source", ASSIGNMENT, ASSIGNMENT + ".ipynb"),
+                               os.path.dirname(notes)), notes)
+    ns.write_bytes(c.submitted["victor"], b'{"cells": [{"cell_type": "code", "source": "import numpy')
+    scratch = ns.extra_cells(c.release_notebook(), GRADER_SENTENCES, after=None)
+    with open(os.path.join(os.path.dirname(c.submitted["quentin"]), "scratch.ipynb"), "w", encoding="utf-8") as f:
+        json.dump(scratch, f)
 
 
 def cli_results(paths, folder):
@@ -227,13 +274,22 @@ def course(tmp_path_factory):
     pytest.importorskip("ipykernel")
     c = ns.Course(tmp_path_factory.mktemp("course"))
     c.students = students(c.release_notebook(), c.root)
-    c.submitted = {name: c.submit(name, nb) for name, nb in c.students.items()}
+    first = dict(c.students, peggy=ns.fill(c.release_notebook(), path=SOLUTION))   # her first hand-in: 100
+    c.submitted = {name: c.submit(name, nb) for name, nb in first.items()}
+    hand_in_odd_files(c)
+    c.autograde = c.nbgrader("autograde", ASSIGNMENT)          # every student, one nbgrader run
+    c.first_book = c.gradebook()
+    c.submit("peggy", c.students["peggy"])                     # then she hands in again; autograde --force
+    c.reautograde = c.nbgrader("autograde", ASSIGNMENT, "--force", "--student", "peggy")
     handed_in = tmp_path_factory.mktemp("handed_in")         # the files as handed in, for the CLI
     c.handed_in = {}
     for name, path in c.submitted.items():
         os.makedirs(str(handed_in / name))
-        c.handed_in[name] = shutil.copy(path, str(handed_in / name / os.path.basename(path)))
-    c.autograde = c.nbgrader("autograde", ASSIGNMENT)          # every student, one nbgrader run
+        c.handed_in[name] = str(handed_in / name / os.path.basename(path))
+        if os.path.islink(path):          # a link handed in stays a link to the same file
+            os.symlink(os.path.realpath(path), c.handed_in[name])
+        else:
+            shutil.copy(path, c.handed_in[name])
     c.book = c.gradebook()                                     # before anything else touches it
     c.nbgrader("generate_feedback", ASSIGNMENT)
     c.nbgrader("export")
@@ -341,6 +397,12 @@ def test_scores_are_what_each_submission_deserves(course):
     assert lost["heidi"] == {"forward.values"}                    # so does os._exit
     assert lost["ivan"] == {i.id for i in rubric.ITEMS}           # reading files earns nothing
     assert lost["mallory"] == {"init.breaks_symmetry", "init.small_scale"}
+    for student in ("oscar", "peggy"):                            # markup and cell ids change nothing
+        assert lost[student] == {"init.breaks_symmetry", "init.small_scale"}, student
+    for student in ("quentin", "rupert", "sybil", "trent"):       # a BOM, deep or big outputs: graded
+        assert lost[student] == set(), student
+    for student in UNREADABLE:                                    # a link, broken JSON: nothing graded
+        assert lost[student] == {i.id for i in rubric.ITEMS}, student
 
 
 def test_no_notebook_cell_ran_and_forgeries_count_for_nothing(course):
@@ -360,6 +422,10 @@ def test_the_ledger_holds_each_file_as_handed_in_where_only_the_grader_can_write
         folder = os.path.join(ledger, ASSIGNMENT, student)
         with open(os.path.join(folder, ASSIGNMENT + ".json"), encoding="utf-8") as f:
             record = json.load(f)
+        if os.path.islink(path):          # a link is refused: the record says so and holds no file
+            assert record["source"].startswith("refused: ") and "is a link" in record["source"], record
+            assert record["bytes"] == 0 and record["score"] == 0, record
+            continue
         with open(path, "rb") as f:
             assert record["sha256"] == hashlib.sha256(f.read()).hexdigest(), student
         assert record["score"] == course.cli[student]["score"], student
@@ -369,8 +435,9 @@ def test_the_ledger_holds_each_file_as_handed_in_where_only_the_grader_can_write
 
 
 def test_grade_cells_hold_only_the_verdict_and_nothing_hidden(course):
-    log = course.autograde.stdout + course.autograde.stderr
-    assert "There was an error processing" not in log
+    for run in (course.autograde, course.reautograde):
+        log = run.stdout + run.stderr
+        assert "There was an error processing" not in log, log[-3000:]
     with open(SOURCE, encoding="utf-8") as f:
         hidden = ns.hidden_lines(json.load(f))
     for student in course.students:
@@ -412,13 +479,15 @@ def _secret_lines(course, student):
     """Lines this student may not see: the solution, hidden tests, classmates' own work."""
     with open(SOURCE, encoding="utf-8") as f:
         source = json.load(f)
-    from autograder.platforms.nbgrader import leaks
     release = "\n".join("".join(c["source"]) for c in course.release_notebook()["cells"])   # anyone's to read
     own = set(leaks.code_lines(course.students[student]))
     secrets = set(ns.hidden_lines(source)) | set(leaks.solution_lines(source))
     for other, nb in course.students.items():
         if other != student:
             secrets |= set(leaks.code_lines(nb))
+    secrets -= set(GRADER_SENTENCES)      # quentin copied them from the grader: they are the grader's, not his
+    said_by_grader = " ".join(h.text for h in hints.HINTS.values())   # a hint may show a line as the fix
+    secrets = {s for s in secrets if s not in said_by_grader}
     return {s for s in secrets - own if len(s) >= leaks.MIN_LINE and s not in release}
 
 
@@ -442,6 +511,100 @@ def test_export_has_the_command_line_totals(course):
     for student, row in rows.items():
         assert float(row["score"]) == course.cli[student]["score"], student
         assert float(row["max_score"]) == rubric.TOTAL
+
+
+# --- issue 21: inert pages, the course's cell ids, scrubbing, readable notebooks, size, links ----------
+
+def feedback_page(course, student):
+    with open(course.path("feedback", student, ASSIGNMENT, ASSIGNMENT + ".html"), encoding="utf-8") as f:
+        return f.read()
+
+
+def test_student_markup_is_inert_and_framed_in_the_feedback(course):
+    """oscar's markdown, raw cells, attachments and outputs try to run script and draw "100/100"."""
+    from autograder.platforms.nbgrader import inert
+    page = feedback_page(course, "oscar")
+    assert ns.active_markup(page) == [], ns.active_markup(page)[:5]
+    text = feedback(course, "oscar")
+    assert "Autograder: 65/100 points" in text
+    assert "<script>window.PWNED_markdown" in text      # the student's text is kept, shown as text
+    assert text.count(inert.FRAME_LABEL) == 3           # one markdown cell and two raw cells, each framed
+    assert inert.FRAME_LABEL not in feedback(course, "alice")     # the course's own cells are not framed
+    assert "bad.png" in text and "evil.svg" in text and "dropped" in text      # the notes cell says so
+
+
+def test_the_autograded_notebook_keeps_no_active_markup(course):
+    from autograder.platforms.nbgrader import inert
+    nb = autograded(course, "oscar")
+    framed = [c for c in nb["cells"] if inert.FRAME_CLASS in "".join(c["source"])]
+    assert sorted(c["cell_type"] for c in framed) == ["markdown", "raw", "raw"]
+    markdown = next(c for c in framed if c["cell_type"] == "markdown")
+    assert set(markdown.get("attachments", {})) == {"dot.png"} and markdown["metadata"] == {}
+    body = "".join(markdown["source"]).split("</em>", 1)[1]
+    assert "<" not in body.replace("</blockquote>", "") and "javascript:" not in body.lower()
+    for raw in (c for c in framed if c["cell_type"] == "raw"):
+        assert raw["metadata"] == {"raw_mimetype": "text/html"} and "&lt;script&gt;" in "".join(raw["source"])
+    assert set(nb["metadata"]) == {"kernelspec", "language_info"}      # no title from the student
+    outputs = json.dumps([c.get("outputs", []) for c in nb["cells"]])
+    assert ns.MARKER not in outputs and "text/html" not in outputs
+
+
+def test_a_cell_id_cannot_hide_a_grade_cell_even_after_a_force(course):
+    """peggy's grade cell init-shapes carries the notes cell's id; she had 100 from a first hand-in."""
+    assert sum(course.first_book["peggy"].values()) == rubric.TOTAL
+    expected = {rubric.grade_id(k): v for k, v in cli_points(course.cli["peggy"]).items()}
+    assert course.book["peggy"] == expected and sum(expected.values()) == 65
+    nb = autograded(course, "peggy")
+    ids = [c["id"] for c in nb["cells"]]
+    assert len(ids) == len(set(ids)) and ids[0] == "autograder-notes" and "Autograder:" in "".join(
+        nb["cells"][0]["source"])
+    grades = ns.grade_cells(nb)
+    assert [c["id"] for c in grades] == [c["metadata"]["nbgrader"]["grade_id"] for c in grades]
+    assert len(ns.grade_cells(nb)) == len(rubric.ITEMS)
+    assert "had the id 'init-zero_biases', which belongs to a cell of the course" in feedback(course, "peggy")
+
+
+def test_grader_sentences_survive_a_classmate_who_quotes_them(course):
+    """quentin's code and scratch.ipynb hold the grader's sentences; bob's feedback keeps them."""
+    bob = feedback(course, "bob")
+    for sentence in GRADER_SENTENCES:
+        assert sentence in bob
+    for student in course.students:
+        if student != "ivan":          # his exceptions quote files he cannot read: those are removed
+            assert "[removed:" not in feedback(course, student), student
+
+
+def test_a_bom_deep_outputs_and_big_outputs_get_their_grade_and_feedback(course):
+    from autograder.sandbox import submission
+    assert os.path.getsize(course.handed_in["trent"]) > submission.MAX_BYTES      # over the code cap
+    for student in ("rupert", "sybil", "trent"):
+        assert course.cli[student]["score"] == rubric.TOTAL == sum(course.book[student].values()), student
+        assert "Autograder: 100/100 points" in feedback(course, student), student
+    assert "byte-order mark" in feedback(course, "rupert")
+    assert "nested more than 64 levels deep" in feedback(course, "sybil")
+    trent = feedback(course, "trent")
+    assert "more characters not shown" in trent and "too large or not a valid image" in trent
+    assert os.path.getsize(course.path("feedback", "trent", ASSIGNMENT, ASSIGNMENT + ".html")) < 2 * 10**6
+
+
+def test_a_file_neither_can_read_gets_the_same_clear_message_in_both(course):
+    said = course.cli["victor"]["tests"][0]["output"].splitlines()[0]
+    assert "is not a readable notebook (its JSON is broken or cut off)" in said
+    victor = feedback(course, "victor")
+    assert said in victor and "Autograder: 0/100 points" in victor and "could not be read as a notebook" in victor
+
+
+def test_a_linked_submission_is_refused_not_graded_as_its_target(course):
+    ursula = feedback(course, "ursula")
+    assert "Autograder: 0/100 points" in ursula and "is a link, and the grader follows no link" in ursula
+    assert "is a link, and the grader follows no link" in course.cli["ursula"]["tests"][0]["output"]
+    with open(SOURCE, encoding="utf-8") as f:
+        solution = [line for line in leaks.solution_lines(json.load(f)) if len(line) >= leaks.MIN_LINE]
+    text = json.dumps(autograded(course, "ursula"))
+    assert solution and not [line for line in solution if line in text or line in ursula]
+    for folder in ("autograded", "feedback"):          # nbgrader's copy of the linked notes.txt is removed
+        assert not os.path.lexists(course.path(folder, "ursula", ASSIGNMENT, "notes.txt")), folder
+    assert "notes.txt is a link (or inside a linked folder) and was not copied" in ursula
 
 
 def run_audit(course):
@@ -468,17 +631,24 @@ def attacked(course):
     return before, run_audit(course)
 
 
-def test_audit_agrees_with_an_untouched_course(attacked):
+def test_audit_agrees_with_an_untouched_course_and_lists_the_link(attacked):
+    """Every gradebook score agrees; the linked submission is listed all the same (issue 21)."""
     before, _ = attacked
-    assert before.returncode == 0, before.stdout + before.stderr
-    assert "every gradebook score equals the isolated grader's" in before.stdout
+    assert before.returncode == 1, before.stdout + before.stderr
+    rows = listed(before)
+    assert set(rows) == {"ursula"}, before.stdout
+    assert "the submitted file is refused (" in rows["ursula"] and "and was not graded" in rows["ursula"]
+    assert "is a link, and the grader follows no link" in rows["ursula"], rows["ursula"]
+    assert "solutions/source/random_init/random_init.ipynb" in rows["ursula"], rows["ursula"]   # its target
+    assert "gradebook      0  isolated      0" in rows["ursula"], rows["ursula"]
+    assert "links in the submitted folder" in rows["ursula"] and "random_init/notes.txt -> " in rows["ursula"]
 
 
 def test_audit_flags_a_detached_process_that_edited_grades_and_swapped_a_file(course, attacked):
     _, after = attacked
     assert after.returncode == 1, after.stdout + after.stderr
     rows = listed(after)
-    assert set(rows) == {"mallory", "bob"}, after.stdout        # everyone else agrees
+    assert set(rows) == {"mallory", "bob", "ursula"}, after.stdout        # everyone else agrees
     mallory = rows["mallory"]
     assert "submitted file changed after autograde" in mallory and "extra credit 5" in mallory, mallory
     assert "gradebook differs from the isolated grader" in mallory, mallory

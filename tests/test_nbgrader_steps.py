@@ -116,12 +116,19 @@ def test_the_ledger_never_overwrites_a_record_of_other_bytes(tmp_path):
     assert len(kept) == 2 and open(os.path.join(history, kept[0]), "rb").read() == b"first"
 
 
-def test_scrubber_removes_lines_quoting_a_secret_but_not_the_students_own():
+def test_scrubber_removes_quoted_secrets_from_the_students_text_only():
+    """An exception text quoting a secret is removed; the grader's own sentences never are, even when a
+    classmate's code holds them (issue 21: a classmate could blank everyone's "Likely cause" lines)."""
     from autograder.platforms.nbgrader.leaks import REMOVED, Scrubber
     secret = "W1 = np.random.randn(n_h, n_x) * 0.01"
-    scrub = Scrubber([secret, "short line", "dW1 = np.dot(dZ1, X.T) / m"], own=["dW1 = np.dot(dZ1, X.T) / m"])
-    text = "forward raised ValueError: '    %s\\n'\nfine\ndW1 = np.dot(dZ1, X.T) / m\nshort line" % secret
-    assert scrub(text).split("\n") == [REMOVED, "fine", "dW1 = np.dot(dZ1, X.T) / m", "short line"]
+    grader_line = "Read: Section 2, 'Small random weights' of the notebook."
+    scrub = Scrubber([secret, "short line", "dW1 = np.dot(dZ1, X.T) / m", grader_line],
+                     own=["dW1 = np.dot(dZ1, X.T) / m"])
+    text = ("forward raised ValueError: '    %s\\n'\nfine\nbackward raised RuntimeError: dW1 = np.dot(dZ1, X.T) / m"
+            "\nshort line\n%s\n%s" % (secret, grader_line, secret))
+    assert scrub(text).split("\n") == ["forward raised " + REMOVED, "fine",
+                                       "backward raised RuntimeError: dW1 = np.dot(dZ1, X.T) / m", "short line",
+                                       grader_line, secret]
     assert Scrubber([])(text) == text
 
 
@@ -221,3 +228,135 @@ def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_pat
     assert not os.path.exists(late) and not os.path.exists(c.path(KERNEL_MARK + "oscar"))
     alice = json.dumps(autograded(c, "alice"))
     assert "Experiment cell: not run during autograde" in alice
+
+
+# --- issue 21: the pieces of the course's answer, each with the case it must refuse ----------------------
+
+def test_grade_in_isolation_fails_loudly_when_a_grade_cell_is_missing(tmp_path):
+    """nbgrader would keep an earlier autograde's points for a missing cell: the notebook must fail."""
+    pytest.importorskip("nbgrader")
+    import nbformat
+    from autograder.platforms.nbgrader.steps import GradeInIsolation
+    with open(COMMITTED_RELEASE, encoding="utf-8") as f:
+        release = json.load(f)
+    filled = ns.fill(release, path=SOLUTION)
+    filled["cells"] = [c for c in filled["cells"]
+                       if c["metadata"].get("nbgrader", {}).get("grade_id") != "init-shapes"]
+    nb = nbformat.reads(json.dumps(filled), as_version=4)
+    with pytest.raises(RuntimeError, match="no grade cell for init.shapes"):
+        GradeInIsolation().preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+
+
+def test_repair_gives_course_ids_and_renames_every_cell_that_could_pass_for_one():
+    pytest.importorskip("nbgrader")
+    from autograder.platforms.nbgrader.repair import RepairGradeCells
+    cells = [{"cell_type": "code", "id": "init-shapes", "metadata": {}, "source": "x = 1"},          # a lesson cell
+             {"cell_type": "code", "id": "autograder-notes", "metadata": {"nbgrader": {"grade": True, "grade_id":
+              "init-shapes", "points": 10}}, "source": "", "outputs": []},                          # the grade cell
+             {"cell_type": "markdown", "id": "autograder-anything", "metadata": {}, "source": "hi"},
+             {"cell_type": "markdown", "id": 'x" onclick="1', "metadata": {}, "source": "bad id"},
+             {"cell_type": "markdown", "id": "mine", "metadata": {}, "source": "kept"},
+             {"cell_type": "markdown", "id": "mine", "metadata": {}, "source": "twin"}]
+    repair = RepairGradeCells()
+    placed = {"init-shapes": 1}
+    notes = repair.course_ids(cells, placed)
+    ids = [c["id"] for c in cells]
+    assert ids[1] == "init-shapes" and ids[4] == "mine" and len(set(ids)) == len(ids)
+    assert all(i.startswith("cell-") for i in (ids[0], ids[2], ids[3], ids[5]))
+    assert len(notes) == 2 and "'init-shapes'" in notes[0] and "'autograder-anything'" in notes[1]
+
+
+def test_leak_filter_reads_each_classmates_graded_notebook_only(tmp_path):
+    """scratch.ipynb is not graded and not read; a classmate's notebook that is a link or a FIFO is skipped."""
+    pytest.importorskip("nbgrader")
+    from nbgrader.coursedir import CourseDirectory
+    from autograder.platforms.nbgrader import leaks
+    secret = "W1 = np.random.randn(n_h, n_x) * 0.01  # mine"
+
+    def notebook(line):
+        return json.dumps({"cells": [{"cell_type": "code", "source": line, "metadata": {}, "outputs": []}]})
+    for student, name, line in (("ann", ASSIGNMENT, secret), ("ann", "scratch", "only in a scratch notebook"),
+                                ("bo", ASSIGNMENT, "own line of bo, long enough")):
+        folder = tmp_path / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / (name + ".ipynb")).write_text(notebook(line))
+    linked = tmp_path / "submitted" / "cy" / ASSIGNMENT
+    linked.mkdir(parents=True)
+    (tmp_path / "elsewhere.ipynb").write_text(notebook("a line only the link target has"))
+    os.symlink(str(tmp_path / "elsewhere.ipynb"), str(linked / (ASSIGNMENT + ".ipynb")))
+    fifo = tmp_path / "submitted" / "di" / ASSIGNMENT
+    fifo.mkdir(parents=True)
+    os.mkfifo(str(fifo / (ASSIGNMENT + ".ipynb")))          # a plain open() would block here for ever
+    coursedir = CourseDirectory(root=str(tmp_path))
+    scrub = leaks.for_course(coursedir, "bo", ASSIGNMENT, ASSIGNMENT, {"cells": []})
+    assert scrub.secrets == {secret}
+    said = "forward raised ValueError: %s / only in a scratch notebook / a line only the link target has" % secret
+    assert scrub(said) == "forward raised " + leaks.REMOVED
+
+
+def test_reading_strips_a_bom_flattens_deep_outputs_and_refuses_links(tmp_path):
+    pytest.importorskip("nbgrader")
+    from autograder.platforms.nbgrader import reading
+    with open(COMMITTED_RELEASE, encoding="utf-8") as f:
+        release = json.load(f)
+    nb = ns.deeply_nested_output(ns.fill(release, path=SOLUTION), depth=700)
+    path = tmp_path / "sub" / "random_init.ipynb"
+    path.parent.mkdir()
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(nb).encode("utf-8"))
+    node, notes, unreadable = reading.read_notebook(str(tmp_path), "sub/random_init.ipynb")
+    assert unreadable is None and len(node.cells) == len(nb["cells"])
+    assert "byte-order mark" in notes[0] and "nested more than %d levels deep" % reading.MAX_DEPTH in notes[1]
+    os.symlink("sub", str(tmp_path / "via-link"))
+    os.symlink("random_init.ipynb", str(tmp_path / "sub" / "link.ipynb"))
+    for relative in ("via-link/random_init.ipynb", "sub/link.ipynb"):
+        node, notes, unreadable = reading.read_notebook(str(tmp_path), relative)
+        assert "is a link" in unreadable and node.cells == [], relative
+    (tmp_path / "sub" / "broken.ipynb").write_bytes(b'{"cells": [')
+    assert "its JSON is broken" in reading.read_notebook(str(tmp_path), "sub/broken.ipynb")[2]
+
+
+def test_markdown_keeps_its_words_but_no_html_and_no_script_link():
+    pytest.importorskip("nbgrader")
+    from autograder.platforms.nbgrader import inert
+    text = ('<script>x()</script> a & b [y](JavaScript:alert(1)) [z](jav&#x61;script:1) [w](javascript\\:1) '
+            '$\\href{javascript:1}{q}$ ![i](attachment:gone.png)')
+    out = inert.without_missing_attachments(inert.escape_markdown(text), {})
+    assert "<" not in out and "&#x61;" not in out and "\uff06#x61;" in out
+    assert "javascript:" not in out.lower().replace("\\", "")
+    assert "&lt;script>x()&lt;/script> a &amp; b" in out and "\\href" not in out
+    assert "removed-attachment:gone.png" in out
+    assert inert.plain_image("image/png", "iVBORw0KGgo=") and not inert.plain_image("image/png", 'x" onerror="1')
+    assert not inert.plain_image("image/svg+xml", "PHN2Zy8+")
+
+
+def test_saved_outputs_are_capped_by_characters():
+    pytest.importorskip("nbgrader")
+    from autograder.platforms.nbgrader.outputs import MAX_TEXT_CHARS, capped
+    line = "x" * (2 * 10**6)
+    out = capped(line)
+    assert len(out) < MAX_TEXT_CHARS + 100 and out.endswith("[... %d more characters not shown]\n"
+                                                          % (len(line) - MAX_TEXT_CHARS))
+    assert capped("short") == "short"
+
+
+def test_the_engines_size_cap_applies_to_code_not_to_outputs(tmp_path):
+    """A correct notebook with a 6 MB plot is graded; 6 MB of code still is refused, with the reason."""
+    import base64
+    from autograder.grading import grader_rules
+    from autograder.sandbox import submission
+    with open(COMMITTED_RELEASE, encoding="utf-8") as f:
+        nb = ns.fill(json.load(f), path=SOLUTION)
+    image = base64.b64encode(b"\0" * (6 * 2**20)).decode("ascii")         # a plot bigger than the cap
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "![plot](attachment:p.png)",
+                        "attachments": {"p.png": {"image/png": image}}})
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "print(1)",
+                        "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": image}}]})
+    path = tmp_path / "random_init.ipynb"
+    path.write_text(json.dumps(nb))
+    assert path.stat().st_size > submission.MAX_BYTES
+    assert "def forward" in submission.prepare(str(path), grader_rules).source
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": "x = '%s'" % ("y" * (submission.MAX_BYTES + 1))})
+    path.write_text(json.dumps(nb))
+    with pytest.raises(submission.SubmissionError, match="code cells of random_init.ipynb hold more than 5 MB"):
+        submission.prepare(str(path), grader_rules)

@@ -56,7 +56,7 @@ def test_shipped_rules_are_the_graders_rules():
     original = os.path.join(ROOT, "autograder", "grading", "grader_rules.py")
     for copy in (os.path.join(ASSIGNMENT, "grader_rules.py"),
                  os.path.join(ROOT, "solutions", "source", "random_init", "grader_rules.py")):
-        assert filecmp.cmp(original, copy, shallow=False), "%s drifted: cp autograder/grading/grader_rules.py assignment/ and run solutions/build_notebook.py" % copy
+        assert filecmp.cmp(original, copy, shallow=False), "%s is stale: run python solutions/build_notebook.py --release" % copy
     assert filecmp.cmp(os.path.join(ASSIGNMENT, "public_checks.py"),
                        os.path.join(ROOT, "solutions", "source", "random_init", "public_checks.py"), shallow=False)
     assert public_checks.rules.FUNCTIONS == rubric.FUNCTIONS == grader_rules.FUNCTIONS

@@ -1,12 +1,13 @@
 """Likely causes, verified: which classic mistake a wrong value is, and only when the numbers show it.
 
 The checks in ``checks.py`` decide pass or fail; this module only names the cause, so that every
-"Likely cause" a student reads is true of the submission. A cause is named when the student's
-value equals what that mistake computes on the same inputs (forward, backward), or when the
-measured draw has that mistake's signature (init: uniform against folded Gaussian, Gaussian with
-another scale, Xavier's 1/sqrt(fan-in)). Saturation is claimed only when the student's own
-weights, on the grader's own inputs, put most pre-activations where tanh or sigmoid is flat.
-Everything here reads plain arrays; nothing calls student code.
+"Likely cause" a student reads is true of the submission. A forward or backward rule here is a
+candidate when the student's value equals what that mistake computes on the failing case's inputs;
+``evidence.py`` makes it the cause only when the same holds on further cases of other sizes, and
+each rule checks its whole claim (a swap: both halves). Init causes are read off the measured draw
+(one sign: uniform against folded Gaussian; other shapes and scales: ``draws.py``). Saturation is
+claimed only when the student's own weights, on the grader's own inputs, put most pre-activations
+where tanh or sigmoid is flat. Everything here reads plain arrays; nothing calls student code.
 """
 
 import functools
@@ -165,11 +166,6 @@ def saturation_text(share, z, only=""):
     formula = "Z1 = W1 X" if z == "Z1" else "Z2 = W2 tanh(W1 X)"
     return ("on the grader's inputs (standard normal X), %s%.3g%% of the entries of %s have |%s| > %g, where "
             "%s is flat (its slope is below %s)" % (only, 100 * share, formula, z, SATURATED_Z, act, slope))
-
-
-def xavier(std, fan_in, band):
-    """True when the spread is 1/sqrt(fan_in), Xavier's scaling, within ``band``."""
-    return abs(std - 1.0 / math.sqrt(fan_in)) <= band
 
 
 # --- forward -------------------------------------------------------------------------------------

@@ -28,32 +28,28 @@ from collections import namedtuple
 
 import numpy as np
 
-from .grader_rules import (BOUND, FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL, SCALE,
-                            mean_band, spread_band)
-from . import causes, draws, evidence, reference
+from .grader_rules import BOUND, FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL
+from .grader_rules import SCALE  # noqa: F401  (the thresholds every check shares, read by tests)
+from . import causes, draws, evidence, reference, spread
+from .spread import KS_LIMIT  # noqa: F401  (init.small_scale's KS bound, read by tests)
+from .draws import first_equal_rows as _first_equal_rows
 from .feedback import as_numbers, check_array, compare, kind, not_finite_name, rebuild, relative_text
 from . import registry
 from .registry import check
-from ..verdicts import LARGE_DRAW, MISSING, PROPERTY, TYPE, VALUE, Entry, Failed, Keys, Number, TypeName, case_text
+from ..verdicts import LARGE_DRAW, MISSING, PROPERTY, TYPE, VALUE, Entry, Failed, Keys, TypeName, case_text
 
 BIG = {"n_x": 200, "n_h": 250, "n_y": 200}        # the large draw: 50,000 weights in each matrix
 BIG_DRAW = BIG["n_h"] * BIG["n_x"]                 # = BIG["n_y"] * BIG["n_h"]: entries of W1 and of W2
+assert BIG_DRAW == spread.BIG_DRAW, "spread.py's bounds are made for the large draw's size"
 BIG_SEED = 20261129                                # any fixed seed: the draw must be the same on every run
 MIN_MEASURED = 1000                                # fewer entries than this cannot show a spread
-# W1 is judged over its distinct rows (repeated rows cost init.breaks_symmetry): with fewer distinct
-# entries than this, nothing is judged here (a tiled row of the large draw has n_x = 200 of them).
-MIN_DISTINCT = 100
 # Equal rows of W1 at a small case are explained from a larger W1 of the same function: 8 rows of 6.
 EVIDENCE_SIZES = (6, 8, 3)
-KS_FALSE_ALARM = 1e-8                              # chance that a correct draw fails the KS test (DKW)
-KS_LIMIT = math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * BIG_DRAW))
 # A forward/backward gap at least this many times the tolerance is "clearly beyond rounding"; when
 # the smallest failing case shows less, up to ALTERNATIVE_SEEDS other seeds at the same sizes are
 # tried and the case with the largest relative error is shown (each costs one call: microseconds).
 CLEAR_FACTOR = 100
 ALTERNATIVE_SEEDS = 4
-SPREAD, MEAN = "standard deviation", "mean"                  # what a measured Number is
-KS_DISTANCE = "Kolmogorov-Smirnov distance to N(0, 0.01^2)"
 
 
 # Sizes run from 1 to 10: big enough for every shape mistake (transposes, n_y >= 2, m != n_x) to
@@ -205,18 +201,6 @@ def _same(a, b):
     return a.shape == b.shape and (bool((a == b).all()) or np.array_equal(a, b, equal_nan=True))
 
 
-def _first_equal_rows(W):
-    """(i, j) with i < j for two equal rows of W, or None; sorting makes it O(n log n), not O(n^2)."""
-    rows = W + 0.0                                      # -0.0 and 0.0 are the same weight
-    order = np.lexsort(rows.T[::-1])
-    ordered = rows[order]
-    equal = np.all(ordered[1:] == ordered[:-1], axis=1)
-    if not equal.any():
-        return None
-    k = int(np.argmax(equal))
-    return tuple(sorted((int(order[k]), int(order[k + 1]))))
-
-
 def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case, why_equal):
     """Failed when two rows of W1 are equal, saying exactly what follows from W1, b1 and W2.
 
@@ -301,7 +285,14 @@ def init_gaussian_spread(student):
     p, case = _init(student, sizes["n_x"], sizes["n_h"], sizes["n_y"], BIG_SEED, ("W1", "W2"))
     case = dict(case, draw=LARGE_DRAW)
     for name in ("W1", "W2"):
-        _spread(name, weights(p, name, case), p, sizes, case, lambda name=name: _second_draw(student, name))
+        w = weights(p, name, case)
+        problem = _not_finite(name, w, case)
+        if problem:
+            raise problem
+        if w.size < MIN_MEASURED:
+            raise Failed("'%s' has only %d entries for %s, so its spread cannot be measured (see init.shapes)"
+                         % (name, w.size, case_text(case)), case, kind=PROPERTY)
+        spread.judge(name, w, p, sizes, BIG_SEED, case, lambda name=name: _second_draw(student, name))
 
 
 def _second_draw(student, name):
@@ -314,95 +305,6 @@ def _second_draw(student, name):
         return None
     w = as_numbers(value.get(name)) if isinstance(value, dict) else None
     return w if w is not None and w.shape == shape_of(name, s) and np.all(np.isfinite(w)) else None
-
-
-def _distinct_draws(name, w):
-    """(entries judged, words for them): W1's distinct rows when some repeat, else every entry."""
-    if name == "W1" and w.ndim == 2 and w.shape[0] > 1 and _first_equal_rows(w) is not None:
-        rows = np.unique(w + 0.0, axis=0)
-        return rows.ravel(), "the %d entries of the %d distinct rows of 'W1' (its repeated rows cost " \
-            "init.breaks_symmetry)" % (rows.size, rows.shape[0])
-    return w.ravel(), "the %d entries of '%s'" % (w.size, name)
-
-
-def _spread(name, w, p, sizes, case, again):
-    problem = _not_finite(name, w, case)
-    if problem:
-        raise problem
-    if w.size < MIN_MEASURED:
-        raise Failed("'%s' has only %d entries for %s, so its spread cannot be measured (see init.shapes)"
-                     % (name, w.size, case_text(case)), case, kind=PROPERTY)
-    w, entries = _distinct_draws(name, w)
-    n = w.size
-    if n < MIN_DISTINCT:
-        return
-    mean, std = float(w.mean()), float(w.std())
-    if std < 1e-12:
-        raise Failed("all %d entries of '%s' equal %.4g: a constant has no spread at all (standard deviation "
-                     "0), where draws of np.random.randn(...) * 0.01 have standard deviation 0.01"
-                     % (n, name, w[0]), case, hint="init_constant", kind=PROPERTY)
-    if np.unique(w).size < draws.TILED_SHARE * n:
-        phrase, hint = draws.shape(name, w, _ks_limit(n))
-        raise Failed(phrase + ", where independent draws never repeat a value", case, hint=hint, kind=PROPERTY)
-    if w.min() >= 0 or w.max() <= 0:
-        sign = "at least 0" if w.min() >= 0 else "at most 0"
-        hint = causes.one_signed_cause(w, KS_LIMIT)
-        text = "all %d entries of '%s' are %s, so their mean is %.4g; draws from N(0, 0.01^2) take both signs " \
-            "and have mean 0" % (n, name, sign, mean)
-        if hint is None:
-            phrase, hint = draws.shape(name, w, _ks_limit(n))
-            text += "; " + phrase if phrase else ""
-        raise Failed(text, case, expected=Number(0.0, MEAN), actual=Number(mean, MEAN), hint=hint, kind=PROPERTY)
-    band = spread_band(n)
-    if abs(std - SCALE) > band:
-        _wrong_spread(name, w, std, band, p, sizes, case, again, entries)
-    if abs(mean) > mean_band(n):
-        _not_gaussian(name, w, "%s have mean %.4g; draws from N(0, 0.01^2) average to 0 within %.2g over %d "
-                      "entries" % (entries, mean, mean_band(n), n), case, expected=Number(0.0, MEAN),
-                      actual=Number(mean, MEAN), tolerance={"atol": mean_band(n)})
-    gap = causes.ks_normal(w / SCALE)
-    if gap > _ks_limit(n):
-        _not_gaussian(name, w, "%s do not follow a Gaussian: their distribution differs from N(0, 0.01^2) by "
-                      "%.3g (Kolmogorov-Smirnov; at most %.3g is expected)" % (entries, gap, _ks_limit(n)), case,
-                      advice=" Use np.random.randn, which draws from a normal distribution",
-                      actual=Number(gap, KS_DISTANCE), tolerance={"atol": _ks_limit(n)})
-
-
-def _ks_limit(n):
-    """The KS bound for n draws: the DKW inequality at KS_FALSE_ALARM (KS_LIMIT for the full 50,000)."""
-    return math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * n))
-
-
-def _not_gaussian(name, w, text, case, advice="", **parts):
-    """Failed for a draw that is not N(0, 0.01^2), naming its distribution when draws.shape can."""
-    phrase, hint = draws.shape(name, w, _ks_limit(w.size))
-    raise Failed(text + ("; " + phrase if phrase else "") + ("." + advice if advice and not hint else ""), case,
-                 hint=hint, kind=PROPERTY, **parts)
-
-
-def _wrong_spread(name, w, std, band, p, sizes, case, again, entries):
-    text = "%s have standard deviation %.4g, expected 0.01 (+/- %.1g)" % (entries, std, band)
-    text += ": %.3g times too %s" % ((SCALE / std, "small") if std < SCALE else (std / SCALE, "large"))
-    parts = {"expected": Number(SCALE, SPREAD), "actual": Number(std, SPREAD), "tolerance": {"atol": band}}
-    if std > SCALE:
-        measured = causes.saturation(name, p, BIG_SEED, sizes)
-        if measured is not None:
-            share, z = measured
-            if share >= causes.SATURATION_SHARE:
-                raise Failed(text + "; " + causes.saturation_text(share, z), case, hint="init_saturates",
-                             kind=PROPERTY, **parts)
-            text += ". That is not yet enough to saturate: " + causes.saturation_text(share, z, "only ")
-    if not causes.gaussian_shape(w, _ks_limit(w.size)):
-        _not_gaussian(name, w, text, case, **parts)
-    dim = "n_x" if name == "W1" else "n_h"
-    fan_in, other = sizes[dim], draws.SECOND[dim]
-    second = again()
-    std_again = float(second.std()) if second is not None else None
-    hint = draws.scale_cause(std, fan_in, std_again, other)
-    if hint:
-        text += ". A second draw with %s = %d (fan-in %d instead of %d) has standard deviation %.4g" \
-            % (dim, other, other, fan_in, std_again)
-    raise Failed(text, case, hint=hint, kind=PROPERTY, **parts)
 
 
 @check("init.small_scale", INIT_CASES, INIT_EXAMPLES, calls="initialize_parameters")

@@ -35,6 +35,18 @@ SKEW_LIMIT = 0.2
 TRUNCATED_Z = 3.5
 
 
+def first_equal_rows(W):
+    """(i, j) with i < j for two equal rows of W, or None; sorting makes it O(n log n), not O(n^2)."""
+    rows = W + 0.0                                      # -0.0 and 0.0 are the same weight
+    order = np.lexsort(rows.T[::-1])
+    ordered = rows[order]
+    equal = np.all(ordered[1:] == ordered[:-1], axis=1)
+    if not equal.any():
+        return None
+    k = int(np.argmax(equal))
+    return tuple(sorted((int(order[k]), int(order[k + 1]))))
+
+
 def moments(w):
     """(skewness, kurtosis) of the entries of w (a Gaussian has 0 and 3)."""
     z = (w - w.mean()) / w.std()

@@ -166,11 +166,29 @@ def _run(path, sandbox, prepared, start):
 
 
 def _verdict(item, student):
-    for chk in registry.for_item(item.id):
+    checks = registry.for_item(item.id)
+    for k, chk in enumerate(checks):
         failure = run_check(chk, student.only(chk.calls))
         if failure is not None:
-            return failed_verdict(item, failure, SMALLEST if chk.cases is not None else FIXED)
+            label = SMALLEST if chk.cases is not None else FIXED
+            if failure.kind == RAISED and chk.cases is None:
+                # A raise at a fixed case (the large draw) says nothing of the smallest size where it happens:
+                # a later check's search of the same function finds that, if it raises too.
+                smaller = _first_raise(checks[k + 1:], student)
+                if smaller is not None:
+                    failure, label = smaller, SMALLEST
+            return failed_verdict(item, failure, label)
     return Verdict(item.id, item.points, item.points, item.title, section=item.section)
+
+
+def _first_raise(checks, student):
+    """The first shrunk failure of a raise among ``checks`` that search cases, or None."""
+    for chk in checks:
+        if chk.cases is not None:
+            failure = run_check(chk, student.only(chk.calls))
+            if failure is not None and failure.kind == RAISED:
+                return failure
+    return None
 
 
 def run_check(chk, student):

@@ -12,7 +12,9 @@ This module only reads text: it never imports or executes the submission.
   the functions after it. A cell that cannot be parsed (a syntax error, nesting too deep for
   the parser, a source that is not text) is skipped with a note.
 * a folder: walked without recursion and without following links, looking only at regular
-  files (never a FIFO or a device), each at most MAX_BYTES. Among the ``.py`` and ``.ipynb``
+  files (never a FIFO or a device), each at most MAX_BYTES (a notebook: MAX_NOTEBOOK_BYTES on
+  disk, and MAX_BYTES of code cells, so outputs and attachments never cost the grade). Among the
+  ``.py`` and ``.ipynb``
   files that define the functions, the one the student worked on is graded: the most
   functions *written* (a body that is more than a docstring, ``pass`` or ``raise
   NotImplementedError``), judged on the code only (never a notebook's markdown), then a name
@@ -36,6 +38,9 @@ STATEMENT_MARK = "\n# %%% statement\n"     # child.py splits on this
 ASSIGNMENT_NAME = "random_init"
 FUNCTIONS = rubric.FUNCTIONS
 MAX_BYTES = 5 * 2**20       # largest file read: the assignment's notebook with outputs is far smaller
+# A notebook's outputs and attachments are not code: a correct notebook with a 20 MB plot must be graded.
+# Its file may be this large; MAX_BYTES then applies to its code cells alone.
+MAX_NOTEBOOK_BYTES = 64 * 2**20
 MAX_ENTRIES = 20000         # entries of a folder looked at before the walk stops
 MAX_DEPTH = 12              # folder levels below the submission walked into
 SKIP_DIRS = ("__pycache__", "node_modules", "site-packages")
@@ -82,14 +87,14 @@ def prepare(path, rules):
     return prepared
 
 
-def _read_bytes(path):
-    """The bytes of a regular file, at most MAX_BYTES, reached with no link followed (``safefs``)."""
+def _read_bytes(path, limit=MAX_BYTES):
+    """The bytes of a regular file, at most ``limit``, reached with no link followed (``safefs``)."""
     try:
-        return safefs.read_regular(path, MAX_BYTES)
+        return safefs.read_regular(path, limit)
     except safefs.Refused as exc:
         if exc.reason.startswith("is larger"):
             raise SubmissionError("%s is larger than %d MB; submit only your code"
-                                  % (safefs.shown(os.path.basename(path)), MAX_BYTES >> 20)) from None
+                                  % (safefs.shown(os.path.basename(path)), limit >> 20)) from None
         raise SubmissionError(str(exc)) from None
     except OSError as exc:
         raise SubmissionError("%s cannot be opened (%s)" % (safefs.shown(os.path.basename(path)),
@@ -119,8 +124,9 @@ def _walk(folder):
                               % (safefs.shown(folder), exc.strerror or exc)) from None
     found, notes = [], ["%s (%s)" % (safefs.shown(rel), why) if rel else why for rel, why in skipped]
     for rel, st in files:
-        if st.st_size > MAX_BYTES:
-            notes.append("%s (larger than %d MB)" % (safefs.shown(rel), MAX_BYTES >> 20))
+        limit = MAX_NOTEBOOK_BYTES if rel.endswith(".ipynb") else MAX_BYTES
+        if st.st_size > limit:
+            notes.append("%s (larger than %d MB)" % (safefs.shown(rel), limit >> 20))
         else:
             found.append(os.path.join(folder, rel))
     return sorted(found), notes
@@ -251,7 +257,7 @@ def _code_cells(path):
     """([code cell sources], notes) for nbformat 4 (cells) or 3 (worksheets), BOM or not."""
     name = os.path.basename(path)
     try:
-        nb = json.loads(_read_bytes(path).decode("utf-8-sig"))
+        nb = json.loads(_read_bytes(path, MAX_NOTEBOOK_BYTES).decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         raise SubmissionError("%s is not a readable notebook (its JSON is broken or cut off); "
                               "open it in Jupyter, save it again and resubmit" % name) from None
@@ -275,6 +281,9 @@ def _code_cells(path):
             notes.append("code cell %d has a source that is not text and was skipped" % (len(sources) + 1))
             src = ""
         sources.append(src)
+    if sum(len(src) for src in sources) > MAX_BYTES:      # the code itself; outputs and attachments are not
+        raise SubmissionError("the code cells of %s hold more than %d MB of text; keep only your code in "
+                              "them" % (name, MAX_BYTES >> 20))
     return sources, notes
 
 

@@ -1,2 +1,2 @@
-flower_sweep = st.sweep(X, Y, "the flower")
+flower_sweep = st.flower_sweep()
 st.show(flower_sweep)

@@ -21,6 +21,12 @@ nothing written after submission:
   nbgrader keeps no author or time for them, so a grade entered in formgrader cannot be told
   apart from one written by a process. The line says so, gives both numbers, and says whether
   the manual score changes the total; the instructor confirms their own.
+* **Links.** Every submitted file is read as autograde reads it (``reading.read_below``): no link
+  followed, from the course's submitted/ folder down, a regular file only. A submitted notebook
+  (or a student's or assignment's folder) that is a link, a FIFO or a device is listed with the
+  reason and the link's target, whatever the gradebook says (issue 21: a link to the solution
+  scored 100 and the audit, which followed it, found nothing); so is any other link in a
+  student's folder, with its target (autograde copies none of them).
 * **Who is listed.** Every student for whom any of the above holds, a student with a submitted
   notebook the gradebook has no grades for (not autograded yet), and one with grades but no file.
 * Speed. Regrading runs in ``batch.Pool`` worker processes, one per core (``-j``).
@@ -37,6 +43,7 @@ import tempfile
 
 from ... import rubric
 from ...errors import UsageError
+from ...sandbox import safefs
 from ...grading.report import num
 
 INSTALL_HINT = ("install it with: pip install 'random-init-autograder[nbgrader]' "
@@ -81,7 +88,8 @@ def read_gradebook(db_url, assignment):
 
 
 def submitted_notebooks(course, assignment, notebooks):
-    """{(student, notebook): path} of every submitted notebook of the assignment."""
+    """{(student, notebook): path} of every submitted notebook of the assignment (links included: they
+    are listed, never followed)."""
     root = os.path.join(course, "submitted")
     found = {}
     if not os.path.isdir(root):
@@ -89,15 +97,51 @@ def submitted_notebooks(course, assignment, notebooks):
     for student in sorted(os.listdir(root)):
         for notebook in notebooks:
             path = os.path.join(root, student, assignment, notebook + ".ipynb")
-            if os.path.isfile(path):
+            if os.path.lexists(path) or os.path.islink(os.path.join(root, student)) \
+                    or os.path.islink(os.path.join(root, student, assignment)):
                 found[(student, notebook)] = path
     return found
 
 
-def _sha256(path):
+def read_submitted(course, path):
+    """(bytes, None) of a submitted file read as autograde reads it, or (None, why it is refused)."""
+    from .reading import MAX_NOTEBOOK_BYTES, SubmissionRefused, read_below
+    root = os.path.join(course, "submitted")
     try:
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+        return read_below(root, os.path.relpath(path, root), MAX_NOTEBOOK_BYTES), None
+    except SubmissionRefused as exc:
+        return None, "%s%s" % (exc, _link_target(root, path))
+    except OSError as exc:
+        return None, "cannot be read (%s)" % (exc.strerror or exc)
+
+
+def folder_links(course, assignment, student):
+    """["rel -> target"] of every link in a student's submitted folder (the folder itself included)."""
+    root = os.path.join(course, "submitted")
+    folder = os.path.join(root, student, assignment)
+    found = [os.path.relpath(p, root) for p in (os.path.join(root, student), folder) if os.path.islink(p)]
+    if not found:
+        for here, dirs, files in os.walk(folder):
+            found += [os.path.relpath(os.path.join(here, n), root) for n in dirs + files
+                      if os.path.islink(os.path.join(here, n))]
+    return ["%s -> %s" % (rel, os.readlink(os.path.join(root, rel))[:200]) for rel in sorted(found)]
+
+
+def _link_target(root, path):
+    """' (a link to X)' for the first link on ``path`` below ``root``, else ''."""
+    here = root
+    for part in os.path.relpath(path, root).split(os.sep):
+        here = os.path.join(here, part)
+        if os.path.islink(here):
+            return " (%s is a link to %r)" % (os.path.relpath(here, root), os.readlink(here)[:200])
+    return ""
+
+
+def _sha256(path):
+    """The SHA-256 of a file read with no link followed (paths come from the course's real path), or None."""
+    from .reading import MAX_NOTEBOOK_BYTES
+    try:
+        return hashlib.sha256(safefs.read_regular(path, MAX_NOTEBOOK_BYTES)).hexdigest()
     except OSError:
         return None
 
@@ -144,8 +188,14 @@ def _cells(entry):
     return out
 
 
-def ledger_reasons(key, submitted, ledger):
+def ledger_reasons(key, submitted, ledger, refused=None):
     """Sentences on the ledger's evidence for one notebook (empty when it all checks out)."""
+    if key in (refused or {}):
+        record = ledger.get(key, (None,))[0]
+        if record is not None and not str(record.get("source", "")).startswith("refused"):
+            return ["the submitted file is refused now (%s); it was a regular file at autograde, and the "
+                    "recorded copy was regraded" % refused[key]]
+        return ["the submitted file is refused (%s) and was not graded" % refused[key]]
     if key not in ledger:
         return ["no autograde record in the ledger: nothing proves the submitted file is the one handed in "
                 "(autograded without this course's nbgrader_config.py?)"]
@@ -162,8 +212,19 @@ def ledger_reasons(key, submitted, ledger):
     return reasons
 
 
-def compare(book, regraded, submitted, failed=None, ledger=None):
-    """[{student, notebook, gradebook, isolated, items, why}] for every notebook to look at, sorted."""
+def _links(student, links):
+    found = (links or {}).get(student)
+    return ["links in the submitted folder (autograde copies none of them): %s" % ", ".join(found)] if found else []
+
+
+def _refusal(key, refused):
+    return ["the submitted file is refused (%s)" % refused[key]] if key in (refused or {}) else []
+
+
+def compare(book, regraded, submitted, failed=None, ledger=None, refused=None, links=None):
+    """[{student, notebook, gradebook, isolated, items, why}] for every notebook to look at, sorted.
+    ``refused``: {key: why} of submitted files that are links or not regular files; ``links``:
+    {student: ["rel -> target"]} of links found in their folders."""
     listed = []
     for key in sorted(set(book) | set(submitted)):
         student, notebook = key
@@ -177,10 +238,12 @@ def compare(book, regraded, submitted, failed=None, ledger=None):
         isolated = sum(fresh.values()) if fresh is not None else 0.0
         if cells is None:
             listed.append(dict(student=student, notebook=notebook, gradebook=None, isolated=isolated, items=[],
-                               why="submitted but not autograded"))
+                               why="; ".join(["submitted but not autograded"] + _refusal(key, refused)
+                                             + _links(student, links))))
             continue
-        reasons = [] if ledger is None or key not in submitted and key not in ledger else \
-            ledger_reasons(key, submitted, ledger)
+        reasons = _refusal(key, refused) if ledger is None or key not in submitted and key not in ledger else \
+            ledger_reasons(key, submitted, ledger, refused)
+        reasons += _links(student, links)
         if fresh is None:
             fresh = {item.id: 0.0 for item in rubric.ITEMS}
         items, manual_changes = [], False
@@ -222,19 +285,24 @@ def audit(course, assignment, db_url=None, jobs=None, ledger_dir=LEDGER):
             raise AuditError("there is no gradebook at %s; run the audit on the folder where you run nbgrader, "
                              "or pass --db URL" % db)
         db_url = "sqlite:///" + db
+    course = os.path.realpath(course)     # the instructor's own path may hold links; nothing below it may
     notebooks, book = read_gradebook(db_url, assignment)
     submitted = submitted_notebooks(course, assignment, notebooks)
+    refused = {key: why for key, why in ((k, read_submitted(course, p)[1]) for k, p in submitted.items()) if why}
     ledger = read_ledger(os.path.join(course, ledger_dir), assignment, set(book) | set(submitted))
     with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp:
-        paths = dict(submitted)
+        paths = {key: path for key, path in submitted.items() if key not in refused}
         for n, (key, (record, copy, copy_hash)) in enumerate(sorted(ledger.items())):
+            if str(record.get("source", "")).startswith("refused"):    # no file was recorded: nothing to regrade
+                continue
             if copy_hash == record.get("sha256"):       # regrade what was handed in, not what is there now
                 os.mkdir(os.path.join(tmp, str(n)))
                 paths[key] = os.path.join(tmp, str(n), key[1] + ".ipynb")
                 with open(copy, "rb") as src, open(paths[key], "wb") as dst:
                     dst.write(src.read())
         regraded, failed = regrade(paths, jobs)
-    return len(set(book) | set(submitted)), compare(book, regraded, submitted, failed, ledger)
+    links = {s: folder_links(course, assignment, s) for s in {k[0] for k in set(book) | set(submitted)}}
+    return len(set(book) | set(submitted)), compare(book, regraded, submitted, failed, ledger, refused, links)
 
 
 def _or_dash(x):

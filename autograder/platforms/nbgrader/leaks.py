@@ -9,26 +9,37 @@ run as an ordinary user, or a world-readable course folder, lets the child read 
 notebook or a classmate's submission and raise it as an exception message, which would then
 appear in the student's feedback.
 
-So, as defence in depth, ``GradeInIsolation`` passes every message through ``Scrubber``: any
-line that contains a line of a course file the student has no right to read is replaced by a
-note. The lines are those of the source notebook's ``### BEGIN/END SOLUTION`` and hidden test
-regions, and every code line of the other students' submitted notebooks; lines shorter than
-``MIN_LINE`` (``return x``, ``import numpy as np``) and lines the student's own notebook holds
-are not secrets. Checking is by an index of each secret line's first ``MIN_LINE`` characters,
-so one message line costs one set lookup per character, not one search per secret.
+So, as defence in depth, ``GradeInIsolation`` passes every message through ``Scrubber``. It looks
+only at **what the student controls**: the text after "raised " on a line (the engine quotes an
+exception as ``<function> raised <its text>``, on one line; a file's top level likewise). If that
+text contains a line of a course file the student has no right to read, it is replaced by a
+note; the grader's own sentences around it are never touched (issue 21: a student who put the
+grader's sentences into their code blanked them in every classmate's feedback). The engine
+quotes no printed output in its messages; if it ever does, ``student_spans`` must learn its form.
+
+The secret lines are those of the source notebook's ``### BEGIN/END SOLUTION`` and hidden test
+regions, and every code line of the other students' graded notebook (``<notebook>.ipynb`` of the
+assignment only: a ``scratch.ipynb`` beside it is not graded and not read), each read without
+following links and only if it is a regular file of sane size. Lines shorter than ``MIN_LINE``
+(``return x``, ``import numpy as np``) and lines the student's own notebook holds are not
+secrets. Checking is by an index of each secret line's first ``MIN_LINE`` characters, so one
+message line costs one set lookup per character, not one search per secret.
 
 What it cannot catch (an encoded copy: base64, reversed text) is why the sandbox's uid and a
 course folder of mode 0700 are the real protection; docs/instructors.md says so.
 """
 
-import glob
 import json
 import os
+import re
 
 from . import cells as grade_cells
+from .reading import SubmissionRefused, read_below
 
 MIN_LINE = 16          # shorter lines are too generic to call a quotation (e.g. "A1 = np.tanh(Z1)" is 16)
-REMOVED = "[removed: this line quoted a course file you cannot read]"
+REMOVED = "[removed: this text quoted a course file you cannot read]"
+MAX_CLASSMATE_BYTES = 64 * 2**20      # a classmate's notebook read for its code lines; a bigger one is skipped
+_STUDENT_TEXT = re.compile(r" raised (.*)$")     # report.item_output: "<function> raised <exception text>"
 
 
 def code_lines(nb):
@@ -74,10 +85,11 @@ def _lines_of(path, reader):
 
 
 def _load(path):
+    """A notebook's JSON, read with no link followed; {} for anything that is not a readable notebook."""
+    folder, name = os.path.split(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
+        return json.loads(read_below(folder, name, MAX_CLASSMATE_BYTES).decode("utf-8-sig"))
+    except (OSError, SubmissionRefused, ValueError, RecursionError):
         return {}
 
 
@@ -101,7 +113,14 @@ class Scrubber:
     def __call__(self, text):
         if not self.secrets:
             return text
-        return "\n".join(REMOVED if self.quotes(line) else line for line in str(text).split("\n"))
+        return "\n".join(self.scrub_line(line) for line in str(text).split("\n"))
+
+    def scrub_line(self, line):
+        """``line`` with the student's text in it replaced if it quotes a secret; the grader's words stay."""
+        found = _STUDENT_TEXT.search(line)
+        if found is None or not self.quotes(found.group(1)):
+            return line
+        return line[:found.start(1)] + REMOVED
 
 
 def for_course(coursedir, student, assignment, notebook, own_nb):
@@ -111,9 +130,18 @@ def for_course(coursedir, student, assignment, notebook, own_nb):
     secrets = []
     source = os.path.join(coursedir.format_path(coursedir.source_directory, ".", assignment), notebook + ".ipynb")
     secrets += _lines_of(source, solution_lines)
-    pattern = os.path.join(coursedir.format_path(coursedir.submitted_directory, "*", assignment), "*.ipynb")
-    mine = os.path.abspath(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-    for path in glob.glob(pattern):
-        if os.path.dirname(os.path.abspath(path)) != mine:
-            secrets += _lines_of(path, code_lines)
+    for other in classmates(coursedir, student):
+        path = os.path.join(coursedir.format_path(coursedir.submitted_directory, other, assignment),
+                            notebook + ".ipynb")
+        secrets += _lines_of(path, code_lines)
     return Scrubber(secrets, own=code_lines(own_nb))
+
+
+def classmates(coursedir, student):
+    """The other students' folder names under submitted/ (links and files skipped)."""
+    root = coursedir.format_path(coursedir.submitted_directory, ".", ".")
+    try:
+        with os.scandir(root) as entries:
+            return sorted(e.name for e in entries if e.name != student and e.is_dir(follow_symlinks=False))
+    except OSError:
+        return []

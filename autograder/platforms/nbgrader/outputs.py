@@ -11,7 +11,11 @@ empty here: ``GradeInIsolation`` writes the verdict as their only output.
 What is kept is plain: stream text, errors, and of rich outputs only text/plain and PNG/JPEG
 images. HTML, JavaScript, SVG, widgets and the like are dropped (an instructor opens the
 feedback in a browser, and a saved output must not be able to run code or restyle the page to
-look like a verdict). Execution counts are cleared.
+look like a verdict). An image is kept only if its data is base64 of at most ``MAX_IMAGE_CHARS``.
+
+Outputs are capped by characters as well as by lines (nbgrader's LimitOutput counts lines only,
+and one 2 MB line passed it, issue 21): each text is cut after ``MAX_TEXT_CHARS`` characters, with
+a line saying how many were not shown. Execution counts are cleared.
 """
 
 from nbformat.notebooknode import NotebookNode
@@ -19,7 +23,33 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-KEPT_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
+from .inert import plain_image
+
+IMAGE_MIMETYPES = ("image/png", "image/jpeg")
+MAX_TEXT_CHARS = 20000          # characters of one saved text output shown: a long printout, not a flood
+MAX_IMAGE_CHARS = 4 * 2**20     # base64 characters of one saved image (3 MB): a large figure, not a bomb
+
+
+def capped(text, limit=MAX_TEXT_CHARS):
+    """``text`` cut after ``limit`` characters, saying how many were left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit] + "\n[... %d more characters not shown]\n" % (len(text) - limit)
+
+
+def _kept_data(data):
+    """The plain parts of an output's data: text (capped) and valid images of a sane size."""
+    kept = {}
+    for mimetype, value in (data.items() if isinstance(data, dict) else []):
+        value = "".join(map(str, value)) if isinstance(value, list) else value
+        if mimetype == "text/plain":
+            kept[mimetype] = capped(value)
+        elif mimetype in IMAGE_MIMETYPES and plain_image(mimetype, value, MAX_IMAGE_CHARS):
+            kept[mimetype] = value
+        elif mimetype in IMAGE_MIMETYPES:
+            kept.setdefault("text/plain", "[an image that was too large or not a valid image was not kept]")
+    return kept
 
 
 def label_output(text):
@@ -53,16 +83,29 @@ class KeepStudentOutputs(NbGraderPreprocessor):
         kept = []
         for output in cell.get("outputs", []):
             kind = output.get("output_type")
-            if kind == "stream" and isinstance(output.get("text"), str):
+            if kind == "stream" and isinstance(output.get("text"), (str, list)):
+                text = output["text"]
                 kept.append(NotebookNode(output_type="stream", name="stderr" if output.get("name") == "stderr"
-                                         else "stdout", text=output["text"]))
+                                         else "stdout", text=capped("".join(map(str, text))
+                                                                    if isinstance(text, list) else text)))
             elif kind == "error":
-                kept.append(NotebookNode(output_type="error", ename=str(output.get("ename", "")),
-                                         evalue=str(output.get("evalue", "")),
-                                         traceback=[str(t) for t in output.get("traceback", [])]))
+                trace = output.get("traceback", [])
+                trace = capped("\n".join(str(t) for t in trace) if isinstance(trace, list) else str(trace))
+                kept.append(NotebookNode(output_type="error", ename=capped(output.get("ename", ""), 200),
+                                         evalue=capped(output.get("evalue", ""), 2000),
+                                         traceback=trace.split("\n")))
             elif kind in ("display_data", "execute_result"):
-                data = {m: v for m, v in (output.get("data") or {}).items() if m in KEPT_MIMETYPES}
+                data = _kept_data(output.get("data"))
                 if data:
                     kept.append(NotebookNode(output_type="display_data", metadata={}, data=data))
         cell.outputs = [label_output(self.label)] + kept if kept else []
         return cell, resources
+
+
+class KeepPlainOutputs(KeepStudentOutputs):
+    """Execution mode: the outputs of the autograder's run, plain only, labelled as that run's. The
+    kernel ran the student's code, so its HTML or JavaScript is the student's as much as saved ones."""
+
+    label = Unicode(
+        "[Output of your code when the autograder ran this notebook.]",
+        help="First output of every code cell that has outputs after the run.").tag(config=True)

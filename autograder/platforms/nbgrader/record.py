@@ -31,6 +31,15 @@ regrades the recorded copy and compares that with the gradebook and with the rec
 
 A submission without a submitted file (nbgrader was pointed elsewhere) is graded from the
 notebook being processed, and the record says so.
+
+The submitted file is read as ``ReadSubmission`` reads it (``reading.py``): below the course's
+submitted/ folder with no link followed, a regular file only (issue 21: a submitted notebook that
+was a link to the solution scored 100). A file refused that way is not graded: the record keeps
+the reason, and every rubric item gets 0 points with that reason as its message (``Refused``).
+nbgrader itself copies the student's other files into autograded/ (and generate_feedback into
+the feedback) with ``shutil.copy``, which follows links: a link there would put any file the
+instructor can read into the student's feedback. ``drop_linked_copies`` removes those copies
+before any other step runs, and says so in the notes.
 """
 
 import atexit
@@ -44,6 +53,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
 from .isolated import IsolatedGrading
+from .reading import MAX_NOTEBOOK_BYTES, SubmissionRefused, coursedir_of, location, read_below  # noqa: F401
 
 LEDGER = "autograde_ledger"
 FOLDER_MODE, FILE_MODE = 0o700, 0o400
@@ -66,22 +76,61 @@ def key_of(resources):
     return tuple(info.get(k) for k in ("student", "assignment", "notebook"))
 
 
-def coursedir_of(step):
-    node = step
-    while node is not None and getattr(node, "coursedir", None) is None:
-        node = getattr(node, "parent", None)
-    return getattr(node, "coursedir", None)
-
-
 def submitted_file(step, resources):
-    """submitted/<student>/<assignment>/<notebook>.ipynb of the submission being autograded, or None."""
+    """submitted/<student>/<assignment>/<notebook>.ipynb of the submission being autograded (a link
+    too: it is refused when read), or None."""
     student, assignment, name = key_of(resources)
     coursedir = coursedir_of(step)
     if coursedir is None or None in (student, assignment, name):
         return None
     folder = coursedir.format_path(coursedir.submitted_directory, student, assignment)
     path = os.path.join(folder, name + ".ipynb")
-    return path if os.path.isfile(path) else None
+    return path if os.path.lexists(path) else None
+
+
+def read_submitted(step, path):
+    """The bytes of a submitted file, read with no link followed below submitted/; raises SubmissionRefused."""
+    return read_below(*location(coursedir_of(step), path), MAX_NOTEBOOK_BYTES)
+
+
+class Refused:
+    """Stands for the isolated grader when the submitted file was refused: every item 0, with the reason."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def wait(self, seconds):
+        from ...grading import report
+        from ...grading.engine import Result, Verdict
+        from ... import rubric
+        why = "not graded: %s" % self.reason
+        return report.results_json(Result("(refused)", [Verdict(i.id, 0, i.points, i.title, why, section="")
+                                                         for i in rubric.ITEMS]))
+
+    def cancel(self):
+        pass
+
+
+def drop_linked_copies(coursedir, student, assignment):
+    """Remove from autograded/ the copies nbgrader made of links in the student's folder; [notes]."""
+    src = coursedir.format_path(coursedir.submitted_directory, student, assignment)
+    dest = coursedir.format_path(coursedir.autograded_directory, student, assignment)
+    whole = os.path.islink(os.path.dirname(src)) or os.path.islink(src)     # the folder itself is a link
+    linked = []
+    for root, _, files in os.walk(src):
+        for name in files:
+            path = os.path.join(root, name)
+            if not name.endswith(".ipynb") and (whole or os.path.islink(path)):
+                linked.append(os.path.relpath(path, src))
+    for rel in linked:
+        copy = os.path.join(dest, rel)
+        if os.path.lexists(copy) and not os.path.isdir(copy):
+            os.remove(copy)
+    if not linked:
+        return []
+    return ["%s %s a link (or inside a linked folder) and %s not copied: hand in files, not links."
+            % (", ".join(sorted(linked)[:5]) + (" and others" if len(linked) > 5 else ""),
+               "is" if len(linked) == 1 else "are", "was" if len(linked) == 1 else "were")]
 
 
 # --- the ledger ------------------------------------------------------------------------------------
@@ -181,9 +230,14 @@ class RecordSubmission(NbGraderPreprocessor):
         if stale and stale.get("job"):
             stale["job"].cancel()
         path = submitted_file(self, resources)
+        refused = None
         if path is not None:
-            with open(path, "rb") as f:
-                data, source = f.read(), "submitted"
+            try:
+                data, source = read_submitted(self, path), "submitted"
+            except SubmissionRefused as exc:
+                refused = str(exc)
+                data, source = b"", "refused: %s" % exc
+                self.log.warning("RecordSubmission: %s is not graded: %s", path, exc)
         else:
             import nbformat
             self.log.warning("RecordSubmission: no submitted file for %s; recording the notebook nbgrader "
@@ -192,9 +246,16 @@ class RecordSubmission(NbGraderPreprocessor):
         if None in key:      # outside a course: name the record anyway
             key = tuple("unknown" if k is None else str(k) for k in key)
         copy, record = record_submission(self.ledger(), key, data, source)
-        job = self._adopt(path, record["sha256"]) or IsolatedGrading(copy)
-        running[key_of(resources)] = {"job": job, "record": record, "notes": [], "ledger": self.ledger(),
-                                      "ledger_key": key, "scratch_ledger": getattr(self, "_scratch", None)}
+        job = Refused(refused) if refused else self._adopt(path, record["sha256"]) or IsolatedGrading(copy)
+        read = (resources or {}).get("autograder") or {}
+        notes = list(read.get("notes", []))
+        if path is not None:
+            notes += drop_linked_copies(coursedir_of(self), *key_of(resources)[:2])
+        if read.get("unreadable") and not refused:
+            notes.insert(0, "Your notebook could not be read as a notebook: %s." % read["unreadable"].rstrip("."))
+        running[key_of(resources)] = {"job": job, "record": record, "notes": notes,
+                                      "ledger": self.ledger(), "ledger_key": key,
+                                      "scratch_ledger": getattr(self, "_scratch", None)}
         if path is not None:
             self._grade_ahead(path)
         return nb, resources
@@ -219,10 +280,12 @@ class RecordSubmission(NbGraderPreprocessor):
         later = [f for f in sorted(converter.assignments) if f > folder]
         for later_folder in later[:self.look_ahead]:
             nxt = os.path.join(later_folder, name)
-            if nxt in ahead or not os.path.isfile(nxt) or self._skipped(converter, later_folder):
+            if nxt in ahead or self._skipped(converter, later_folder):
                 continue
-            with open(nxt, "rb") as f:
-                data = f.read()
+            try:
+                data = read_submitted(self, nxt)
+            except OSError:       # missing, a link, not a regular file: nbgrader's turn will say so
+                continue
             private = tempfile.mkdtemp(prefix="autograder-ahead-")
             copy = os.path.join(private, name)
             with open(copy, "wb") as f:

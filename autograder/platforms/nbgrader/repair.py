@@ -19,7 +19,11 @@ rebuilds them from the gradebook's source cells (what ``generate_assignment`` re
 * any other nbgrader metadata (a second copy of an id, an id the gradebook does not know, a
   student's own "grade cell" with points, metadata that is not even a dict) is removed, so the
   cell counts as the student's own and cannot add points;
-* duplicated cell ids are renumbered (nbformat requires them unique).
+* cell ids are the course's (issue 21): every grade and solution cell gets its grade_id as its
+  cell id; any other cell whose id is one of those, starts with ``RESERVED_PREFIX`` (the ids the
+  autograder's own cells use, such as the notes cell), repeats an earlier id, or is not a valid
+  nbformat id, is renamed ``cell-N`` (nbformat requires ids unique). So no student cell can share
+  an id with a cell the course puts in or takes out.
 
 Every repair a student could notice becomes a sentence in ``notes(key)``, which
 ``GradeInIsolation`` prints at the top of the autograded notebook, and so in the feedback.
@@ -27,6 +31,7 @@ nbgrader's own DeduplicateIds and CheckCellMetadata then find nothing to complai
 """
 
 import copy
+import re
 
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.api import Gradebook, MissingEntry
@@ -36,6 +41,8 @@ from . import cells as grade_cells
 from .record import key_of, running
 
 SCHEMA_VERSION = 3       # nbgrader 0.9's cell metadata format
+RESERVED_PREFIX = "autograder-"     # ids of the cells the autograder writes (verdicts.NOTES_CELL_ID)
+VALID_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")     # nbformat 4.5's cell id pattern and length
 
 
 def _claim(cell):
@@ -59,10 +66,21 @@ def canonical_cell(source_cell, max_score, is_solution, student_cell=None):
             "schema_version": SCHEMA_VERSION, "cell_type": source_cell.cell_type,
             "checksum": source_cell.checksum}
     cell = {"cell_type": source_cell.cell_type, "metadata": {"nbgrader": meta}, "source": source,
-            "id": (student_cell or {}).get("id") or source_cell.name}
+            "id": source_cell.name}
     if code:
         cell.update(execution_count=None, outputs=[])
     return from_dict(cell)
+
+
+def _missing_note(missing, had_any):
+    """The note on grade cells added back: some were missing, or the notebook had none at all."""
+    if not had_any:
+        return ("Your notebook has none of the assignment's nbgrader cells (was the work copied into a new "
+                "notebook?). The grade cells were added back and the functions your notebook defines were "
+                "graded as usual.")
+    were = "were" if len(missing) > 1 else "was"
+    return ("Grade cell%s %s %s missing from your notebook and %s added back; your functions were graded as "
+            "usual." % ("s" if len(missing) > 1 else "", ", ".join(missing), were, were))
 
 
 class RepairGradeCells(NbGraderPreprocessor):
@@ -83,15 +101,17 @@ class RepairGradeCells(NbGraderPreprocessor):
             points = {c.name: c.max_score for c in source_nb.grade_cells}
             solutions = {c.name for c in source_nb.solution_cells}
             self.use_ids = (nb.nbformat, nb.nbformat_minor) >= (4, 5)      # cell ids exist from 4.5
-            nb.cells, notes = self.repair(list(nb.cells), order, sources, points, solutions)
+            unreadable = bool((resources.get("autograder") or {}).get("unreadable"))    # reading.py's stand-in
+            nb.cells, notes = self.repair(list(nb.cells), order, sources, points, solutions, unreadable)
         state = running.setdefault(key_of(resources), {"notes": []})
         state.setdefault("notes", []).extend(notes)
         for note in notes:
             self.log.warning("RepairGradeCells: %s", note)
         return nb, resources
 
-    def repair(self, cells, order, sources, points, solutions):
-        """(new cells, notes) for ``cells``; see the module docstring."""
+    def repair(self, cells, order, sources, points, solutions, unreadable=False):
+        """(new cells, notes) for ``cells``; see the module docstring. ``unreadable``: the cells stand in
+        for a file that could not be read, so no note blames the student's notebook for lacking cells."""
         notes, placed, out = [], {}, []
         had_any = any(_claim(c) for c in cells)
         for cell in cells:
@@ -134,22 +154,34 @@ class RepairGradeCells(NbGraderPreprocessor):
             out.insert(at, new)
             placed = {n: (i + 1 if i >= at else i) for n, i in placed.items()}
             placed[name] = at
-        if missing and had_any:
-            notes.append("Grade cell%s %s %s missing from your notebook and %s added back; your functions "
-                         "were graded as usual." % ("s" if len(missing) > 1 else "", ", ".join(missing),
-                                                    "were" if len(missing) > 1 else "was",
-                                                    "were" if len(missing) > 1 else "was"))
-        elif missing:
-            notes.append("Your notebook has none of the assignment's nbgrader cells (was the work copied into "
-                         "a new notebook?). The grade cells were added back and the functions your notebook "
-                         "defines were graded as usual.")
-        seen = set()
-        for i, cell in enumerate(out):
-            if not self.use_ids:
-                cell.pop("id", None)
-                continue
-            n = i
-            while cell.get("id") in seen or not cell.get("id"):
-                cell["id"], n = "cell-%d" % n, n + 1
-            seen.add(cell["id"])
+        if missing and not unreadable:
+            notes.append(_missing_note(missing, had_any))
+        notes += self.course_ids(out, placed)
         return out, notes
+
+    def course_ids(self, cells, placed):
+        """Give placed cells their grade_id as id, rename every other cell that could be taken for one
+        of the course's; returns notes on the renamed ones (cells are changed in place)."""
+        if not self.use_ids:
+            for cell in cells:
+                cell.pop("id", None)
+            return []
+        canonical = {index: name for name, index in placed.items()}
+        seen, notes, n = set(canonical.values()), [], 0
+        for index, cell in enumerate(cells):
+            if index in canonical:
+                cell["id"] = canonical[index]
+                continue
+            old = cell.get("id")
+            if isinstance(old, str) and VALID_ID.fullmatch(old) and old not in seen \
+                    and not old.startswith(RESERVED_PREFIX):
+                seen.add(old)
+                continue
+            while "cell-%d" % n in seen:
+                n += 1
+            cell["id"] = "cell-%d" % n
+            seen.add(cell["id"])
+            if isinstance(old, str) and (old in canonical.values() or old.startswith(RESERVED_PREFIX)):
+                notes.append("A cell of yours had the id %r, which belongs to a cell of the course; it was "
+                             "renamed %s." % (old[:64], cell["id"]))
+        return notes

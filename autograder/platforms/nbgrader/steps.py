@@ -8,16 +8,22 @@ during autograde at all** (issue 12). A submission is graded by the isolated gra
 of ``python -m autograder grade``, whose own child process is sandboxed), and nbgrader is told
 the result by the outputs of its grade cells. The steps, in the order they run:
 
+reading (the course's exporter, ``c.Autograde.exporter_class``)
+    ``ReadSubmission`` (reading.py)    no link followed, BOM and pathological nesting removed, or a
+                                       stand-in notebook saying why the file cannot be read
+
 sanitize (nbgrader's first pass over the submitted notebook)
     ``RecordSubmission`` (record.py)   copy + hash the submitted file into the ledger, start grading it
     ``RepairGradeCells`` (repair.py)   one well-formed grade cell per id, rebuilt without hidden tests
     ``KeepStudentOutputs`` (outputs.py) instead of ClearOutput: the student's saved outputs stay, labelled
                                        (execution mode clears them, as nbgrader does)
+    ``SanitizeMarkup`` (inert.py)      markdown and raw cells inert and framed as the student's
     then nbgrader's DeduplicateIds, OverwriteKernelspec and CheckCellMetadata. nbgrader's
     OverwriteCells is left out: it would put the hidden tests back into the notebook.
 
 autograde (nbgrader's second pass)
-    [execution mode only: ``ExecutePrivately`` (execute.py) instead of nbgrader's Execute]
+    [execution mode only: ``ExecutePrivately`` (execute.py) instead of nbgrader's Execute, then
+     ``KeepPlainOutputs`` (outputs.py): the run's outputs kept as text and images only]
     nbgrader's IgnorePattern, ClearMetadataPreprocessor, LimitOutput
     ``GradeInIsolation`` (verdicts.py) the verdicts become the grade cells' only outputs
     nbgrader's SaveAutoGrades, AssignLatePenalties, CheckCellMetadata
@@ -33,7 +39,9 @@ from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells, SaveAut
 
 from .execute import ExecutePrivately, ExecuteSafely  # noqa: F401
 from .hide import HideHiddenTests  # noqa: F401
-from .outputs import KeepStudentOutputs
+from .inert import SanitizeMarkup
+from .outputs import KeepPlainOutputs, KeepStudentOutputs
+from .reading import ReadSubmission  # noqa: F401
 from .record import RecordSubmission
 from .repair import RepairGradeCells
 from .verdicts import GradeInIsolation
@@ -46,11 +54,12 @@ def _defaults(trait):
 
 def sanitize_steps(execute=False):
     """nbgrader's sanitizing steps: RecordSubmission first, RepairGradeCells where ClearOutput was,
-    then ClearOutput, or KeepStudentOutputs (unless ``execute``); OverwriteCells left out."""
+    then ClearOutput, or KeepStudentOutputs (unless ``execute``), then SanitizeMarkup; OverwriteCells
+    left out."""
     steps = [RecordSubmission]
     for step in _defaults("sanitize_preprocessors"):
         if step is ClearOutput:
-            steps += [RepairGradeCells, ClearOutput if execute else KeepStudentOutputs]
+            steps += [RepairGradeCells, ClearOutput if execute else KeepStudentOutputs, SanitizeMarkup]
         elif step is not OverwriteCells:
             steps.append(step)
     if RepairGradeCells not in steps:
@@ -60,12 +69,12 @@ def sanitize_steps(execute=False):
 
 def autograde_steps(execute=False):
     """nbgrader's autograde steps: Execute dropped (or, with ``execute``, replaced by
-    ExecutePrivately), GradeInIsolation just before SaveAutoGrades."""
+    ExecutePrivately and KeepPlainOutputs), GradeInIsolation just before SaveAutoGrades."""
     steps = []
     for step in _defaults("autograde_preprocessors"):
         if step is Execute:
-            if execute:
-                steps.append(ExecutePrivately)
+            if execute:      # the run's outputs are the student's too: plain text and images only
+                steps += [ExecutePrivately, KeepPlainOutputs]
             continue
         if step is SaveAutoGrades:
             steps.append(GradeInIsolation)

@@ -30,6 +30,7 @@ from traitlets import Bool, Integer, Unicode
 from ... import rubric
 from ...grading.report import num as _num
 from . import leaks
+from .inert import escape_markdown
 from .outputs import error, stream
 from .record import RecordSubmission, coursedir_of, key_of, ledger_paths, record_score, running
 
@@ -79,10 +80,10 @@ class GradeInIsolation(NbGraderPreprocessor):
             cell.outputs = self.outputs_for(item_id, test, notes)
             seen.add(item_id)
         unplaced = [i.id for i in rubric.ITEMS if i.id not in seen]
-        if unplaced:
-            self.log.warning("no grade cell for %s in this notebook; those points are not in the gradebook",
-                             ", ".join(unplaced))
-        nb.cells = [c for c in nb.cells if c.get("id") != NOTES_CELL_ID]
+        if unplaced:     # nbgrader would keep an earlier autograde's points for them: fail this notebook
+            raise RuntimeError("the autograded notebook has no grade cell for %s after RepairGradeCells; its "
+                               "grades are not saved (is RepairGradeCells among the sanitize steps of "
+                               "nbgrader_config.py?)" % ", ".join(unplaced))
         nb.cells.insert(0, self.notes_cell(nb, results, record, state.get("notes", []) + notes))
         self.log.info("GradeInIsolation: %s/%s points (waited %.1f s)", _num(results.get("score", 0)),
                       rubric.TOTAL, time.monotonic() - started)
@@ -99,17 +100,25 @@ class GradeInIsolation(NbGraderPreprocessor):
         return leaks.for_course(coursedir_of(self), *key, own)
 
     def notes_cell(self, nb, results, record, notes):
-        lines = ["**Autograder: %s/%d points.** The autograder graded the functions in the notebook you handed "
-                 "in (SHA-256 `%s`) in a separate process, on many cases. Each test cell below shows its "
-                 "verdict." % (_num(results.get("score", 0)), rubric.TOTAL, record["sha256"][:16])]
+        if str(record.get("source", "")).startswith("refused"):
+            lines = ["**Autograder: %s/%d points.** Your notebook was not graded: %s. Each test cell below says "
+                     "so." % (_num(results.get("score", 0)), rubric.TOTAL,
+                              escape_markdown(record["source"][len("refused: "):].rstrip(".")))]
+        else:
+            lines = ["**Autograder: %s/%d points.** The autograder graded the functions in the notebook you "
+                     "handed in (SHA-256 `%s`) in a separate process, on many cases. Each test cell below shows "
+                     "its verdict." % (_num(results.get("score", 0)), rubric.TOTAL, record["sha256"][:16])]
         if not self.outputs_are_fresh:
             lines.append("Your other cells were not run by the autograder: their outputs are the ones saved in "
                          "your notebook, and each is labelled so.")
         if notes:
-            lines += ["", "Notes on your notebook:", ""] + ["* " + n.replace("\n", " ") for n in notes]
+            lines += ["", "Notes on your notebook:", ""]
+            lines += ["* " + escape_markdown(n.replace("\n", " ")) for n in notes]     # notes quote the student
         cell = {"cell_type": "markdown", "metadata": {}, "source": "\n".join(lines)}
-        if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
-            cell["id"] = NOTES_CELL_ID
+        if (nb.nbformat, nb.nbformat_minor) >= (4, 5):     # an id no cell holds (RepairGradeCells reserved it)
+            taken, cell["id"], n = {c.get("id") for c in nb.cells}, NOTES_CELL_ID, 1
+            while cell["id"] in taken:
+                cell["id"], n = "%s-%d" % (NOTES_CELL_ID, n), n + 1
         return from_dict(cell)
 
     def outputs_for(self, item_id, test, notes=()):

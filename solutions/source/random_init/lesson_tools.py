@@ -73,6 +73,9 @@ ITERATIONS = 2000      # default length of a training run (about 0.2-0.4 s on th
 LEARNING_RATE = 1.2
 LARGE_FACTOR = 1000.0
 EPS = 1e-10
+PETALS = 8             # make_flower: the rose curve r = 4 sin(4 t) has 8 petals, 4 per class
+FLAT_SLOPE = 0.05      # plot_saturation counts the (unit, example) pairs whose tanh slope is below this
+BELL_LAYER = 100       # plot_initial_weights draws a BELL_LAYER x BELL_LAYER W1 for its histogram
 COLORS = {"random": "tab:blue", "zeros": "tab:red", "large": "tab:orange", "copies": "tab:purple"}
 _UNIT_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
                 "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
@@ -221,7 +224,7 @@ def make_flower(m=400, seed=1):
     start = 0
     for label, count in enumerate((m - m // 2, m // 2)):
         angle = np.linspace(label * np.pi, (label + 1) * np.pi, count) + 0.2 * rng.randn(count)
-        radius = 4.0 * np.sin(4.0 * angle) + 0.2 * rng.randn(count)
+        radius = 4.0 * np.sin(PETALS / 2 * angle) + 0.2 * rng.randn(count)
         stop = start + count
         X[0, start:stop] = radius * np.sin(angle)
         X[1, start:stop] = radius * np.cos(angle)
@@ -386,8 +389,8 @@ def plot_initial_weights(initialize_parameters, n_h=4, seed=1):
     np.random.seed(seed)
     small = _check_dict(_call(initialize_parameters, "initialize_parameters", 2, n_h, 1),
                         "initialize_parameters", _param_shapes(2, n_h, 1), "a dict")
-    many = _check_dict(_call(initialize_parameters, "initialize_parameters", 100, 100, 1),
-                       "initialize_parameters", _param_shapes(100, 100, 1), "a dict")["W1"].ravel()
+    many = _check_dict(_call(initialize_parameters, "initialize_parameters", BELL_LAYER, BELL_LAYER, 1),
+                       "initialize_parameters", _param_shapes(BELL_LAYER, BELL_LAYER, 1), "a dict")["W1"].ravel()
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax, ax2 = fig.subplots(1, 2)
     W1 = small["W1"]
@@ -402,7 +405,7 @@ def plot_initial_weights(initialize_parameters, n_h=4, seed=1):
     ax.axhline(0, color="0.8", lw=0.8)
     ax.axvline(0, color="0.8", lw=0.8)
     ax.legend(fontsize=8, loc="upper left")
-    ax2.hist(many, bins=50, density=True, color="tab:blue", alpha=0.6, label="your W1 (10,000 draws)")
+    ax2.hist(many, bins=50, density=True, color="tab:blue", alpha=0.6, label=f"your W1 ({many.size:,} draws)")
     grid = np.linspace(-0.045, 0.045, 200)
     ax2.plot(grid, np.exp(-grid ** 2 / (2 * 1e-4)) / np.sqrt(2 * np.pi * 1e-4), "k", label="N(0, 0.01²)")
     ax2.set(xlabel="weight value", ylabel="density",
@@ -498,7 +501,7 @@ def plot_saturation(results, inits=("random", "large"), bins=40):
         weights = np.full(r.slopes_at_start.shape, 1.0 / r.slopes_at_start.size)
         ax.hist(r.slopes_at_start, bins=edges, weights=weights, alpha=0.6, color=COLORS.get(r.init),
                 label=f"{r.init}: median {np.median(r.slopes_at_start):.3f}, "
-                      f"{np.mean(r.slopes_at_start < 0.05):.0%} below 0.05")
+                      f"{np.mean(r.slopes_at_start < FLAT_SLOPE):.0%} below {FLAT_SLOPE:g}")
     ax.set(xlim=(0, 1), xlabel="tanh'(Z1) = 1 - tanh(Z1)²  at the start",
            ylabel="share of (unit, example) pairs",
            title="Slope of tanh where the hidden units start")

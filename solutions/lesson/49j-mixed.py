@@ -1,0 +1,2 @@
+mixed_sweep = st.mixed_sweep()
+st.show(mixed_sweep)
