@@ -171,8 +171,9 @@ def make_answers(n):
     would hand each worker its own disjoint half of the corpus."""
     import random
     sources = sorted(glob.glob(os.path.join(CORPUS, "valid", "*.py")) + glob.glob(os.path.join(CORPUS, "wrong", "*.py")))
-    picks = [sources[i % len(sources)] for i in range(n)]
+    picks = [sources[i % len(sources)] for i in range(max(n, len(sources)))]
     random.Random(20261129).shuffle(picks)
+    picks = picks[:n]           # a class smaller than the corpus still gets valid and wrong answers
     answers = []
     for i, path in enumerate(picks):
         with open(path, encoding="utf-8") as f:
