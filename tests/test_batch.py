@@ -799,3 +799,11 @@ def test_the_planted_memory_would_change_a_message_if_it_were_trusted(memory_cla
     assert done["remembered"] > 0 and done["searches"]["searched"] == 0
     assert _feedback(tmp_path / "r") != _feedback(root / "r_cold")
     assert (tmp_path / "g.csv").read_bytes() == (root / "cold.csv").read_bytes()   # points: still the same
+
+
+def test_a_dask_batch_below_one_is_a_usage_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path), "--csv",
+                           str(tmp_path / "g.csv"), "--dask", "tcp://127.0.0.1:9", "--dask-batch", "0"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--dask-batch must be at least 1, not 0" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "g.csv").exists()
