@@ -18,7 +18,7 @@ import tempfile
 
 import pytest
 
-from autograder.sandbox import uids
+from autograder.sandbox import runner, uids
 from conftest import CORPUS, ROOT
 
 AS_ROOT = os.geteuid() == 0
@@ -30,7 +30,7 @@ ROUNDS = 150          # claims each of them takes (a bound on count, not on time
 # grading process starting up does, then check that its folder and its claim are still there.
 WORKER = r"""
 import os, sys, tempfile
-from autograder.sandbox import uids
+from autograder.sandbox import runner, uids
 lost = 0
 for _ in range(int(sys.argv[1])):
     uid = uids.reserve(walk_files=False)
@@ -114,3 +114,18 @@ def test_concurrent_grades_report_no_internal_error():
     for proc, f in zip(procs, files):
         out = proc.communicate(timeout=600)[0]
         assert proc.returncode == 0 and "internal error" not in out, (f, out)
+
+
+def test_a_home_folder_removed_under_a_live_grading_is_made_again(capsys):
+    """Should anything still remove it, the child restarts in a new one: the student is graded, the log says."""
+    box = runner.Sandbox(os.path.join(CORPUS, "valid", "np_dot.py"))
+    try:
+        box.kill()
+        os.rmdir(box.workdir)
+        assert box.load()["problems"] == []          # the restart made the folder again
+        assert os.path.isdir(box.workdir)
+        if box.uid is not None:
+            assert os.stat(box.workdir).st_uid == box.uid
+    finally:
+        box.close()
+    assert "was removed while its grading lived" in capsys.readouterr().err
