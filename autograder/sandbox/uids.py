@@ -14,9 +14,14 @@ submission. Such a uid must belong to no one else:
 * **The check.** A candidate is taken only if no passwd or group entry, no /etc/subuid or
   /etc/subgid range, no running process, and (where student code cannot get private temp
   folders, namespaces.py) no file in /tmp, /var/tmp or /dev/shm has it.
-* **The claim.** Concurrent gradings on one machine (grade-all workers, the warm pool) claim a
-  uid by creating ``CLAIMS/<uid>`` with O_EXCL, holding the claimer's pid. A claim whose pid is
-  dead was left by a killed grading: its uid is cleaned (``release``) and reused. A claim whose
+* **The claim.** Concurrent gradings on one machine (grade-all workers, the warm pool, other
+  users' graders) claim a uid with the file ``CLAIMS/<uid>``, holding the claimer's pid. It is
+  written and ``flock``-ed under a name no sweep reads (``.new-<pid>-*``) and hard-linked into
+  place, so it never exists empty or unlocked; its claimer keeps the lock until ``release``.
+  A claim is stale (left by a killed grading) only when its lock is free, it is still the file
+  at its name, and its pid is dead; its uid is then cleaned and reused while the cleaner holds
+  that lock, so no grading can claim the uid in the meantime (``_take_stale``). An empty claim
+  is an older grader's still writing its pid until CLAIM_WRITE_SECONDS have passed. A claim whose
   grading gave its child private temp folders says so (``mark_private``): cleaning it then needs
   no walk of the host's temp folders, which the child never saw.
 
