@@ -154,10 +154,7 @@ def sweep_stale_claims():
             continue
         try:
             if first < uid <= last:       # outside the current range: not ours to clean, just drop the claim
-                kill_processes(uid)
-                if not _claimed_private(path):
-                    for root in SCRATCH_ROOTS:
-                        _remove_owned(root, uid)
+                _clean(uid, path)
                 swept.append(uid)
             _drop(claims, uid, fd)
         finally:
@@ -405,10 +402,7 @@ def _claim(claims, uid):
         if stale is None:
             return False                            # a live grading's, or being cleaned by another grader
         try:
-            kill_processes(uid)                     # left by a killed grading: clean it, then take it
-            if not _claimed_private(path):
-                for root in SCRATCH_ROOTS:
-                    _remove_owned(root, uid)
+            _clean(uid, path)                       # left by a killed grading: clean it, then take it
             _drop(claims, uid, stale)
         finally:
             os.close(stale)
@@ -472,6 +466,15 @@ def _claimer_gone(fd, st):
     except PermissionError:
         return False
     return False
+
+
+def _clean(uid, path):
+    """What a killed grading left under ``uid`` (its claim at ``path``, locked by the caller): its processes,
+    and its files in the host's temp folders unless its child had private ones."""
+    kill_processes(uid)
+    if not _claimed_private(path):
+        for root in SCRATCH_ROOTS:
+            _remove_owned(root, uid)
 
 
 def _claimed_private(path):
