@@ -206,6 +206,7 @@ class Sandbox:
         return env
 
     def start(self):
+        self._ensure_home()
         self.proc, self._joining = self.launcher.launch(self._env(), self.workdir, self.memory_bytes, self.cgroup,
                                                         self.uid)
         self.loaded = None
@@ -213,6 +214,18 @@ class Sandbox:
             threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
         if self.uid is not None:
             self._check_namespaces(self.proc.pid)
+
+    def _ensure_home(self):
+        """Make the host's home folder again if something removed it (the child starts in it): a clash with
+        another grader on the machine is the grader's to absorb, never a student's grade. Logged."""
+        try:
+            os.mkdir(self.workdir, 0o700)
+        except FileExistsError:
+            return
+        confine.warn("home", "the folder %s was removed while its grading lived (another process on this "
+                     "machine?); made again" % self.workdir)
+        if self.uid is not None:
+            os.chown(self.workdir, self.uid, self.uid)
 
     def _check_namespaces(self, pid):
         """Say in the log what the child lacks; without private temp folders, close() walks the host's."""
