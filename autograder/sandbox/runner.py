@@ -398,7 +398,14 @@ class Sandbox:
         blobs = []
         specs = [{"fn": fn, "args": [encode(a, blobs) for a in args], "seed": seed}
                  for fn, args, seed in requests]
-        header, out = self._exchange({"op": "calls", "calls": specs}, blobs, self.call_seconds)
+        try:
+            header, out = self._exchange({"op": "calls", "calls": specs}, blobs, self.call_seconds)
+        except Hung:
+            if len(requests) == 1:
+                raise
+            # The limit is per request: say so, since each of its calls may have been quick enough alone.
+            raise Hung("did not finish within %g seconds, the time allowed for these %d calls together (an endless "
+                       "loop, or far too much work?)" % (self.call_seconds, len(requests))) from None
         replies = header.get("replies")
         if not isinstance(replies, list) or len(replies) != len(requests):
             self.kill()
