@@ -187,7 +187,7 @@ def check_rows_differ(initialize_parameters, forward, backward):
     order = np.lexsort(W1.T[::-1])
     equal = np.all(W1[order][1:] == W1[order][:-1], axis=1)
     if not equal.any():
-        return
+        return _no_copied_lines(W1, p["W2"])
     k = int(np.argmax(equal))
     i, j = sorted((int(order[k]), int(order[k + 1])))
     b1, W2 = p["b1"], p["W2"]
@@ -200,6 +200,20 @@ def check_rows_differ(initialize_parameters, forward, backward):
     raise CheckFailed("rows %d and %d of W1 are equal: hidden units %d and %d weigh the inputs alike (they can "
                       "separate only through what differs in b1 or W2). The rows of W1 must be independent "
                       "random draws: np.random.randn(n_h, n_x) * 0.01" % (i, j, i, j))
+
+
+def _no_copied_lines(W1, W2):
+    """W2's rows and the columns of W1 and W2 are independent draws too: no two are equal."""
+    W2 = np.asarray(W2, dtype=float) + 0.0
+    for name, w, lines in (("W2", W2, "rows"), ("W1", W1, "columns"), ("W2", W2, "columns")):
+        if w.ndim != 2 or min(w.shape) < 2:
+            continue
+        lined = w if lines == "rows" else w.T
+        for i in range(len(lined)):
+            for j in range(i + 1, len(lined)):
+                expect(not np.array_equal(lined[i], lined[j]),
+                       "%s %d and %d of %s are equal: they are copies, not independent random draws; draw every "
+                       "entry at random: np.random.randn(...) * 0.01" % (lines, i, j, name))
 
 
 @public("init.breaks_symmetry")
@@ -236,14 +250,24 @@ def check_small_scale(initialize_parameters, forward, backward):
         expect(w.size >= 1000, "'%s' has only %d entries for sizes (100, 100, 100)" % (name, w.size))
         bad = ~np.isfinite(w)
         expect(not bad.any(), "'%s' contains %s" % (name, "nan" if np.isnan(w).any() else "inf"))
-        std, mean, band = float(w.std()), float(w.mean()), rules.spread_band(w.size)
-        expect(abs(std - rules.SCALE) <= band, "the spread (standard deviation) of '%s' is %.4g, expected "
-               "0.01 (+/- %.1g): use np.random.randn(...) * 0.01" % (name, std, band))
-        expect(abs(mean) <= rules.mean_band(w.size), "the mean of '%s' is %.4g; draws from N(0, 0.01^2) are "
-               "centred at 0 (within %.2g here)" % (name, mean, rules.mean_band(w.size)))
         tiny = np.abs(small[name].astype(float))
         expect(np.all(tiny < rules.BOUND), "'%s' for sizes (3, 4, 2) has an entry %.4g; np.random.randn(...) "
                "* 0.01 keeps every entry below %g in size" % (name, tiny.max(), rules.BOUND))
+        expect(not np.all(w == w.flat[0]), "every entry of '%s' is %.4g: a constant has no spread at all, where "
+               "np.random.randn(...) * 0.01 has standard deviation 0.01" % (name, w.flat[0]))
+        lines = np.unique(np.unique(w + 0.0, axis=0), axis=1)     # repeated rows/columns: init.breaks_symmetry's
+        if lines.size < rules.MIN_DISTINCT:
+            continue                                              # too few distinct draws to judge, as in the grader
+        distinct = np.unique(lines).size
+        expect(distinct >= rules.TILED_SHARE * lines.size, "'%s' holds only %d distinct values among its %d entries: "
+               "most weights are copies of others (a block repeated), where independent draws never repeat a "
+               "value; draw every entry with np.random.randn(...) * 0.01" % (name, distinct, w.size))
+        judged = lines.ravel()                     # the grader, too, judges the spread of distinct draws only
+        std, mean, band = float(judged.std()), float(judged.mean()), rules.spread_band(judged.size)
+        expect(abs(std - rules.SCALE) <= band, "the spread (standard deviation) of '%s' is %.4g, expected "
+               "0.01 (+/- %.1g): use np.random.randn(...) * 0.01" % (name, std, band))
+        expect(abs(mean) <= rules.mean_band(judged.size), "the mean of '%s' is %.4g; draws from N(0, 0.01^2) "
+               "are centred at 0 (within %.2g here)" % (name, mean, rules.mean_band(judged.size)))
 
 
 @public("forward.values")
@@ -289,14 +313,24 @@ def check_backward(initialize_parameters, forward, backward):
         expect_close(name, got.reshape(GRADS[name].shape), GRADS[name], rules.GRADIENT_RTOL, rules.GRADIENT_ATOL)
 
 
+def _raised_in(exc):
+    """The name of the assignment's function that raised ``exc`` (the innermost one on its traceback)."""
+    name, tb = "one of your functions", exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("initialize_parameters", "forward", "backward"):
+            name = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return name
+
+
 def outcome(chk, functions):
     """('ok' | 'todo' | 'FAIL' | 'BUG', message) for one check; nothing escapes."""
     state = np.random.get_state()            # your notebook's random state is left as it was
     try:
         chk(*functions)
         return "ok", ""
-    except NotImplementedError:
-        return "todo", "a function is still a stub (NotImplementedError)"
+    except NotImplementedError as exc:
+        return "todo", "%s is still a stub: it raises NotImplementedError" % _raised_in(exc)
     except (CheckFailed, StudentRaised, Missing) as exc:
         return "FAIL", str(exc)
     except Exception as exc:                 # the check's own mistake, never blamed on your code

@@ -37,21 +37,29 @@ SUBCOMMANDS = {
 }
 
 
-def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
+def build_parser(modules):
+    """The command line's parser, with the subcommands of ``grade`` and of the adapter ``modules``."""
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Grade the random-initialization assignment.")
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade one submission (.py, .ipynb or a folder)")
-    g.add_argument("submission")
+    g.add_argument("submission", help="a .py file, an .ipynb notebook, or a folder that holds one")
     g.add_argument("--results", metavar="PATH", help="also write a Gradescope-format results.json here")
     g.add_argument("--html", metavar="PATH", help="also write the student's feedback as one HTML page here")
+    for name in modules:
+        importlib.import_module(name).add_subparsers(sub)
+    for action in sub._choices_actions:     # each subcommand's --help opens with its one-line help
+        if sub.choices[action.dest].description is None:
+            sub.choices[action.dest].description = action.help
+    return parser
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
     wanted = next((a for a in argv if not a.startswith("-")), None)
     modules = [SUBCOMMANDS[wanted]] if wanted in SUBCOMMANDS else (
         [] if wanted == "grade" else sorted(set(SUBCOMMANDS.values())))
-    for name in modules:
-        importlib.import_module(name).add_subparsers(sub)
-    args = parser.parse_args(argv)
+    args = build_parser(modules).parse_args(argv)
     try:
         if args.command == "grade":
             return grade_command(args.submission, args.results, args.html)

@@ -52,7 +52,7 @@ NEAR_MISSES = {
     "init_truncated": (["truncated_redrawn"], ["clipped_draws", "uniform_centred", "deterministic_sin_pattern"]),
     "init_exponential": (["exponential_centred", "exponential_positive"], ["chi_square_draws", "abs_randn"]),
     "init_skewed": (["chi_square_draws"], ["exponential_centred", "exponential_positive"]),
-    "init_tiled_block": (["tiled_w2_rows"], ["tiled_w1_row", "duplicated_w1_row"]),
+    "init_tiled_block": (["resized_block"], ["tiled_w2_rows", "tiled_w1_columns", "tiled_w1_row"]),
     "init_abs_randn": (["abs_randn"], ["exponential_positive", "uniform_rand_0_01"]),
     "init_too_small": (["scale_0_001"], ["uniform_centred", "truncated_redrawn"]),
     "init_too_large": (["scale_0_1", "fixed_factor_0_0707", "unscaled_w2"], ["xavier_scaling", "he_scaling"]),

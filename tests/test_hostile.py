@@ -58,7 +58,7 @@ def grade(path, results, *extra, env=None):
 _GRADED = {}
 # The three cases that spend the whole time budget mostly sleep in student code: they are graded at
 # the same time (each in its own grader process, timed from its own start) to keep the suite short.
-SLOW = ("slow_every_reply.py", "slow_top_level_rerun.py", "slow_wrong_forward_shrinking.py")
+SLOW = ("slow_every_reply.py", "slow_top_level_rerun.py", "slow_wrong_forward_shrinking.py", "slow_wrong_backward.py")
 _SLOW_RUNNING = {}
 
 
@@ -129,8 +129,37 @@ def test_time_budget_keeps_the_real_failure_and_says_what_was_not_checked(tmp_pa
     data, _ = lost_ids(results)
     by_id = {t["tags"][0]: t["output"] for t in data["tests"]}
     assert "time budget" not in by_id["forward.values"] and "Failing case" in by_id["forward.values"]
-    assert by_id["backward.gradients"].startswith("not checked: the grading's time budget of %d seconds"
-                                                  % sandbox.SUBMISSION_SECONDS)
+    # Budget order (issue 23): backward got its cases before forward's search spent the budget.
+    assert by_id["backward.gradients"] == by_id["backward.shapes"] == "Passed."
+
+
+def test_budget_order_gives_every_item_its_first_cases_before_any_search(tmp_path_factory):
+    """Issue 23: a wrong backward taking 4 s a call fails backward.gradients at its first case; the search
+    must not cost backward.shapes, which is right, its points (it is never "not checked")."""
+    done, _, results = graded_once(os.path.join(CORPUS, "hostile", "slow_wrong_backward.py"), tmp_path_factory)
+    data, lost = lost_ids(results)
+    by_id = {t["tags"][0]: t["output"] for t in data["tests"]}
+    assert lost == {"backward.gradients"} and by_id["backward.shapes"] == "Passed.", done.stdout
+    assert by_id["backward.gradients"].startswith("'dW2' differs from the derivative of J")
+    assert "Failing case: " in by_id["backward.gradients"] and "not checked" not in done.stdout
+    assert "the time budget ran out before every case of backward.shapes could run" in data["output"]
+
+
+def test_a_hang_met_while_searching_keeps_the_failure_found_before_it(tmp_path_factory):
+    """Issue 23: the report names the sizes at which backward hung, and keeps the real mistake and its case."""
+    done, _, results = graded_once(os.path.join(CORPUS, "hostile", "hang_at_one_size.py"), tmp_path_factory)
+    data, lost = lost_ids(results)
+    test = {t["tags"][0]: t for t in data["tests"]}["backward.gradients"]
+    output = test["output"]
+    assert lost == {"backward.gradients"}, done.stdout
+    assert output.startswith("'dW2' differs from the derivative of J")
+    assert ("While the grader looked for a smaller failing case, backward did not finish within %g seconds"
+            % sandbox.CALL_SECONDS) in output
+    hung = re.search(r"at n_x=1 input, n_h=1 hidden unit, n_y=1 output, m=(\d+) examples", output)
+    assert hung and int(hung.group(1)) >= 2, output        # where it hangs (the file loops only there)
+    failing = test["extra_data"]["case"]
+    assert failing["m"] >= 4 and "Failing case: " in output      # where it is wrong (the file errs only there)
+    assert test["extra_data"]["kind"] == "value"
 
 
 def test_hostile_dunders_never_run_in_the_grader(tmp_path):
@@ -168,7 +197,7 @@ BAD_INPUT = {
     "empty.py": (b"", "is empty"),
     "blank.py": (b"\n\n   \n", "is empty"),
     "syntax_error.py": (b"import numpy as np\ndef initialize_parameters(n_x, n_h, n_y)\n    return {}\n",
-                        "SyntaxError"),
+                        "syntax_error.py has a syntax error (expected ':', line 2)"),
     "latin1.py": ("# caf\u00e9\ndef forward(X, p):\n    return 1\n".encode("latin-1"), "not UTF-8"),
     "corrupt.ipynb": (b"{\"cells\": [ {\"cell_type\": \"code\", \"sour", "not a readable notebook"),
     "not_a_notebook.ipynb": (b"[1, 2, 3]", "no list of cells"),

@@ -9,8 +9,9 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 
-from autograder import rubric
+from autograder import rubric, verdicts
 from autograder.grading import hints, html, report
+from autograder.grading.engine import Result, Verdict
 from conftest import CORPUS, ROOT, graded
 
 TANH = os.path.join(CORPUS, "wrong", "tanh_deriv_one_minus_a1.py")
@@ -245,3 +246,13 @@ def test_limits_are_read_from_the_runners_words():
     result = graded(os.path.join(CORPUS, "hostile", "hang_in_forward.py"))
     assert class_report.limits(result) == {"forward.values": "time limit"}
     assert class_report.limits(graded(TANH)) == {}
+
+
+def test_limits_come_from_the_verdicts_kind_not_from_a_students_words():
+    item = rubric.ITEMS[4]
+    said = Verdict(item.id, 0, item.points, item.title, "forward raised ValueError: did not finish within 1 s",
+                   kind=verdicts.RAISED)
+    hung = Verdict(item.id, 0, item.points, item.title, "forward did not finish within 5 seconds",
+                   kind=verdicts.HANG)
+    assert class_report.limits(Result("x.py", [said])) == {}
+    assert class_report.limits(Result("x.py", [hung])) == {item.id: "time limit"}

@@ -138,12 +138,14 @@ def test_a_grader_failure_is_not_gradable_and_says_whose_fault(tmp_path, monkeyp
     assert "the grader itself failed" in doc["message"] and "not your submission" in doc["message"]
 
 
-def test_an_empty_submission_gets_zero_and_a_reason(bundle, options, tmp_path):
+def test_an_empty_submission_is_not_gradable_and_says_why(bundle, options, tmp_path):
+    """PrairieLearn's gradable: false ("this input cannot be graded, charge no attempt") for an empty upload."""
     root = job(bundle, tmp_path, VALID)
     os.unlink(root / "student" / "random_init.py")
     done = run_entrypoint(options, root)
     assert done.returncode == 0, done.stderr
     doc = json.loads((root / "results" / "results.json").read_text())
     check_results(doc)
-    assert doc["score"] == 0 and all(t["points"] == 0 for t in doc["tests"])
-    assert all(t["message"] != "Passed." for t in doc["tests"])
+    assert doc["gradable"] is False and doc["tests"] == [] and "score" not in doc
+    assert doc["message"].startswith("Not graded: no .py or .ipynb file in ")
+    assert "This attempt costs nothing" in doc["message"]

@@ -36,7 +36,8 @@ from .draws import first_equal_rows as _first_equal_rows
 from .feedback import as_numbers, check_array, compare, kind, not_finite_name, rebuild, relative_text
 from . import registry
 from .registry import check
-from ..verdicts import LARGE_DRAW, MISSING, PROPERTY, TYPE, VALUE, Entry, Failed, Keys, TypeName, case_text
+from ..verdicts import (CRASH, HANG, LARGE_DRAW, MISSING, PROPERTY, TYPE, VALUE, Entry, Failed, Keys,
+                        TypeName, case_text)
 
 BIG = {"n_x": 200, "n_h": 250, "n_y": 200}        # the large draw: 50,000 weights in each matrix
 BIG_DRAW = BIG["n_h"] * BIG["n_x"]                 # = BIG["n_y"] * BIG["n_h"]: entries of W1 and of W2
@@ -145,8 +146,9 @@ def init_zero_biases(student, n_x, n_h, n_y, seed):
             where = tuple(_where(b != 0))
             raise Failed("'%s' is not all zeros: %s%s = %.4g; e.g. np.zeros((%s, 1)) gives the zero column "
                          "a bias starts as" % (name, name, list(where), b[where], "n_h" if name == "b1" else "n_y"),
-                         case, expected=Entry(name, where, 0.0), actual=Entry(name, where, b[where], b.shape, b.dtype,
-                                                                              differing=int((b != 0).sum()), size=b.size),
+                         case, expected=Entry(name, where, 0.0),
+                         actual=Entry(name, where, b[where], b.shape, b.dtype, differing=int((b != 0).sum()),
+                                      size=b.size),
                          hint=_nonzero_bias_hint(student, seed), kind=VALUE)
 
 
@@ -194,6 +196,35 @@ def init_breaks_symmetry(student, n_x, n_h, n_y, seed):
         raise Failed("every entry of 'W2' is %.4g (after np.random.seed(%d)): it changes with the seed, but a W2 "
                      "whose entries are all equal is one number, not a random draw, and gives every hidden unit "
                      "the same outgoing weights" % (W2.ravel()[0], seed), case, hint="init_constant", kind=PROPERTY)
+    _no_copied_lines(W1, W2, (n_h, n_x), (n_y, n_h), case)
+
+
+# What a copied row or column of the weights means, for the message: (matrix, axis) -> words.
+_COPIES = {("W2", "rows"): "output units %d and %d start with the same incoming weights",
+           ("W1", "columns"): "inputs %d and %d reach every hidden unit with the same weight",
+           ("W2", "columns"): "hidden units %d and %d send the same weight to every output"}
+
+
+def _no_copied_lines(W1, W2, w1_shape, w2_shape, case):
+    """Failed when W2 has two equal rows, or W1 or W2 two equal columns (rows of W1 are _distinct_units').
+
+    Repeated or tiled rows or columns are copies, not independent draws (CONTRACT section 2), whatever
+    their values: init.small_scale judges the distinct ones. Only matrices with two or more rows and
+    columns are read, so every line compared holds two or more entries: two honest draws never agree on
+    all of them, where single entries of clipped draws can share a bound.
+    """
+    for (name, lines), effect in _COPIES.items():
+        w, shape = (W1, w1_shape) if name == "W1" else (W2, w2_shape)
+        if w.shape != shape or min(shape) < 2 or not np.all(np.isfinite(w)):
+            continue
+        pair = _first_equal_rows(w if lines == "rows" else w.T)
+        if pair is not None:
+            i, j = pair
+            raise Failed("%s %d and %d of '%s' are equal (%s): they are copies of each other, not independent "
+                         "random draws. "
+                         "Draw every entry of '%s' at random: np.random.randn(%s) * 0.01"
+                         % (lines, i, j, name, effect % (i, j), name, "n_h, n_x" if name == "W1" else "n_y, n_h"),
+                         case, kind=PROPERTY)
 
 
 def _same(a, b):
@@ -278,7 +309,8 @@ def _all_equal(w):
 def init_gaussian_spread(student):
     """The large draw: finite, spread 0.01, centred, Gaussian. Measures before it names a cause.
 
-    Repeated rows of W1 are init.breaks_symmetry's mistake: here W1 is judged over its distinct rows.
+    Repeated rows or columns are init.breaks_symmetry's mistake: here each matrix is judged over its
+    distinct rows and columns (spread.distinct_draws).
     A scale cause is proven on a second large draw at other fan-ins (draws.SECOND).
     """
     sizes = dict(BIG)
@@ -352,6 +384,16 @@ def _inputs(function, seed, n_x, n_h, n_y, m):
     return rebuild("backward", seed, sizes, p, X, Y, values)
 
 
+def _elsewhere(failed, case):
+    """True for a hang or crash the Student remembered from another case: it is reported at that case."""
+    return failed.kind in (HANG, CRASH) and failed.case != case
+
+
+def _at_its_case(failed, case, inputs):
+    """A Failed of the student's call, with the code that rebuilds ``case`` unless it happened at another one."""
+    return failed.but() if _elsewhere(failed, case) else failed.but(inputs=inputs)   # a new object to raise
+
+
 def _clearest(evaluate, seed, rtol):
     """Raise the Failed of ``evaluate(seed)``, or of another seed at the same sizes with a clearer gap.
 
@@ -385,7 +427,7 @@ def _forward_failure(student, n_x, n_h, n_y, m, seed):
     try:
         reply = student.call("forward", (X, p), case)
     except Failed as failed:
-        return Found(failed.but(inputs=inputs), math.inf, None)
+        return Found(_at_its_case(failed, case, inputs), math.inf, None)
     changed = _changed_inputs(reply, X, p, case, inputs)
     if changed is not None:
         return Found(changed, math.inf, None)
@@ -477,6 +519,8 @@ class _Case:
 
     def failed(self, problem, hint=None):
         """A Failed for this case, from a Failed or a Mismatch, with the rebuild code."""
+        if isinstance(problem, Failed) and _elsewhere(problem, self.case):
+            return problem.but(hint=hint or problem.hint)
         if isinstance(problem, Failed):
             return problem.but(case=self.case, hint=hint or problem.hint, inputs=self.inputs)
         return problem.failed(self.case, hint=hint, inputs=self.inputs)

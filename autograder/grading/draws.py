@@ -19,15 +19,13 @@ import math
 import numpy as np
 
 from . import causes
-from .grader_rules import SCALE, spread_band
+from .grader_rules import SCALE, TILED_SHARE, spread_band
 
 # The second large draw: other fan-ins for both matrices (W1: 800 instead of 200; W2: 62 instead of 250),
 # still about 50,000 weights each, so that its spread is measured as precisely as the first one's.
 SECOND = {"n_x": 800, "n_h": 62, "n_y": 800}
 # A value that 0.5% of the entries share is a pile: 50,000 continuous draws never repeat a value.
 PILE_SHARE = 0.005
-# Fewer distinct values than half the entries: most entries are copies of others (a tiled block).
-TILED_SHARE = 0.5
 # Skewness of n Gaussian draws has standard error sqrt(6/n) (0.011 for 50,000): 0.2 is over 18 of them.
 SKEW_LIMIT = 0.2
 # The largest of 50,000 Gaussian draws is about 4.3 standard deviations from the mean; below 3.5 happens

@@ -7,6 +7,16 @@ Hypothesis runs derandomized, without a database or deadline, so the same code
 always meets the same cases in the same order and gets the same score; a passing
 check replays hypothesis' recorded cases, a failing one is searched and shrunk
 by hypothesis itself (cases.py).
+
+Budget order (``grade_items``): the submission's time budget is spent first on every item's first
+case, then on every item's other cases, and only then on searches. So a slow, wrong function cannot
+spend on shrinking the time another item needed, an item is lost as "not checked" only when its own
+first case could not run, and a search cut short keeps the failing case it had ("Failing case").
+A search that ends in a hang or crash at another case keeps the failure found before it, and says
+where the function hung (the Student reports a hang at the case it happened at).
+
+The registry is checked (``rubric_ready``) before the submission is read, so a broken rubric is a
+grader fault (exit 2) on every path, never a student's 0.
 """
 
 import os
@@ -16,7 +26,8 @@ from .. import rubric
 from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
-from ..verdicts import CRASH, FIXED, HANG, MISSING, RAISED, SMALLEST, TYPE, UNREADABLE, Failed, case_text
+from ..verdicts import (CRASH, FIXED, HANG, MISSING, NOT_CHECKED, RAISED, SMALLEST, TYPE, UNREADABLE, Failed,
+                        case_text)
 from . import cases, grader_rules, registry
 
 POINTS_AT_CODE = (RAISED, HANG, CRASH)   # kinds whose report names no notebook section unless a hint does
@@ -150,8 +161,7 @@ def _run(path, sandbox, prepared, start):
         # each statement runs on its own: a failed import stops nothing, so it is not worth a note.
         problems = [p for p in problems if not p.startswith("ModuleNotFoundError")]
     notes = list(prepared.notes) + ["while loading, your code raised " + p for p in problems]
-    student = Student(sandbox)
-    verdicts = []
+    missing = {}
     for item in rubric.ITEMS:
         status = loaded["functions"].get(item.function, "missing")
         if status != "ok":
@@ -159,64 +169,122 @@ def _run(path, sandbox, prepared, start):
                    else "%s is defined but is not a function") % item.function
             if notes:
                 why += " (%s)" % notes[0]
-            verdicts.append(failed_verdict(item, Failed(why, kind=MISSING if status == "missing" else TYPE)))
+            missing[item.id] = failed_verdict(item, Failed(why, kind=MISSING if status == "missing" else TYPE))
+    graded, cut = grade_items([i for i in rubric.ITEMS if i.id not in missing], Student(sandbox))
+    verdicts = [missing.get(item.id) or graded[item.id] for item in rubric.ITEMS]
+    return Result(path, verdicts, notes + cut, time.monotonic() - start)
+
+
+def grade_items(items, student):
+    """{item id: Verdict} for ``items``, and notes on items whose cases the time budget cut short.
+
+    Budget order: every item gets its first cases before any item gets the rest, and every item gets
+    all its cases before any failure is searched and shrunk; so no search spends time an unchecked
+    item needs, and an item is lost as "not checked" only when its own first case could not run. An
+    item whose later cases the budget stopped keeps what the cases it ran showed (a note says so).
+    """
+    runs = {item.id: [CheckRun(chk, student) for chk in registry.for_item(item.id)] for item in items}
+    for upto in (1, None):                      # first cases everywhere, then the rest
+        for item in items:
+            _advance(runs[item.id], upto)
+    verdicts, cut = {}, []
+    for item in items:                          # then the searches, in rubric order
+        verdicts[item.id] = _item_verdict(item, runs[item.id])
+        done, total = sum(r.done for r in runs[item.id]), sum(len(r.cases) for r in runs[item.id])
+        if verdicts[item.id].passed and done < total:
+            cut.append("the time budget ran out before every case of %s could run: it passed the %d of its %d "
+                       "cases that ran" % (item.id, done, total))
+    return verdicts, cut
+
+
+def _item_verdict(item, runs):
+    """The Verdict of one item from its checks' runs: its first failing check's failure, searched."""
+    for k, run in enumerate(runs):
+        if run.failure is None:
             continue
-        verdicts.append(_verdict(item, student))
-    return Result(path, verdicts, notes, time.monotonic() - start)
-
-
-def _verdict(item, student):
-    checks = registry.for_item(item.id)
-    for k, chk in enumerate(checks):
-        failure = run_check(chk, student.only(chk.calls))
-        if failure is not None:
-            label = SMALLEST if chk.cases is not None else FIXED
-            if failure.kind == RAISED and chk.cases is None:
-                # A raise at a fixed case (the large draw) says nothing of the smallest size where it happens:
-                # a later check's search of the same function finds that, if it raises too.
-                smaller = _first_raise(checks[k + 1:], student)
-                if smaller is not None:
-                    failure, label = smaller, SMALLEST
-            return failed_verdict(item, failure, label)
+        failure, label = run.searched(), SMALLEST if run.chk.cases is not None else FIXED
+        if failure.kind == RAISED and run.chk.cases is None:
+            # A raise at a fixed case (the large draw) says nothing of the smallest size where it happens:
+            # a later check's search of the same function finds that, if it raises too.
+            smaller = _first_raise(runs[k + 1:])
+            if smaller is not None:
+                failure, label = smaller, SMALLEST
+        return failed_verdict(item, failure, label)
     return Verdict(item.id, item.points, item.points, item.title, section=item.section)
 
 
-def _first_raise(checks, student):
-    """The first shrunk failure of a raise among ``checks`` that search cases, or None."""
-    for chk in checks:
-        if chk.cases is not None:
-            failure = run_check(chk, student.only(chk.calls))
+def _first_raise(runs):
+    """The first searched failure of a raise among ``runs`` of checks that draw cases, or None."""
+    for run in runs:
+        if run.chk.cases is not None:
+            run.advance(len(run.cases))
+            failure = run.searched() if run.failure is not None else None
             if failure is not None and failure.kind == RAISED:
                 return failure
     return None
 
 
-def run_check(chk, student):
-    """Run one check; the smallest Failed, or None.
+def _advance(runs, upto):
+    """Run the checks of one item in order, each up to case ``upto`` (None: all); an item's first failing
+    check decides its verdict, so the checks after it never run."""
+    for run in runs:
+        if run.failure is None:
+            run.advance(len(run.cases) if upto is None else upto)
+        if run.failure is not None:
+            return
+
+
+class CheckRun:
+    """One check on its way through the budget order: its first case, its other cases, then its search.
 
     The cases hypothesis would generate are replayed from a record (cases.py); only when one
     fails does hypothesis itself search again, to shrink the failure to its smallest case.
-    When the submission's time budget is spent, nothing is searched (``TimeUp``).
+    When the submission's time budget is spent (``TimeUp``), nothing more is run or searched.
     """
-    from ..sandbox.student import TimeUp
-    try:
-        if chk.cases is None:
-            chk.fn(student)
-            return None
-        for case in cases.generated(chk.cases) + list(chk.examples):
-            chk.fn(student, **case)
-    except TimeUp as out:
-        return out.failed()
-    except Failed as failed:
-        if chk.cases is None:
+
+    def __init__(self, chk, student):
+        self.chk, self.student = chk, student.only(chk.calls)
+        self.cases = [None] if chk.cases is None else cases.generated(chk.cases) + list(chk.examples)
+        self.done = 0            # cases that ran to the end
+        self.failure = None      # the Failed of the first failing case
+
+    def advance(self, upto):
+        from ..sandbox.student import TimeUp
+        try:
+            while self.done < upto:
+                case = self.cases[self.done]
+                if case is None:
+                    self.chk.fn(self.student)
+                else:
+                    self.chk.fn(self.student, **case)
+                self.done += 1
+        except TimeUp as out:
+            if self.done == 0:
+                self.failure = out.failed()     # its own first case could not run: not checked
+        except Failed as failed:
+            self.failure = failed
+
+    def searched(self):
+        """The failure to report: the smallest failing case hypothesis finds, as far as the budget allows."""
+        from ..sandbox.student import TimeUp
+        failed = self.failure
+        if self.chk.cases is None or failed.kind == NOT_CHECKED:
             return failed
         try:
-            found = cases.search(chk, student) or failed
-            if student.out_of_time():
-                found = found.but(label=FIXED)    # shrinking was cut short: the case shown need not be the smallest
-            return found
+            found = cases.search(self.chk, self.student) or failed
         except Exception as exc:       # hypothesis may wrap it (Flaky, an exception group)
             if cases._first_failed(exc, TimeUp) is None:
                 raise
             return failed.but(label=FIXED)   # the time budget ran out while shrinking: the real failure, unshrunk
-    return None
+        if found.kind in (HANG, CRASH) and failed.kind not in (HANG, CRASH):
+            return _hung_while_searching(failed, found)
+        if self.student.out_of_time():
+            found = found.but(label=FIXED)    # shrinking was cut short: the case shown need not be the smallest
+        return found
+
+
+def _hung_while_searching(failed, found):
+    """The failure found before the search, kept when the search ended in a hang or crash at another case."""
+    return failed.but(problem="%s. While the grader looked for a smaller failing case, %s, at %s"
+                      % (failed.problem.rstrip("."), found.problem.rstrip("."), case_text(found.case)),
+                      label=FIXED)

@@ -72,8 +72,8 @@ _HINTS = (
          "is skewed to one side; np.random.randn draws a symmetric Gaussian", rubric.SECTION_SCALE),
     Hint("init_skewed", "the draws are skewed to one side, which a Gaussian never is; draw "
          "np.random.randn(...) * 0.01", rubric.SECTION_SCALE),
-    Hint("init_tiled_block", "the weights repeat one block of draws (np.tile, np.repeat, or a list "
-         "multiplied), so most entries are copies; every weight must be its own draw, as "
+    Hint("init_tiled_block", "the weights repeat one block of draws (np.tile, np.repeat, np.resize, "
+         "or a list multiplied), so most entries are copies; every weight must be its own draw, as "
          "np.random.randn(rows, columns) * 0.01 gives", rubric.SECTION_SCALE),
     Hint("init_too_small", "the draws are Gaussian, scaled by a fixed factor below 0.01 (the same at every "
          "layer size); multiply np.random.randn(...) by exactly 0.01", rubric.SECTION_SCALE),

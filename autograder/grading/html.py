@@ -40,11 +40,11 @@ p,li,dd,td,th{overflow-wrap:anywhere}
 .score{font-size:2rem;font-weight:700}
 .card{background:#fff;border:1px solid #d8dce3;border-left:.4rem solid #8a94a6;border-radius:.4rem;
       padding:.75rem 1rem;margin:.75rem 0}
-.card.passed{border-left-color:#1e8e3e}
+.card.passed{border-left-color:#137333}
 .card.failed{border-left-color:#c5221f}
 .card.alert{border-left-color:#e37400;background:#fff8ec}
 .mark{font-weight:700;margin-right:.35rem}
-.passed .mark{color:#1e8e3e}
+.passed .mark{color:#137333}
 .failed .mark{color:#c5221f}
 .pts{float:right;font-weight:600;margin-left:.5rem}
 .id{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;color:#4a5160}
@@ -61,7 +61,7 @@ details{margin:.4rem 0}
 summary{cursor:pointer;color:#1a56b0}
 .muted{color:#5f6675;font-size:.92rem}
 .bar{display:inline-block;height:.7rem;background:#c5221f;border-radius:.2rem;vertical-align:middle}
-.bar.ok{background:#1e8e3e}
+.bar.ok{background:#137333}
 @media (max-width:30rem){main{padding:.6rem}.score{font-size:1.6rem}.pts{float:none;display:block}}
 """
 

@@ -82,7 +82,8 @@ def check(item_id, cases=None, examples=(), calls=None):
     wanted = rubric.BY_ID[item_id].function
     if calls != wanted:
         raise RegistryError("@check(%r, calls=%r): a check of %s calls %s and no other student function "
-                            "(docs/contract.md section 2); declare calls=%r" % (item_id, calls, item_id, wanted, wanted))
+                            "(docs/contract.md section 2); declare calls=%r"
+                            % (item_id, calls, item_id, wanted, wanted))
 
     def register(fn):
         if fn.__name__ not in DECLARED.get(item_id, ()):

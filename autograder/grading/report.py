@@ -199,6 +199,12 @@ def csv_row(student, points, total, status, detail=""):
             + [num(total), status, safe(detail or "").replace("\n", " ")])
 
 
+def lost_detail(result):
+    """The class CSV's ``detail`` of a graded submission: each lost item with the kind of its failure
+    (``verdicts.KINDS``), e.g. "forward.values: value; backward.gradients: hang"; '' at full marks."""
+    return "; ".join("%s: %s" % (v.id, v.kind) for v in result.verdicts if not v.passed and v.kind)
+
+
 def fallback(submission, detail):
     """The Result of a grading that could not happen (the grader failed): every item 0, ``error`` set."""
     from .engine import Result, Verdict
@@ -221,3 +227,17 @@ def write_json(data, path, clear=False):
     ``clear``: the path is in a folder a student controls; a folder planted there is removed first."""
     from ..sandbox import safefs
     safefs.write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), clear=clear)
+
+
+def unreadable(result):
+    """Why nothing of a submission could be graded ('' when something could): the file could not be read
+    or parsed, or was empty (every item failed with that one reason), or it defines none of the functions."""
+    if not result.verdicts or any(v.passed for v in result.verdicts) or result.error:
+        return ""
+    problems = {v.problem for v in result.verdicts}
+    if len(problems) == 1:
+        return problems.pop()
+    functions = list(dict.fromkeys(i.function for i in rubric.ITEMS))
+    if all(any(p.startswith("%s is not defined in your submission" % f) for f in functions) for p in problems):
+        return "it defines none of %s" % ", ".join(functions)
+    return ""

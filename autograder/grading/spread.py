@@ -1,9 +1,9 @@
 """init.small_scale's large draw, judged: spread, mean and shape of its distinct draws, and the cause.
 
 The check (``checks.init_gaussian_spread``) calls initialize_parameters for one large draw (50,000
-weights per matrix) and hands each matrix here, finite and large enough to measure. Repeated rows of
-W1 are init.breaks_symmetry's mistake (CONTRACT section 2), so W1 is judged over its distinct rows:
-one mistake, one item. The order is fixed: a constant, a block of repeated values, one sign, the
+weights per matrix) and hands each matrix here, finite and large enough to measure. Repeated rows or
+columns are init.breaks_symmetry's mistake (CONTRACT section 2), so a matrix is judged over its
+distinct rows and columns: one mistake, one item. The order is fixed: a constant, a block of repeated values, one sign, the
 spread, the mean, then the Kolmogorov-Smirnov distance to N(0, 0.01^2) with the DKW bound for the
 number of distinct draws. A draw that is not Gaussian is named by ``draws.shape``; a Gaussian with a
 wrong spread gets a scale cause only when ``draws.scale_cause`` proves it on a second draw at other
@@ -17,26 +17,29 @@ import numpy as np
 
 from . import causes, draws
 from .draws import first_equal_rows
-from .grader_rules import SCALE, mean_band, spread_band
+from .grader_rules import MIN_DISTINCT, SCALE, mean_band, spread_band
 from ..verdicts import PROPERTY, Failed, Number
 
 BIG_DRAW = 50000                   # entries of each matrix of the large draw (checks.BIG)
 KS_FALSE_ALARM = 1e-8              # chance that a correct draw fails the KS test (DKW)
 KS_LIMIT = math.sqrt(math.log(2 / KS_FALSE_ALARM) / (2 * BIG_DRAW))
-# W1 is judged over its distinct rows (repeated rows cost init.breaks_symmetry): with fewer distinct
-# entries than this, nothing is judged here (a tiled row of the large draw has n_x = 200 of them).
-MIN_DISTINCT = 100
 SPREAD, MEAN = "standard deviation", "mean"                  # what a measured Number is
 KS_DISTANCE = "Kolmogorov-Smirnov distance to N(0, 0.01^2)"
 
 
 def distinct_draws(name, w):
-    """(entries judged, words for them): W1's distinct rows when some repeat, else every entry."""
-    if name == "W1" and w.ndim == 2 and w.shape[0] > 1 and first_equal_rows(w) is not None:
-        rows = np.unique(w + 0.0, axis=0)
-        return rows.ravel(), "the %d entries of the %d distinct rows of 'W1' (its repeated rows cost " \
-            "init.breaks_symmetry)" % (rows.size, rows.shape[0])
-    return w.ravel(), "the %d entries of '%s'" % (w.size, name)
+    """(entries judged, words for them): the distinct rows, then columns, of a matrix where some repeat
+    (repeated rows and columns cost init.breaks_symmetry), else every entry."""
+    if w.ndim != 2:
+        return w.ravel(), "the %d entries of '%s'" % (w.size, name)
+    rows = np.unique(w + 0.0, axis=0) if w.shape[0] > 1 and first_equal_rows(w) is not None else w
+    both = np.unique(rows, axis=1) if rows.shape[1] > 1 and first_equal_rows(rows.T) is not None else rows
+    kept = [("%d distinct %s" % (n, what), what) for n, full, what in
+            ((both.shape[0], w.shape[0], "rows"), (both.shape[1], w.shape[1], "columns")) if n < full]
+    if not kept:
+        return w.ravel(), "the %d entries of '%s'" % (w.size, name)
+    return both.ravel(), "the %d entries of the %s of '%s' (its repeated %s cost init.breaks_symmetry)" % (
+        both.size, " and ".join(k for k, _ in kept), name, " and ".join(what for _, what in kept))
 
 
 def judge(name, w, p, sizes, seed, case, again):

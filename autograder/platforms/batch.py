@@ -60,6 +60,7 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
     """
     stream = stream or sys.stderr
     students = discover(root, assignment)
+    os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)     # with its lock and state file
     if results_dir:
         os.makedirs(results_dir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX + "%d-" % os.getpid())

@@ -51,6 +51,15 @@ def error_row(detail):
 
 
 # -- the work one worker does --------------------------------------------------------------------
+def _detail(result):
+    """The CSV's ``detail`` of a graded row: why nothing or part of it could be read, then each lost item
+    with the kind of its failure ('' at full marks). A file that could not be read at all needs no list."""
+    unread = class_report.unread(result)
+    if unread.startswith(class_report.NOTHING_READ):
+        return unread
+    return "; ".join(part for part in (unread, report.lost_detail(result)) if part)
+
+
 def grade_row(path, launcher=None):
     """Grade one submission (its child started by ``launcher``: the worker's warm pool); a plain dict
     (picklable), never an exception."""
@@ -58,7 +67,7 @@ def grade_row(path, launcher=None):
         result = engine.grade(path, launcher=launcher)
     except Exception as exc:   # a bug in the grader: this student's row says so, the batch goes on
         return error_row("the grader failed: %s: %s" % (type(exc).__name__, exc))
-    return {"status": "error" if result.error else "graded", "detail": result.error,
+    return {"status": "error" if result.error else "graded", "detail": result.error or _detail(result),
             "points": {v.id: v.points for v in result.verdicts}, "total": result.score,
             "hints": {v.id: v.hint for v in result.verdicts if v.hint}, "limits": class_report.limits(result),
             "results": report.results_json(result)}

@@ -30,7 +30,7 @@ import csv
 import hashlib
 import statistics
 
-from .. import rubric
+from .. import rubric, verdicts
 from ..errors import UsageError
 from ..grading import hints as _hints
 from ..grading import report
@@ -50,14 +50,29 @@ BINS = [(lo, lo + 9) for lo in range(0, 100, 10)] + [(100, 100)]   # 100 alone: 
 
 
 def limits(result):
-    """{rubric id: reason} for the items whose grading ran into one of the sandbox's limits."""
+    """{rubric id: reason} for the items whose grading ran into one of the sandbox's limits (a verdict of kind
+    hang or crash: the words of a student's own exception never count)."""
     found = {}
     for v in result.verdicts:
         for marker, reason in LIMIT_MARKERS:
-            if not v.passed and marker in v.problem:
+            if not v.passed and v.kind in (verdicts.HANG, verdicts.CRASH) and marker in v.problem:
                 found[v.id] = reason
                 break
     return found
+
+
+NOTHING_READ = "nothing could be graded: "
+
+
+def unread(result):
+    """Why nothing, or only part, of a submission could be graded ('' when all of it was read):
+    every item failed with one same reason (a file that cannot be read or parsed, an empty file), or
+    blocks of code skipped for a syntax error (their notes name the lines)."""
+    whole = report.unreadable(result)
+    if whole:
+        return NOTHING_READ + whole
+    skipped = [n for n in result.notes if "syntax error" in n and "skipped" in n]
+    return "part of the code did not parse: " + "; ".join(skipped) if skipped else ""
 
 
 # -- reading what grade-all produced -------------------------------------------------------------
@@ -143,6 +158,9 @@ def attention(rows):
     """[(student, what happened)]: grader errors and missing first, then limits hit."""
     out = [(r["student"], "%s: %s" % (r["status"], r.get("detail") or "no detail")) for r in rows
            if r.get("status") != "graded"]
+    for r in rows:
+        if r.get("status") == "graded" and r.get("detail") and not r.get("limits"):   # limits: listed below
+            out.append((r["student"], r["detail"]))
     for r in graded(rows):
         if r.get("limits"):
             out.append((r["student"], "hit a limit: " + "; ".join(
@@ -242,7 +260,7 @@ def _attention(rows, names):
     if not flagged:
         return out + ['<p data-count="0">Every submission was graded within the limits; nothing to check by hand.</p>']
     out.append('<section class="card alert" data-count="%d"><p>%s: the grading failed, the '
-               'submission is missing, or the code ran into a limit of the grader. Grade them alone '
+               'submission is missing or could not be read or parsed, or the code ran into a limit of the grader. Grade them alone '
                '(<code>python -m autograder grade PATH</code>) before trusting these numbers.</p><ul>'
                % (len(flagged), students(len(flagged))))
     out += ['<li data-student="%s"><strong>%s</strong>: %s</li>'

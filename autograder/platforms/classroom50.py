@@ -43,6 +43,7 @@ import sys
 from ..errors import UsageError
 from ..grading import engine, report
 from ..sandbox import safefs
+from . import warn_without_private_user
 
 SCHEMA = "classroom50/result/v1"
 RESULT_FILE = "result.json"
@@ -94,6 +95,7 @@ def run(checkout=".", env=None, stdout=None):
     env = os.environ if env is None else env
     stdout = stdout or sys.stdout
     identity(env)                       # refuse before grading, not after
+    warn_without_private_user("classroom50-run", stdout)
     try:
         result = engine.grade(checkout)
     except Exception as exc:   # a bug in the grader: still write a report, and exit 2 (infrastructure error)
@@ -118,7 +120,9 @@ def build_bundle(folder):
 def add_subparsers(sub):
     b = sub.add_parser("classroom50-bundle", help="fill CLASSROOM/autograders/ASSIGNMENT/ of a Classroom 50 "
                                                   "teacher repository with autograder.py and the grader")
-    b.add_argument("folder", metavar="FOLDER")
+    b.add_argument("folder", metavar="FOLDER",
+                   help="the folder to write autograder.py and the grader into (created if missing); "
+                        "commit it as CLASSROOM/autograders/ASSIGNMENT/")
     b.set_defaults(handler=bundle_command)
     r = sub.add_parser("classroom50-run", help="(run by autograder.py inside Classroom 50) grade the checkout, "
                                                "write result.json and release-body.md")

@@ -42,6 +42,7 @@ from ..errors import UsageError
 from ..grading import engine, report
 from ..grading.html import student_page
 from ..sandbox import safefs
+from . import warn_without_private_user
 
 SHARED = "/shared"
 FEEDBACK = "feedback.json"
@@ -80,6 +81,7 @@ def run(shared=SHARED, env=None, stderr=None):
     """Grade SHARED/submission; write SHARED/feedback.json and SHARED/htmlFeedback.html; returns 0."""
     env = os.environ if env is None else env
     stderr = stderr or sys.stderr
+    warn_without_private_user("coursera-run", stderr)        # Coursera runs images as a non-root user
     part = env.get("partId")
     stderr.write("coursera-run: partId=%s\n" % (report.safe(part) if part else "(not set; grading anyway)"))
     submission = os.path.join(shared, "submission")
@@ -117,7 +119,7 @@ def build_bundle(out_zip):
 
 def add_subparsers(sub):
     b = sub.add_parser("coursera-bundle", help="build the zip to upload as a Coursera custom grader")
-    b.add_argument("out", metavar="OUT.zip")
+    b.add_argument("out", metavar="OUT.zip", help="where to write the zip (its folder is created)")
     b.set_defaults(handler=bundle_command)
     r = sub.add_parser("coursera-run", help="(run by the grader image) grade /shared/submission, write feedback")
     r.add_argument("--shared", default=os.environ.get("COURSERA_SHARED", SHARED),

@@ -35,7 +35,7 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))     # 
 REPO_DIR = os.path.dirname(PACKAGE_DIR)
 DEPLOY_DIR = os.path.join(REPO_DIR, "deploy")
 # The grader every platform needs: the same list the Gradescope zip uses.
-ENGINE = ("__init__.py", "__main__.py", "errors.py", "rubric.py", "grading", "sandbox")
+ENGINE = ("__init__.py", "__main__.py", "errors.py", "rubric.py", "verdicts.py", "grading", "sandbox")
 RUNTIME = ("numpy", "hypothesis")     # the packages whose versions decide grades: pinned in every bundle
 
 

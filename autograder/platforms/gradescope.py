@@ -38,6 +38,7 @@ from .. import rubric
 from ..errors import UsageError
 from ..grading import engine, report
 from ..sandbox import safefs
+from . import warn_without_private_user
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/
 CONFIG = "gradescope.json"
@@ -140,6 +141,8 @@ def run_in_gradescope(root="/autograder", stdout=None):
     stdout = stdout or sys.stdout
     results_path = os.path.join(root, "results", "results.json")
     submission = os.path.join(root, "submission")
+    visibility = None
+    warn_without_private_user("gradescope-run", stdout)       # stdout: instructors only
     try:
         visibility = load_config(root).get("visibility") or None
         result = engine.grade(submission)
@@ -148,7 +151,10 @@ def run_in_gradescope(root="/autograder", stdout=None):
     except Exception as exc:   # the grader failed: the student still gets a results.json that says so
         detail = "%s: %s" % (type(exc).__name__, exc)
         stdout.write("gradescope-run: the grader failed on %s (%s)\n" % (submission, report.safe(detail)))
-        data = report.results_json(report.fallback(submission, detail))
+        try:        # held-back tests stay held back, even at 0 and marked "not graded"
+            data = report.results_json(report.fallback(submission, detail), visibility=visibility)
+        except ValueError:      # the zip's own visibility is what failed: show no test before publishing
+            data = report.results_json(report.fallback(submission, detail), visibility="after_published")
     try:
         report.write_json(data, results_path, clear=True)      # a folder planted at results.json is removed
     except OSError as exc:
@@ -158,14 +164,15 @@ def run_in_gradescope(root="/autograder", stdout=None):
 
 def add_subparsers(sub):
     p = sub.add_parser("gradescope-bundle", help="build the zip to upload as a Gradescope autograder")
-    p.add_argument("out", metavar="OUT.zip")
+    p.add_argument("out", metavar="OUT.zip", help="where to write the zip (its folder is created)")
     p.add_argument("--visibility", default="visible", choices=report.VISIBILITIES,
                    help="visibility of every test (default: visible)")
     p.add_argument("--hold-back", action="append", default=[], metavar="ID[=VALUE]",
                    help="show this rubric item's test only later (default after_published); repeatable")
     p.set_defaults(handler=bundle_command)
     r = sub.add_parser("gradescope-run", help="(used by run_autograder inside Gradescope) grade /autograder")
-    r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
+                   help="the folder laid out like /autograder (default: $AUTOGRADER_ROOT or /autograder)")
     r.set_defaults(handler=run_command)
 
 

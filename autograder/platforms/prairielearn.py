@@ -20,9 +20,10 @@ the bundle is the ``externalGradingOptions`` block to put into the question's ``
 ``message``, ``output`` (the text report), and one test per rubric item with ``name`` (the
 rubric id), ``description`` (its title), ``points``, ``max_points``, ``message`` (what the
 student reads, ``report.item_output``) and ``output`` (empty: the message holds everything).
-A submission that could not be graded because the grader itself failed is reported with
-``"gradable": false``: PrairieLearn then neither awards nor takes points nor counts the attempt,
-and the message says that the grader, not the submission, failed. The file is written after the
+Input that cannot be graded is reported with ``"gradable": false``, PrairieLearn's "this input
+cannot be graded, do not charge an attempt": a file that cannot be read or parsed, an empty upload,
+a file that defines none of the three functions (the message says which, and how to fix it), and a
+grading where the grader itself failed (the message says that the grader, not the submission, failed). The file is written after the
 student's code has stopped, atomically, so nothing a submission planted in ``results/`` survives.
 The image sets no USER, so the entrypoint runs as root and student code as a private user (SECURITY.md).
 """
@@ -34,6 +35,7 @@ from .. import rubric
 from ..errors import UsageError
 from ..grading import engine, report
 from ..sandbox import safefs
+from . import warn_without_private_user
 
 ROOT = "/grade"
 RESULTS = os.path.join("results", "results.json")
@@ -48,6 +50,11 @@ def results_document(result):
         why = ("Not graded: the grader itself failed (%s), not your submission. This attempt costs nothing; "
                "the details are in the grading job's log, which your instructor can read." % report.safe(result.error))
         return {"gradable": False, "message": why, "output": report.text(result), "tests": []}
+    unreadable = report.unreadable(result)
+    if unreadable:      # PrairieLearn's meaning of gradable: false: this input cannot be graded, charge nothing
+        why = ("Not graded: %s. This attempt costs nothing; fix the file and submit it again."
+               % report.safe(unreadable).rstrip("."))
+        return {"gradable": False, "message": why, "output": report.text(result), "tests": []}
     tests = [{"name": v.id, "description": v.title, "points": v.points, "max_points": v.max_points,
               "message": report.item_output(v), "output": ""} for v in result.verdicts]
     return {"gradable": True, "score": round(result.score / rubric.TOTAL, 4),
@@ -59,6 +66,7 @@ def run(root=ROOT, stdout=None):
     """Grade ROOT/student and write ROOT/results/results.json; returns 0 once it is written."""
     stdout = stdout or sys.stdout
     student = os.path.join(root, "student")
+    warn_without_private_user("prairielearn-run", stdout)
     try:
         result = engine.grade(student)
     except Exception as exc:   # the grader failed: the student still gets results that say so
@@ -95,7 +103,8 @@ def write_bundle_files(folder):
 def add_subparsers(sub):
     b = sub.add_parser("prairielearn-bundle", help="write the grader, entrypoint, image Dockerfile and info.json "
                                                    "snippet for a PrairieLearn course")
-    b.add_argument("folder", metavar="FOLDER")
+    b.add_argument("folder", metavar="FOLDER",
+                   help="the folder to write serverFilesCourse/, the Dockerfile and info.json into (created if missing)")
     b.set_defaults(handler=bundle_command)
     r = sub.add_parser("prairielearn-run", help="(run by run.sh inside PrairieLearn) grade /grade/student")
     r.add_argument("--root", default=os.environ.get("PL_GRADE_ROOT", ROOT),

@@ -52,6 +52,7 @@ NAMESPACE = {"__name__": "submission", "__builtins__": __builtins__}
 _ndarray, _asarray, _seed, _generic = np.ndarray, np.asarray, np.random.seed, np.generic
 _array = np.array
 _isinstance, _type, _len, _str, _repr = isinstance, type, len, str, repr
+_issubclass, _dict_keys, _dict_item = issubclass, dict.keys, dict.__getitem__
 _dumps = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode    # our own acyclic data only
 _loads = json.loads
 _OUR_BUILTINS = dict(builtins.__dict__)
@@ -114,10 +115,12 @@ def describe(value, blobs, depth=0):
             blobs.append(value.tobytes())           # C order, whatever the layout: a copy of the numbers
             return {"t": "array", "cls": "numpy.ndarray", "dtype": dtype.str, "shape": [*value.shape],
                     "blob": _len(blobs) - 1}
-    if kind is dict and depth <= MAX_DEPTH:
-        keys = [k for k in value.keys()][:MAX_ITEMS]
+    if (kind is dict or _issubclass(kind, dict)) and depth <= MAX_DEPTH:
+        # A dict subclass (OrderedDict, a student's own) is a dict (docs/contract.md section 2): read it
+        # through dict's own methods, so none of the subclass's overrides runs or changes what is read.
+        keys = [k for k in _dict_keys(value)][:MAX_ITEMS]
         return {"t": "dict", "keys": [k if _type(k) is str else _repr(k)[:80] for k in keys],
-                "values": [describe(value[k], blobs, depth + 1) for k in keys]}
+                "values": [describe(_dict_item(value, k), blobs, depth + 1) for k in keys]}
     name = kind.__module__ + "." + kind.__qualname__
     if depth > MAX_DEPTH:
         return {"t": "other", "type": name}

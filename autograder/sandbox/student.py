@@ -1,14 +1,14 @@
 """The Student adapter: the grader's handle on the submission's functions in the child.
 
 Checks call ``student.call(fn, args, case)`` (``case``: the dict of sizes and seeds it is about);
-every mishap in the child (a raise, a hang, a crash, garbage on the pipe) becomes ``Failed`` for the check that asked, so it costs that check's rubric
-item and no other. Identical requests get identical answers (numpy is seeded before every call),
+every mishap in the child (a raise, a hang, a crash, garbage on the pipe) becomes ``Failed`` for
+the check that asked, so it costs that check's rubric item and no other. Identical requests get identical answers (numpy is seeded before every call),
 so they are asked once and memoised: checks of the same function share the child's work.
 """
 
 import numpy as np
 
-from ..verdicts import CRASH, HANG, NOT_CHECKED, RAISED, Failed
+from ..verdicts import CRASH, FIXED, HANG, NOT_CHECKED, RAISED, Failed
 from .runner import Hung, OutOfTime, StudentError
 
 
@@ -16,9 +16,9 @@ class TimeUp(Exception):
     """The submission's time budget ran out before this check could get its answer.
 
     Deliberately not a ``Failed``: a check cannot catch it and re-raise it as a failure of the
-    function, and hypothesis cannot shrink it into a "smallest failing case". ``engine.run_check``
-    turns it into the item's failure ("not checked: ..."), or, when the check had already failed
-    for a real reason, keeps that reason.
+    function, and hypothesis cannot shrink it into a "smallest failing case". ``engine.CheckRun``
+    turns it into the item's failure ("not checked: ...") only when the check's first case could not
+    run; after that, a check keeps what its cases showed, and a search keeps the failure it had.
     """
 
     def failed(self):
@@ -60,7 +60,10 @@ class Student:
             # One raise site, outside any except block, whether the mishap is new or remembered: hypothesis
             # tells failures apart by where they were raised, and a search replayed from memory
             # (grading/search_memory.py) must see the same outcome as one that met the mishap first.
-            raise Failed(**self.fatal[fn])
+            # Reported at the case it happened at, whichever case asks: asked at another case, that case is a
+            # "Failing case", not the smallest one a search shrank to.
+            fatal = self.fatal[fn]
+            raise Failed(label=None if fatal["case"] == case else FIXED, **fatal)
         for reply in replies:
             if not reply.ok and reply.error.startswith("NotImplementedError"):
                 raise Failed("%s is not written yet: it still raises NotImplementedError. Replace that "

@@ -67,7 +67,7 @@ def prepare(path, rules):
     try:
         st = safefs.lstat(path)
     except FileNotFoundError:
-        raise SubmissionError("there is no file or folder at %s" % path) from None
+        raise SubmissionError("there is no file or folder named %s" % _name(path)) from None
     except OSError as exc:
         raise SubmissionError(str(exc) if isinstance(exc, safefs.Refused) else "%s cannot be read (%s)"
                               % (safefs.shown(os.path.basename(path)), exc.strerror or exc)) from None
@@ -79,7 +79,8 @@ def prepare(path, rules):
     if path.endswith(".ipynb"):
         prepared = _from_notebook(path, rules)
     elif path.endswith(".py"):
-        prepared = Prepared(_read_text(path), False, path)
+        source, notes_py = _without_broken_blocks(_read_text(path), os.path.basename(path))
+        prepared = Prepared(source, False, path, notes_py)
     else:
         raise SubmissionError("%s is neither a .py file nor a .ipynb notebook; submit random_init.py "
                               "or random_init.ipynb" % os.path.basename(path))
@@ -114,14 +115,68 @@ def _read_text(path):
     return text
 
 
+# -- a .py file with a syntax error ------------------------------------------------------------------
+# A top-level block starts at a line in column 0 that does not continue the block before it.
+MAX_BROKEN_BLOCKS = 20      # a file with more broken blocks than this is not worth grading in parts
+_CONTINUES = re.compile(r"(else|elif|except|finally|case)\b|[)\]}#]")
+
+
+def _blocks(lines):
+    """[(first, end)] line ranges of the top-level blocks; decorators stay with what they decorate."""
+    starts = [0]
+    for i, line in enumerate(lines):
+        if i and line[:1] and not line[:1].isspace() and not _CONTINUES.match(line):
+            before = next((p for p in reversed(lines[:i]) if p.strip() and not p.lstrip().startswith("#")), "")
+            if not before.startswith("@"):
+                starts.append(i)
+    return list(zip(starts, starts[1:] + [len(lines)]))
+
+
+def _without_broken_blocks(text, name):
+    """(source, notes): a .py that does not parse loses only its broken top-level blocks.
+
+    A syntax error then costs what it costs in a notebook, where only the broken cell is skipped:
+    every function that parses is graded. The parser names a line; the top-level block around it
+    becomes blank lines (so the rest keeps the student's line numbers), and the parser tries again,
+    at most MAX_BROKEN_BLOCKS times. A note names the lines skipped and the parser's message."""
+    lines = text.splitlines(keepends=True)
+    notes = []
+    for _ in range(MAX_BROKEN_BLOCKS + 1):
+        source = "".join(lines)
+        try:
+            ast.parse(source)
+            break
+        except SyntaxError as err:
+            if not notes:
+                whole = "%s has a syntax error (%s, line %s)" % (name, err.msg, err.lineno)
+            at = min(max((err.lineno or 1) - 1, 0), len(lines) - 1)
+            first, end = next((f, e) for f, e in _blocks(lines) if f <= at < e)
+            last = max((k for k in range(first, end) if lines[k].strip()), default=first)
+            notes.append("%s lines %d-%d have a syntax error (%s, line %s) and were skipped"
+                         % (name, first + 1, last + 1, err.msg, err.lineno))
+            lines[first:end] = ["\n"] * (end - first)
+        except (RecursionError, MemoryError, ValueError):
+            raise SubmissionError("code nested too deeply for Python's parser") from None
+    else:
+        raise SubmissionError(whole + " and more broken blocks than the grader skips") from None
+    if notes and not any(f for f, _ in _functions(source)):
+        raise SubmissionError(whole)
+    return text if not notes else source, notes
+
+
 # -- picking the file from a folder --------------------------------------------------------------
+def _name(path):
+    """What a message shows of a path: its last part only, never the server's folders (a student reads it)."""
+    return safefs.shown(os.path.basename(os.path.abspath(path)) or path)
+
+
 def _walk(folder):
     """(code files, skipped notes): regular .py/.ipynb files under ``folder``, no links (``safefs.walk``)."""
     try:
         files, skipped = safefs.walk(folder, MAX_DEPTH, MAX_ENTRIES, keep=_is_code, skip_dirs=SKIP_DIRS)
     except OSError as exc:
         raise SubmissionError(str(exc) if isinstance(exc, safefs.Refused) else "%s cannot be read (%s)"
-                              % (safefs.shown(folder), exc.strerror or exc)) from None
+                              % (_name(folder), exc.strerror or exc)) from None
     found, notes = [], ["%s (%s)" % (safefs.shown(rel), why) if rel else why for rel, why in skipped]
     for rel, st in files:
         limit = MAX_NOTEBOOK_BYTES if rel.endswith(".ipynb") else MAX_BYTES
@@ -149,11 +204,11 @@ def _pick_from_folder(folder):
             scored.append((path, written, stubs))
     notes = []
     if skipped:
-        notes.append("skipped in %s: %s" % (os.path.basename(os.path.abspath(folder)) or folder,
+        notes.append("skipped in %s: %s" % (_name(folder),
                                             "; ".join(skipped[:10]) + ("; ..." if len(skipped) > 10 else "")))
     if not scored:
         raise SubmissionError("no .py or .ipynb file in %s defines initialize_parameters, forward or backward; "
-                              "put random_init.py or random_init.ipynb there" % folder
+                              "put random_init.py or random_init.ipynb there" % _name(folder)
                               + ("" if not skipped else " (%s)" % notes[0]))
     # The file the student worked on: the most functions written, then the assignment's name, then the
     # notebook (where students work), then the path, so the choice never depends on the file system.
@@ -271,14 +326,15 @@ def _code_cells(path):
     if not isinstance(cells, list):
         raise SubmissionError("%s has no list of cells; is it really a Jupyter notebook?" % name)
     sources, notes = [], []
-    for cell in cells:
+    for index, cell in enumerate(cells, 1):
         if not (isinstance(cell, dict) and cell.get("cell_type") == "code"):
             continue
         src = cell.get("source", cell.get("input", ""))
         if isinstance(src, list) and all(isinstance(line, str) for line in src):
             src = "".join(src)
         elif not isinstance(src, str):
-            notes.append("code cell %d has a source that is not text and was skipped" % (len(sources) + 1))
+            notes.append("cell %d of the notebook (counting every cell, Markdown too) has a source that is "
+                         "not text and was skipped" % index)
             src = ""
         sources.append(src)
     if sum(len(src) for src in sources) > MAX_BYTES:      # the code itself; outputs and attachments are not
@@ -294,12 +350,12 @@ def _from_notebook(path, rules):
     # Which statements run is shared with the students' public checks (grader_rules.kept_statements).
     # A cell that would exhaust the parser is blanked first, with a note, so that nothing there raises.
     safe_sources = []
-    for number, src in enumerate(sources, 1):
+    for src in sources:
         try:
             _parse(rules.without_magics(src))
         except SubmissionError as exc:
             if "syntax error" not in str(exc):
-                notes.append("code cell %d has %s and was skipped" % (number, exc))
+                notes.append("%s has %s and was skipped" % (rules.cell_name(src), exc))
                 src = ""
         safe_sources.append(src)
     kept, rule_notes = rules.kept_statements(safe_sources)

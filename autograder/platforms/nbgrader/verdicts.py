@@ -28,6 +28,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
 from ... import rubric
+from .. import without_private_user
 from ...grading.report import num as _num
 from . import leaks
 from .inert import escape_markdown
@@ -52,6 +53,8 @@ class GradeInIsolation(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         started = time.monotonic()
+        if without_private_user("nbgrader autograde"):
+            self.log.warning(without_private_user("nbgrader autograde"))
         key = key_of(resources)
         state = running.get(key) or {}
         if state.get("job") is None:     # RecordSubmission did not run: record and start now

@@ -26,6 +26,10 @@ FUNCTIONS = ("initialize_parameters", "forward", "backward")
 # --- thresholds ---------------------------------------------------------------------------------
 SCALE = 0.01        # the lecture's weights: np.random.randn(...) * 0.01, standard deviation 0.01
 BOUND = 0.075       # 7.5 standard deviations: a N(0, 0.01^2) entry exceeds it with P < 1e-13
+MIN_DISTINCT = 100  # a matrix is judged over its distinct rows and columns; with fewer entries than this there,
+#                     its spread is not judged (a tiled row of the grader's large draw still has 200)
+TILED_SHARE = 0.5   # fewer distinct values than this share of the entries: most are copies (a tiled block),
+#                     where continuous draws never repeat a value
 SIGMAS = 6          # a mean or spread band of 6 standard errors: a correct draw leaves it w.p. ~2e-9
 # forward has no approximation in it, so a correct one matches the grader's float64 values to
 # rounding; gradients are compared with centred finite differences (error ~1e-10), hence 1e-5.
@@ -72,19 +76,28 @@ def without_magics(src):
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in src.splitlines())
 
 
+def cell_name(src):
+    """How a person finds a code cell in Jupyter, which numbers no cells: by its first line of code."""
+    first = next((line.strip() for line in src.splitlines() if line.strip()), "")
+    if not first:
+        return "an empty code cell"
+    return "the code cell that starts %r" % (first if len(first) <= 60 else first[:57] + "...")
+
+
 def kept_statements(sources):
     """([source of each kept statement], [notes]) for the code cells' sources, in order.
 
-    Each kept statement keeps its decorators; a note names each cell skipped for a syntax error.
+    Each kept statement keeps its decorators; a note names each cell skipped for a syntax error
+    by its first line and the broken line within it.
     """
     kept, notes = [], []
-    for number, src in enumerate(sources, 1):
+    for src in sources:
+        name = cell_name(src)
         src = without_magics(src)
         try:
             tree = ast.parse(src)
         except SyntaxError as exc:
-            notes.append("code cell %d has a syntax error (%s, line %s) and was skipped"
-                         % (number, exc.msg, exc.lineno))
+            notes.append("%s has a syntax error (%s, its line %s) and was skipped" % (name, exc.msg, exc.lineno))
             continue
         lines = src.splitlines()
         for node in tree.body:

@@ -1,7 +1,10 @@
-# expect: init.shapes init.zero_biases init.breaks_symmetry init.small_scale forward.values backward.shapes backward.gradients
+# expect: init.shapes init.zero_biases init.breaks_symmetry init.small_scale
 # says: time budget
 # Class 3: every function is right but takes 4.5 s, just under the 5 s a request may take. The
-# grading stops at the submission's time budget instead of running for minutes.
+# grading stops at the submission's time budget instead of running for minutes. initialize_parameters
+# hangs where one request asks for four calls (init.breaks_symmetry: 18 s), which costs every init item;
+# forward and backward ran their first cases before the budget ran out and keep their points, with a
+# note naming the cases that could not run.
 import time
 
 import numpy as np

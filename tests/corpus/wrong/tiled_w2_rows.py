@@ -1,7 +1,7 @@
-# expect: init.small_scale
-# case: One random row of W2 tiled n_y times: its 50,000 entries hold only n_h = 250 distinct values.
-# says: holds only 250 distinct values
-# hint: init_tiled_block
+# expect: init.breaks_symmetry
+# case: One random row of W2 tiled n_y times, so output units start with the same weights. One mistake, one item: init.small_scale judges the n_h = 250 distinct draws of the large draw, which are true N(0, 0.01^2) draws.
+# says: rows 0 and 1 of 'W2' are equal
+# hint: none
 import numpy as np
 
 
