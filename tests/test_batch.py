@@ -167,6 +167,22 @@ def test_state_file_survives_a_half_written_line(tmp_path):
     assert list(batch.load_state(str(path))) == ["a"]
 
 
+def test_a_state_file_others_could_write_is_ignored_and_everyone_regraded(graded_class, tmp_path):
+    """The state file decides who is not graded again: one that someone else wrote or may write is not read."""
+    subs, out, _, _ = graded_class
+    copy, csv_copy = tmp_path / "submitted", tmp_path / "grades.csv"
+    shutil.copytree(subs, copy)
+    state = str(csv_copy) + ".state.jsonl"
+    for planted in ("writable", "foreign"):
+        shutil.copy(str(out) + ".state.jsonl", state)
+        os.chmod(state, 0o666) if planted == "writable" else os.chown(state, 65534, 65534)
+        note = io.StringIO()
+        done = batch.grade_all(str(copy), str(csv_copy), jobs=2, plot=False, stream=note)
+        assert done["skipped"] == 0 and done["graded"] == 5, planted
+        assert "ignored the state file" in note.getvalue() and "every student is graded again" in note.getvalue()
+        assert read_csv(csv_copy)["alice"]["total"] == "100"
+
+
 def stand_in_grader(path):
     """Grades instantly, or misbehaves as the file name says."""
     name = os.path.basename(path)

@@ -181,7 +181,7 @@ def _plot(final, csv_path, stream):
 def _grade_all(students, csv_path, jobs, timeout, results_dir, plot, fresh, stream, grade_fn, dask, scratch):
     state_path, memory_file = csv_path + ".state.jsonl", memory_path(csv_path)
     fingerprint = grader_fingerprint()
-    plan = _plan(students, {} if fresh else load_state(state_path), results_dir, fingerprint)
+    plan = _plan(students, {} if fresh else load_state(state_path, stream), results_dir, fingerprint)
     todo = sum(len(g) for g in plan.groups.values())
     searches = [] if fresh or not plan.groups else load_memory(memory_file, fingerprint, stream)
     executor, where = _executor(dask, jobs, timeout, grade_fn, scratch, plan.groups, searches, fingerprint)

@@ -69,6 +69,7 @@ NAME_MAX = 255                           # bytes in one file name on Linux file 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")   # OWASP: a spreadsheet reads a cell starting so as a formula
 MEMORY_SUFFIX = ".searches.json"         # <csv> + this: the search memory, next to the CSV and the state file
 MEMORY_FORMAT, MEMORY_VERSION = "autograder search memory", 1
+STATE_MAX_BYTES = 1 << 30               # a line per student with its results.json: far more than any class
 MEMORY_MAX_BYTES = 64 << 20              # 50,000 nodes (search_memory's cap) saved as paths stay far below this
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
@@ -128,20 +129,29 @@ def grader_fingerprint():
     return h.hexdigest()[:16]
 
 
-def load_state(path):
-    """{student: row} from the state file; broken lines (a run that was killed mid-write) are ignored."""
-    state = {}
+def load_state(path, stream=None):
+    """{student: row} from the state file; broken lines (a run that was killed mid-write) are ignored.
+
+    The file says which students need no grading again, so it is read only where it can be trusted, as
+    the search memory is (``_read_own``): a file planted or made writable by someone else is ignored with
+    a note on ``stream``, and every student is graded again."""
     try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict) and isinstance(row.get("student"), str):
-                    state[row["student"]] = row
+        data = _read_own(path, STATE_MAX_BYTES)
     except FileNotFoundError:
-        pass
+        return {}
+    except (OSError, ValueError) as exc:
+        if stream is not None:
+            stream.write("grade-all: ignored the state file %s: %s; every student is graded again\n"
+                         % (safefs.shown(path), exc.strerror or exc if isinstance(exc, OSError) else exc))
+        return {}
+    state = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(row, dict) and isinstance(row.get("student"), str):
+            state[row["student"]] = row
     return state
 
 
@@ -290,7 +300,7 @@ def python_version():
 def load_memory(path, fingerprint, stream):
     """The saved paths of ``path`` (``search_memory.decode``d), or [] with a note on ``stream`` saying why not."""
     try:
-        data = json.loads(_read_own(path).decode("utf-8"))
+        data = json.loads(_read_own(path, MEMORY_MAX_BYTES).decode("utf-8"))
         return _memory_paths(data, fingerprint)
     except FileNotFoundError:
         return []
@@ -314,7 +324,7 @@ def save_memory(path, fingerprint, entries, stream):
                      % (safefs.shown(path), exc.strerror or exc))
 
 
-def _read_own(path):
+def _read_own(path, limit):
     """The bytes of ``path`` if root or this user owns it and nobody else may write it (see the design above)."""
     folder, name = os.path.split(os.path.abspath(path))
     dfd = safefs.open_folder(folder, create=False)
@@ -336,11 +346,11 @@ def _read_own(path):
                             "write it" % st.st_uid)
         if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             raise Untrusted("others may write it (mode %o); grade-all writes it 644" % stat.S_IMODE(st.st_mode))
-        if st.st_size > MEMORY_MAX_BYTES:
-            raise Untrusted("it is larger than %d MB" % (MEMORY_MAX_BYTES >> 20))
+        if st.st_size > limit:
+            raise Untrusted("it is larger than %d MB" % (limit >> 20))
         with os.fdopen(fd, "rb") as f:
             fd = None
-            return f.read(MEMORY_MAX_BYTES + 1)
+            return f.read(limit + 1)
     finally:
         if fd is not None:
             os.close(fd)
