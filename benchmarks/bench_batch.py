@@ -1,6 +1,7 @@
 """Benchmark: a whole class with ``grade-all``, as floors per submission; optionally against nbgrader.
 
-    python benchmarks/bench_batch.py [-n 1000] [-j 2] [--dask-workers 1,2,4] [--floor-repeat 5] [--cluttered]
+    python benchmarks/bench_batch.py [-n 1000] [-j 2] [--dask-workers 1,2,4] [--dask-batch 1,0] [--warm 2]
+                                     [--floor-repeat 5] [--cluttered]
                                      [--with-nbgrader [--course standin|project] [--nbgrader-python PATH]
                                       [--nbgrader-count N]] [--json OUT] [--keep]
 
@@ -25,7 +26,18 @@ Design
   workers, their warm pools, everything.
 * Dask. With ``--dask-workers 1,2,4`` a ``distributed.LocalCluster`` of that many worker
   processes (one thread each) is started first (not timed, as a standing cluster would
-  be), then the same command with ``--dask ADDRESS`` is timed.
+  be), then the same command with ``--dask ADDRESS`` is timed, right after the local pool
+  with as many workers, so that the two are measured under the same load; a second table
+  gives Dask's figure over the local pool's at each worker count (goal, issue 25: at most
+  ``DASK_GOAL``). ``--dask-batch 1,0`` times Dask once per value of ``grade-all
+  --dask-batch`` (students per task; 0: grade-all's own choice), which shows what a task
+  costs by itself.
+* Cold and warm. Every run above is ``--fresh``: it starts with an empty search memory, and
+  its workers share what they search during the run. ``--warm W`` adds, after the cold run
+  of each executor with W workers, a rerun that regrades everyone (the state file removed)
+  starting from the memory the cold run saved next to the CSV (platforms/batch_files.py),
+  as a rerun after late submissions does. The table's ``searches`` column says how many
+  hypothesis searches each run replayed from memory and how many it ran.
 * A cluttered /tmp (``--cluttered``): every run above is timed twice, on the machine as it is
   and with bench_grade's ``Clutter`` (100,000 empty files in 400 world-readable folders made
   directly under /tmp for the run, removed afterwards); the table's ``/tmp`` column says which.
@@ -56,6 +68,7 @@ import csv
 import glob
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -158,8 +171,9 @@ def make_answers(n):
     would hand each worker its own disjoint half of the corpus."""
     import random
     sources = sorted(glob.glob(os.path.join(CORPUS, "valid", "*.py")) + glob.glob(os.path.join(CORPUS, "wrong", "*.py")))
-    picks = [sources[i % len(sources)] for i in range(n)]
+    picks = [sources[i % len(sources)] for i in range(max(n, len(sources)))]
     random.Random(20261129).shuffle(picks)
+    picks = picks[:n]           # a class smaller than the corpus still gets valid and wrong answers
     answers = []
     for i, path in enumerate(picks):
         with open(path, encoding="utf-8") as f:
@@ -232,6 +246,7 @@ def _cpu():
 
 
 GOAL_FLOORS = 0.36      # issue 14: grade-all's seconds per submission, in floors, one worker per core
+DASK_GOAL = 1.3         # issue 25: Dask LocalCluster at most this many times the local pool, same workers
 
 
 def time_floor(repeat):
@@ -244,11 +259,17 @@ def time_floor(repeat):
     return out
 
 
-def time_grade_all(folder, assignment, jobs=None, dask=None):
-    """(seconds, CPU seconds of this process's children, {status: count}) of one grade-all run."""
+def time_grade_all(folder, assignment, jobs=None, dask=None, dask_batch=0, warm=False):
+    """(seconds, CPU seconds of this process's children, {status: count}, searches) of one grade-all run:
+    cold (--fresh) or WARM (everyone graded again, from the search memory the last run saved)."""
     csv_path = os.path.join(os.path.dirname(folder), "grades.csv")
     cmd = [sys.executable, "-m", "autograder", "grade-all", folder, "--csv", csv_path, "--assignment", assignment,
-           "--fresh", "--no-plot"] + (["--dask", dask] if dask else ["-j", str(jobs)])
+           "--no-plot"] + (["--dask", dask] if dask else ["-j", str(jobs)])
+    cmd += ["--dask-batch", str(dask_batch)] if dask and dask_batch else []
+    if warm:
+        os.unlink(csv_path + ".state.jsonl")
+    else:
+        cmd.append("--fresh")
     start, cpu = time.monotonic(), _cpu()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     seconds, cpu = time.monotonic() - start, _cpu() - cpu
@@ -256,7 +277,9 @@ def time_grade_all(folder, assignment, jobs=None, dask=None):
         raise SystemExit("bench_batch: grade-all failed (exit %d):\n%s" % (done.returncode, done.stderr[-2000:]))
     with open(csv_path, newline="", encoding="utf-8") as f:
         statuses = [row["status"] for row in csv.DictReader(f)]
-    return seconds, cpu, {s: statuses.count(s) for s in sorted(set(statuses))}
+    searches = re.search(r"hypothesis searches: (\d+) replayed from memory, (\d+) run", done.stderr)
+    return (seconds, cpu, {s: statuses.count(s) for s in sorted(set(statuses))},
+            "%s replayed, %s run" % searches.groups() if searches else "-")
 
 
 def time_nbgrader(python, course, assignment):
@@ -269,20 +292,50 @@ def time_nbgrader(python, course, assignment):
     return seconds, cpu, graded
 
 
+def plan_runs(jobs, dask_workers, dask_batches, warm):
+    """[(executor, workers, dask batch or None, warm)]: local and Dask with the same workers next to each other."""
+    runs = []
+    for w in sorted(set(jobs) | set(dask_workers)):
+        runs += [("local pool", w, None, False)] * (w in jobs)
+        runs += [("local pool", w, None, True)] * (w in jobs and w == warm)
+        for b in dask_batches if w in dask_workers else ():
+            runs += [("dask", w, b, False)] + [("dask", w, b, True)] * (w == warm and b == dask_batches[-1])
+    return runs
+
+
 def time_runs(runs, klass, assignment, cluttered):
-    """[(executor, workers, seconds, cpu, statuses)] for [(executor, workers, dask)], /tmp cluttered or not."""
+    """[(executor, workers, seconds, cpu, statuses, searches)] for plan_runs' RUNS, /tmp cluttered or not."""
     measured = []
     with (Clutter() if cluttered else contextlib.nullcontext()):
-        for executor, workers, dask in runs:
-            if dask:
+        for executor, workers, batch, warm in runs:
+            label = executor + (" (batch %s)" % (batch or "auto") if batch is not None else "") + \
+                (", warm rerun" if warm else "")
+            if batch is not None:
                 from distributed import LocalCluster
                 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                   dashboard_address=None, silence_logs=40) as cluster:
-                    seconds, cpu, statuses = time_grade_all(klass, assignment, dask=cluster.scheduler_address)
+                    timed = time_grade_all(klass, assignment, dask=cluster.scheduler_address, dask_batch=batch,
+                                           warm=warm)
             else:
-                seconds, cpu, statuses = time_grade_all(klass, assignment, jobs=workers)
-            measured.append((executor, workers, seconds, cpu, statuses))
+                timed = time_grade_all(klass, assignment, jobs=workers, warm=warm)
+            measured.append((label, workers) + timed)
     return measured
+
+
+def dask_ratios(runs):
+    """Lines of the second table: each cold Dask run's floors per submission over the local pool's, same /tmp
+    and workers, measured in the same run of this script."""
+    local = {(r["tmp"], r["workers"]): r for r in runs if r["executor"] == "local pool"}
+    lines = []
+    for r in runs:
+        mate = local.get((r["tmp"], r["workers"]))
+        if r["executor"].startswith("dask") and "warm" not in r["executor"] and mate:
+            ratio = r["floors_per_submission"] / mate["floors_per_submission"]
+            r["over_local_pool"] = round(ratio, 3)
+            lines.append("| %s | %s | %d | %.2f | %.2f | %.2f | %s |" % (
+                r["tmp"], r["executor"], r["workers"], mate["floors_per_submission"], r["floors_per_submission"],
+                ratio, "met" if ratio <= DASK_GOAL else "NOT met"))
+    return lines
 
 
 def _ints(text):
@@ -296,6 +349,10 @@ def main(argv=None):
                     help="local grade-all workers, one run per value: 2 or 1,2,4 (default: the cores)")
     ap.add_argument("--dask-workers", type=_ints, default=[],
                     help="also grade on a LocalCluster of this many worker processes: 1,2,4")
+    ap.add_argument("--dask-batch", type=_ints, default=[0],
+                    help="students per Dask task, one Dask run per value: 1,0 (0: grade-all's choice)")
+    ap.add_argument("--warm", type=int, default=None, metavar="W",
+                    help="after the cold runs with W workers, time a rerun from the saved search memory")
     ap.add_argument("--floor-repeat", type=int, default=5, help="floor timings before and after (default 5)")
     ap.add_argument("--with-nbgrader", action="store_true", help="also time nbgrader autograde")
     ap.add_argument("--course", choices=("standin", "project"), default=None,
@@ -340,7 +397,7 @@ def main(argv=None):
 
         load = os.getloadavg()
         floors = time_floor(args.floor_repeat)
-        runs = [("local pool", j, None) for j in args.jobs] + [("dask", w, "dask") for w in args.dask_workers]
+        runs = plan_runs(args.jobs, args.dask_workers, args.dask_batch, args.warm)
         measured = [(tmp,) + run for tmp in (["clean", "cluttered"] if args.cluttered else ["clean"])
                     for run in time_runs(runs, klass, course_kind.assignment, tmp == "cluttered")]
         floors += time_floor(args.floor_repeat)
@@ -356,23 +413,31 @@ def main(argv=None):
               'after the runs)' % (floor, floor_cpu, len(floors)))
         print()
         print("| /tmp | executor | workers | seconds | submissions/s | s/submission | floors/submission | "
-              "CPU s/submission | CPU floors/submission/core | 1000 would take | statuses |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        for tmp, executor, workers, seconds, cpu, statuses in measured:
+              "CPU s/submission | CPU floors/submission/core | 1000 would take | statuses | searches |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+        for tmp, executor, workers, seconds, cpu, statuses, searches in measured:
             per = seconds / args.n
             figures["runs"].append({"tmp": tmp, "executor": executor, "workers": workers,
                                     "seconds": round(seconds, 2),
                                     "per_submission": round(per, 4), "floors_per_submission": round(per / floor, 3),
-                                    "cpu_per_submission": round(cpu / args.n, 4), "statuses": statuses})
-            if executor == "dask":
+                                    "cpu_per_submission": round(cpu / args.n, 4), "statuses": statuses,
+                                    "searches": searches})
+            if executor.startswith("dask"):
                 cpu_text = ("-", "-")
             else:
                 cpu_floors = cpu / args.n / min(workers, figures["cores"]) / floor_cpu
                 figures["runs"][-1]["cpu_floors_per_submission_per_core"] = round(cpu_floors, 3)
                 cpu_text = ("%.3f" % (cpu / args.n), "%.2f" % cpu_floors)
-            print("| %s | %s | %d | %.1f | %.1f | %.3f | %.2f | %s | %s | %.0f s | %s |"
+            print("| %s | %s | %d | %.1f | %.1f | %.3f | %.2f | %s | %s | %.0f s | %s | %s |"
                   % ((tmp, executor, workers, seconds, args.n / seconds, per, per / floor) + cpu_text
-                     + (1000 * per, ", ".join("%s %d" % kv for kv in statuses.items()))))
+                     + (1000 * per, ", ".join("%s %d" % kv for kv in statuses.items()), searches)))
+        ratios = dask_ratios(figures["runs"])
+        if ratios:
+            print("\nDask over the local pool, same workers, same run (goal: at most %.1f):\n" % DASK_GOAL)
+            print("| /tmp | Dask run | workers | local pool floors/submission | Dask floors/submission | "
+                  "Dask / local | goal |")
+            print("|---|---|---:|---:|---:|---:|---|")
+            print("\n".join(ratios))
         cores = figures["cores"]
         goal = [r for r in figures["runs"] if r["executor"] == "local pool" and r["workers"] == cores
                 and r["tmp"] == "clean"]

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -164,6 +165,22 @@ def test_state_file_survives_a_half_written_line(tmp_path):
     path = tmp_path / "s.jsonl"
     path.write_text(json.dumps({"student": "a", "key": "k", "status": "graded"}) + "\n{\"student\": \"b\", \"ke")
     assert list(batch.load_state(str(path))) == ["a"]
+
+
+def test_a_state_file_others_could_write_is_ignored_and_everyone_regraded(graded_class, tmp_path):
+    """The state file decides who is not graded again: one that someone else wrote or may write is not read."""
+    subs, out, _, _ = graded_class
+    copy, csv_copy = tmp_path / "submitted", tmp_path / "grades.csv"
+    shutil.copytree(subs, copy)
+    state = str(csv_copy) + ".state.jsonl"
+    for planted in ("writable", "foreign"):
+        shutil.copy(str(out) + ".state.jsonl", state)
+        os.chmod(state, 0o666) if planted == "writable" else os.chown(state, 65534, 65534)
+        note = io.StringIO()
+        done = batch.grade_all(str(copy), str(csv_copy), jobs=2, plot=False, stream=note)
+        assert done["skipped"] == 0 and done["graded"] == 5, planted
+        assert "ignored the state file" in note.getvalue() and "every student is graded again" in note.getvalue()
+        assert read_csv(csv_copy)["alice"]["total"] == "100"
 
 
 def stand_in_grader(path):
@@ -647,3 +664,162 @@ def test_feedback_file_names_fit_and_stay_stable():
     assert all(len(os.fsencode(n)) <= 255 and n.endswith(".json") for n in names)
     assert names[0] != names[1] and names[0] == feedback_name(a)
     assert os.fsencode(names[2]).decode("utf-8")                 # never cut inside a character
+
+
+# -- the search memory saved next to the CSV (batch_files.py) -----------------------------------------------
+MEMORY_SAMPLE = {"valid": ["np_dot"], "wrong": ["linear_output", "missing_b2", "tanh_deriv_dropped", "sign_flip_dz2",
+                                                "w1_transposed", "db_sum_all"], "hostile": ["os_exit_in_forward"]}
+
+
+def _class(folder, sample, first=0):
+    """One student per corpus file of SAMPLE ({kind: [names]}), each file distinct; {student: corpus path}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for kind, names in sorted(sample.items()):
+        for name in names:
+            path = os.path.join(CORPUS, kind, name + ".py")
+            student = "s%02d_%s" % (first + len(made), name)
+            with open(path, encoding="utf-8") as f:
+                (folder / (student + ".py")).write_text("# %s\n%s" % (student, f.read()))
+            made[student] = path
+    return made
+
+
+def _feedback(folder):
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            data = json.load(f)
+        data.pop("execution_time", None)
+        out[name] = data
+    return out
+
+
+def test_grades_and_messages_are_the_same_with_and_without_the_saved_memory(tmp_path, monkeypatch):
+    from autograder.grading import engine, report, search_memory
+    students = _class(tmp_path / "subs", MEMORY_SAMPLE)
+    cold = batch.grade_all(str(tmp_path / "subs"), str(tmp_path / "cold.csv"), jobs=2, plot=False,
+                           results_dir=str(tmp_path / "r_cold"), stream=io.StringIO())
+    assert cold["searches"]["searched"] >= 4 and cold["remembered"] == 0
+    shutil.copy(str(tmp_path / "cold.csv.searches.json"), str(tmp_path / "warm.csv.searches.json"))
+    warm = batch.grade_all(str(tmp_path / "subs"), str(tmp_path / "warm.csv"), jobs=2, plot=False,
+                           results_dir=str(tmp_path / "r_warm"), stream=io.StringIO())
+    assert warm["remembered"] > 0 and warm["searches"]["searched"] == 0     # every search replayed...
+    assert warm["searches"]["replayed"] == sum(cold["searches"].values())
+    assert (tmp_path / "cold.csv").read_bytes() == (tmp_path / "warm.csv").read_bytes()   # ...to the same bytes
+    assert _feedback(tmp_path / "r_cold") == _feedback(tmp_path / "r_warm")
+    for student, path in students.items():      # and what a grading without any memory at all says
+        monkeypatch.setattr(search_memory, "MEMORY", search_memory.SearchMemory(strict=True))
+        alone = json.loads(json.dumps(report.results_json(engine.grade(str(tmp_path / "subs" / (student + ".py"))))))
+        alone.pop("execution_time", None)
+        assert _feedback(tmp_path / "r_warm")[student + ".json"] == alone, student
+
+
+def test_a_rerun_after_late_submissions_replays_from_the_saved_memory(tmp_path):
+    subs, csv_path = tmp_path / "subs", str(tmp_path / "g.csv")
+    _class(subs, {"wrong": ["linear_output", "tanh_deriv_dropped"]})
+    first = batch.grade_all(str(subs), csv_path, jobs=1, plot=False, stream=io.StringIO())
+    assert first["searches"]["searched"] >= 2
+    st = os.stat(csv_path + ".searches.json")
+    assert st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) == 0o644
+    _class(subs, {"wrong": ["linear_output", "tanh_deriv_dropped"]}, first=2)      # the same mistakes, late
+    log = io.StringIO()
+    second = batch.grade_all(str(subs), csv_path, jobs=2, plot=False, stream=log)
+    assert second["graded"] == 2 and second["skipped"] == 2
+    assert "searches remembered from earlier runs" in log.getvalue()
+    assert second["searches"] == {"replayed": first["searches"]["searched"], "searched": 0}
+    rows = read_csv(csv_path)
+    assert rows["s02_linear_output"]["total"] == rows["s00_linear_output"]["total"]
+    fresh = batch.grade_all(str(subs), csv_path, jobs=1, plot=False, fresh=True, stream=io.StringIO())
+    assert fresh["remembered"] == 0 and fresh["searches"]["searched"] >= 2      # --fresh starts cold
+
+
+@pytest.fixture(scope="module")
+def memory_class(tmp_path_factory):
+    """A small class, its CSV and feedback graded cold, and the memory that run saved."""
+    root = tmp_path_factory.mktemp("memory")
+    _class(root / "subs", {"valid": ["np_dot"], "wrong": ["linear_output"]})
+    batch.grade_all(str(root / "subs"), str(root / "cold.csv"), jobs=1, plot=False,
+                    results_dir=str(root / "r_cold"), stream=io.StringIO())
+    with open(str(root / "cold.csv.searches.json"), encoding="utf-8") as f:
+        return root, json.load(f)
+
+
+def _planted(saved):
+    """SAVED with every path replaced by one that tries a large case first and stops at its failure: trusted,
+    it would show that case instead of the smallest one hypothesis finds."""
+    data = json.loads(json.dumps(saved))
+    big = {"n_x": 9, "n_h": 8, "n_y": 7, "m": 9, "seed": 4242}
+    data["paths"] = [[key, [[big, steps[index][1]]], 0] for key, steps, index in data["paths"] if index is not None]
+    return data
+
+
+def _bad_memory(kind, saved, target):
+    """Write a memory file of KIND at TARGET (the text of the note it must cause is returned)."""
+    data = _planted(saved)
+    if kind == "garbage":
+        target.write_bytes(b"\x00\xffnot json at all")
+        return "ignored the search memory"
+    if kind == "deep":
+        target.write_text("[" * 200000)
+        return "ignored the search memory"
+    if kind == "a case of text":
+        data["paths"][0][1][0][0]["m"] = "9; import os"
+        target.write_text(json.dumps(data))
+        return "not a few named whole numbers"
+    if kind == "another grader":
+        data["grader"] = "0" * 16
+        target.write_text(json.dumps(data))
+        return "made by another grader"
+    if kind == "not a memory":
+        target.write_text(json.dumps({"student": "x", "status": "graded"}))
+        return "not a search memory"
+    if kind == "a link":
+        real = target.parent / "elsewhere.json"
+        real.write_text(json.dumps(data))
+        target.symlink_to(real)
+        return "is a link"
+    target.write_text(json.dumps(data))
+    if kind == "writable by others":
+        os.chmod(str(target), 0o666)
+        return "others may write it"
+    os.chown(str(target), 65534, 65534)          # "someone else's"
+    return "belongs to uid 65534"
+
+
+@pytest.mark.parametrize("kind", ["garbage", "deep", "a case of text", "another grader", "not a memory", "a link",
+                                  "writable by others", "someone else's"])
+def test_a_corrupted_or_planted_memory_is_ignored_with_a_note_and_changes_nothing(memory_class, tmp_path, kind):
+    root, saved = memory_class
+    if kind == "someone else's" and os.geteuid() != 0:
+        pytest.skip("giving a file to another uid needs root")
+    says = _bad_memory(kind, saved, tmp_path / "g.csv.searches.json")
+    log = io.StringIO()
+    done = batch.grade_all(str(root / "subs"), str(tmp_path / "g.csv"), jobs=1, plot=False,
+                           results_dir=str(tmp_path / "r"), stream=log)
+    assert "ignored the search memory" in log.getvalue() and says in log.getvalue()
+    assert "searches start cold (grades are not affected)" in log.getvalue()
+    assert done["remembered"] == 0 and done["searches"]["searched"] >= 1
+    assert (tmp_path / "g.csv").read_bytes() == (root / "cold.csv").read_bytes()
+    assert _feedback(tmp_path / "r") == _feedback(root / "r_cold")
+
+
+def test_the_planted_memory_would_change_a_message_if_it_were_trusted(memory_class, tmp_path):
+    """What the ownership and mode checks guard against: the same planted file, written as grade-all writes
+    it, is believed (so the test above would fail if those checks were gone)."""
+    root, saved = memory_class
+    (tmp_path / "g.csv.searches.json").write_text(json.dumps(_planted(saved)))
+    os.chmod(str(tmp_path / "g.csv.searches.json"), 0o644)
+    done = batch.grade_all(str(root / "subs"), str(tmp_path / "g.csv"), jobs=1, plot=False,
+                           results_dir=str(tmp_path / "r"), stream=io.StringIO())
+    assert done["remembered"] > 0 and done["searches"]["searched"] == 0
+    assert _feedback(tmp_path / "r") != _feedback(root / "r_cold")
+    assert (tmp_path / "g.csv").read_bytes() == (root / "cold.csv").read_bytes()   # points: still the same
+
+
+def test_a_dask_batch_below_one_is_a_usage_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path), "--csv",
+                           str(tmp_path / "g.csv"), "--dask", "tcp://127.0.0.1:9", "--dask-batch", "0"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--dask-batch must be at least 1, not 0" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "g.csv").exists()

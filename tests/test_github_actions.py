@@ -16,11 +16,12 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
 from autograder import rubric
 from autograder.platforms import github as ci
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, need
+
+yaml = need("yaml", "dev")
 
 WORKFLOW = os.path.join(ROOT, "assignment", ".github", "workflows", "grade.yml")
 VALID = os.path.join(CORPUS, "valid", "np_dot.py")

@@ -31,14 +31,14 @@ import pickle
 import re
 import sys
 
-import matplotlib
+import numpy as np
+import pytest
 
+from conftest import ROOT, need
+
+matplotlib = need("matplotlib", "dev")
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from conftest import ROOT  # noqa: E402
 
 LESSON = ROOT + "/solutions/lesson"
 STUDENT = ROOT + "/solutions/student"

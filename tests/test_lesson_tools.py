@@ -9,13 +9,14 @@ import re
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pytest
 
+from conftest import need
+
+matplotlib = need("matplotlib", "dev")
 matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+Figure = need("matplotlib.figure", "dev").Figure
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "solutions" / "lesson"

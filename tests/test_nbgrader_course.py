@@ -64,7 +64,7 @@ from autograder.grading import hints
 from autograder.grading.report import num
 from autograder.notebook import split_hidden
 from autograder.platforms.nbgrader import leaks
-from conftest import CORPUS, ROOT, SOLUTION
+from conftest import CORPUS, ROOT, SOLUTION, need
 
 import nbgrader_support as ns
 
@@ -270,8 +270,8 @@ def cli_results(paths, folder):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    pytest.importorskip("nbgrader")
-    pytest.importorskip("ipykernel")
+    need("nbgrader", "nbgrader")
+    need("ipykernel", "nbgrader")
     c = ns.Course(tmp_path_factory.mktemp("course"))
     c.students = students(c.release_notebook(), c.root)
     first = dict(c.students, peggy=ns.fill(c.release_notebook(), path=SOLUTION))   # her first hand-in: 100

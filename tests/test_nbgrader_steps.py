@@ -20,7 +20,7 @@ import time
 import pytest
 
 from autograder import rubric
-from conftest import CORPUS, ROOT, SOLUTION
+from conftest import CORPUS, ROOT, SOLUTION, need
 
 import nbgrader_support as ns
 from test_nbgrader_course import KERNEL_MARK, autograded, cli_points, cli_results
@@ -30,7 +30,7 @@ COMMITTED_RELEASE = os.path.join(ROOT, "assignment", ASSIGNMENT + ".ipynb")
 
 
 def test_hide_hidden_tests_strips_regions_and_quoted_lines():
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     import nbformat
     from autograder.platforms.nbgrader.steps import HideHiddenTests
     nb = nbformat.v4.new_notebook(cells=[
@@ -46,7 +46,7 @@ def test_hide_hidden_tests_strips_regions_and_quoted_lines():
 def test_grade_in_isolation_sets_nbgrader_scores_without_a_course(tmp_path):
     """Outside a course (no submitted file) it grades the processed notebook; nbgrader's own
     determine_grade then reads the command line's points from the outputs it wrote."""
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     import nbformat
     from nbgrader.utils import determine_grade
     from autograder.platforms.nbgrader.steps import GradeInIsolation
@@ -101,7 +101,7 @@ def test_audit_without_a_ledger_record_lists_the_notebook(tmp_path):
 
 
 def test_the_ledger_never_overwrites_a_record_of_other_bytes(tmp_path):
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     from autograder.platforms.nbgrader import record
     key, ledger = ("ann", ASSIGNMENT, ASSIGNMENT), str(tmp_path / "ledger")
     copy, first = record.record_submission(ledger, key, b"first", "submitted")
@@ -195,8 +195,8 @@ def _site_packages_readable():
 @pytest.mark.skipif(not _site_packages_readable(), reason="the kernel's private uid cannot read this Python's "
                     "site-packages (it lies under a folder closed to other users), as execution mode requires")
 def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_path_factory, request):
-    pytest.importorskip("nbgrader")
-    pytest.importorskip("ipykernel")
+    need("nbgrader", "nbgrader")
+    need("ipykernel", "nbgrader")
     c = ns.Course(tmp_path_factory.mktemp("course"))
     config = c.path("nbgrader_config.py")
     with open(config, encoding="utf-8") as f:
@@ -234,7 +234,7 @@ def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_pat
 
 def test_grade_in_isolation_fails_loudly_when_a_grade_cell_is_missing(tmp_path):
     """nbgrader would keep an earlier autograde's points for a missing cell: the notebook must fail."""
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     import nbformat
     from autograder.platforms.nbgrader.steps import GradeInIsolation
     with open(COMMITTED_RELEASE, encoding="utf-8") as f:
@@ -248,7 +248,7 @@ def test_grade_in_isolation_fails_loudly_when_a_grade_cell_is_missing(tmp_path):
 
 
 def test_repair_gives_course_ids_and_renames_every_cell_that_could_pass_for_one():
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     from autograder.platforms.nbgrader.repair import RepairGradeCells
     cells = [{"cell_type": "code", "id": "init-shapes", "metadata": {}, "source": "x = 1"},          # a lesson cell
              {"cell_type": "code", "id": "autograder-notes", "metadata": {"nbgrader": {"grade": True, "grade_id":
@@ -268,7 +268,7 @@ def test_repair_gives_course_ids_and_renames_every_cell_that_could_pass_for_one(
 
 def test_leak_filter_reads_each_classmates_graded_notebook_only(tmp_path):
     """scratch.ipynb is not graded and not read; a classmate's notebook that is a link or a FIFO is skipped."""
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     from nbgrader.coursedir import CourseDirectory
     from autograder.platforms.nbgrader import leaks
     secret = "W1 = np.random.randn(n_h, n_x) * 0.01  # mine"
@@ -295,7 +295,7 @@ def test_leak_filter_reads_each_classmates_graded_notebook_only(tmp_path):
 
 
 def test_reading_strips_a_bom_flattens_deep_outputs_and_refuses_links(tmp_path):
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     from autograder.platforms.nbgrader import reading
     with open(COMMITTED_RELEASE, encoding="utf-8") as f:
         release = json.load(f)
@@ -316,7 +316,7 @@ def test_reading_strips_a_bom_flattens_deep_outputs_and_refuses_links(tmp_path):
 
 
 def test_markdown_keeps_its_words_but_no_html_and_no_script_link():
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     from autograder.platforms.nbgrader import inert
     text = ('<script>x()</script> a & b [y](JavaScript:alert(1)) [z](jav&#x61;script:1) [w](javascript\\:1) '
             '$\\href{javascript:1}{q}$ ![i](attachment:gone.png)')
@@ -330,7 +330,7 @@ def test_markdown_keeps_its_words_but_no_html_and_no_script_link():
 
 
 def test_saved_outputs_are_capped_by_characters():
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     from autograder.platforms.nbgrader.outputs import MAX_TEXT_CHARS, capped
     line = "x" * (2 * 10**6)
     out = capped(line)

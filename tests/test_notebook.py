@@ -15,10 +15,11 @@ import time
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
 
-from conftest import ROOT  # noqa: E402
+from conftest import ROOT, need  # noqa: E402
+
+nbformat = need("nbformat", "dev")
+nbclient = need("nbclient", "dev")
 
 SOURCE = os.path.join(ROOT, "solutions", "source", "random_init")
 RELEASE = os.path.join(ROOT, "assignment")

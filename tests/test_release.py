@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, need
 
 sys.path.insert(0, os.path.join(ROOT, "solutions"))
 import build_notebook  # noqa: E402
@@ -68,7 +68,7 @@ def test_the_stub_is_the_solution_without_its_answers():
 @pytest.fixture(scope="module")
 def nbgrader_release(tmp_path_factory):
     """nbgrader's own generate_assignment, run once in a scratch course: its release folder."""
-    pytest.importorskip("nbgrader")
+    need("nbgrader", "nbgrader")
     return build_notebook.generate_release(str(tmp_path_factory.mktemp("course")))
 
 

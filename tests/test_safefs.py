@@ -173,3 +173,13 @@ def test_leftovers_of_a_killed_writer_are_known_by_name():
     name = safefs._temp_name("grades.csv")
     assert safefs.is_leftover(name, "grades.csv") and not safefs.is_leftover(name, "other.csv")
     assert not safefs.is_leftover("grades.csv") and not safefs.is_leftover(".grades.csv.tmp")
+
+
+def test_messages_name_no_server_folder(tmp_path):
+    """A student reads these messages (PrairieLearn, Gradescope): the last part of a path only (issue 27.5)."""
+    empty = tmp_path / "student"
+    empty.mkdir()
+    for path in (str(empty), str(tmp_path / "missing.py")):
+        with pytest.raises(submission.SubmissionError) as info:
+            submission.prepare(path, grader_rules)
+        assert str(tmp_path) not in str(info.value) and os.path.basename(path) in str(info.value)

@@ -7,6 +7,7 @@ an empty memory gives; and they check the memory's own bookkeeping (a divergence
 the size cap holds, a run that ran out of time is not kept).
 """
 
+import json
 import os
 
 import pytest
@@ -125,3 +126,72 @@ def test_a_search_that_ran_out_of_time_is_not_kept(fresh_memory):
         cases.search(chk, [])
     assert cases._first_failed(raised.value, TimeUp) is not None     # what engine.run_check looks for
     assert fresh_memory.nodes == 0
+
+
+# -- a memory saved as JSON and read back (grade-all keeps it next to its CSV: platforms/batch_files.py) ------
+def test_a_memory_saved_as_json_and_read_back_replays_every_search_exactly(fresh_memory, monkeypatch):
+    paths = [os.path.join(CORPUS, "wrong", name + ".py") for name in ("linear_output", "sign_flip_dz2")]
+    real = {path: _texts(path) for path in paths}          # searched for real, recorded in fresh_memory
+    text = json.dumps(search_memory.encode(fresh_memory.entries()))
+    loaded = SearchMemory(strict=True)
+    loaded.apply(search_memory.decode(json.loads(text)))
+    assert loaded.nodes == fresh_memory.nodes > 0
+    monkeypatch.setattr(search_memory, "MEMORY", loaded)
+    for path in paths:
+        assert _texts(path) == real[path], os.path.basename(path)
+    assert loaded.misses == 0 and loaded.hits >= len(paths)
+
+
+GOOD_CASE = {"n_x": 1, "n_h": 1, "n_y": 1, "m": 1, "seed": 0}
+GOOD_EDGE = ["autograder.verdicts.Failed", "/x/checks.py", 3, None, []]
+
+
+@pytest.mark.parametrize("data, says", [
+    ({"paths": []}, "not a list"),
+    ([["k"]], "not \\[check, steps, result\\]"),
+    ([[[], [], None]], "names no check"),
+    ([[["k"], [[GOOD_CASE, GOOD_EDGE]], 1]], "ends in result 1"),
+    ([[["k"], [[GOOD_CASE, GOOD_EDGE]], True]], "ends in result True"),
+    ([[["k"], [[dict(GOOD_CASE, m="1"), None]], None]], "not a few named whole numbers"),
+    ([[["k"], [[dict(GOOD_CASE, m=1.0), None]], None]], "not a few named whole numbers"),
+    ([[["k"], [[dict(GOOD_CASE, m=True), None]], None]], "not a few named whole numbers"),
+    ([[["k"], [[dict(GOOD_CASE, m=2**70), None]], None]], "not a few named whole numbers"),
+    ([[["k"], [[GOOD_CASE, ["Failed", "f", "3", None, []]]], 0]], "not \\[type, file, line"),
+    ([[["k"], [[GOOD_CASE, GOOD_EDGE[:4]]], 0]], "not \\[type, file, line"),
+])
+def test_a_saved_memory_that_is_not_what_encode_writes_is_refused_with_the_reason(data, says):
+    with pytest.raises(ValueError, match=says):
+        search_memory.decode(data)
+
+
+def test_a_saved_outcome_nested_deeper_than_any_chain_is_refused():
+    edge = None
+    for _ in range(search_memory.MAX_NESTING + 1):
+        edge = ["builtins.ValueError", "f.py", 1, edge, []]
+    with pytest.raises(ValueError, match="not \\[type, file, line"):
+        search_memory.decode([[["k"], [[GOOD_CASE, edge]], 0]])
+    assert search_memory.decode([[["k"], [[GOOD_CASE, GOOD_EDGE]], 0]]) == [
+        (("k",), [(GOOD_CASE, ("autograder.verdicts.Failed", "/x/checks.py", 3, None, ()))], 0)]
+
+
+def test_an_outcome_of_a_class_made_in_a_function_stays_exact_and_is_never_shared():
+    """Two such classes may share a name: kept as the classes themselves, apart as hypothesis keeps them."""
+    def make():
+        class Odd(Exception):
+            pass
+        return Odd
+    raised = []
+    for kind in (make(), make()):
+        try:
+            raise kind("odd")
+        except Exception as exc:
+            raised.append(exc)
+    edges = [outcome(exc) for exc in raised]
+    assert edges[0] != edges[1] and edges[0][1:] == edges[1][1:]
+    memory = SearchMemory(strict=True)
+    memory.sharing = True
+    memory.record(("k",), [({"a": 1}, edges[0], raised[0])], raised[0])
+    assert memory.nodes == 2                         # kept for this process...
+    assert memory.drain() == [] and memory.entries() == []     # ...never sent to another, never saved
+    plain = outcome(ValueError("x"))
+    assert plain[0] == "builtins.ValueError" and json.loads(json.dumps(plain)) == list(plain[:4]) + [[]]

@@ -34,19 +34,34 @@ function of the outcomes after all: a new version, a timing rule), ``record`` ra
 ``Inconsistent`` in tests; in grading the memory of that check is switched off and the
 real search is used from then on.
 
+Outcomes as plain data. An edge is hypothesis' ``InterestingOrigin`` written out as a tuple
+(``outcome``): the exception type by its qualified name, the file and line it was raised at, the
+same of its ``__context__``, and of an exception group's members. Two origins are equal exactly
+when these are, but for two distinct classes that share a qualified name: only a class made
+inside a function can (``<locals>`` in its name), so such a type is kept as the class itself,
+which is exact in this process, and a path through it is never shared nor saved.
+
 Sharing: a grade-all worker sends the paths it added (``drain``) with each result, and the
 batch hands them to every other worker with its next submission (``apply``), so a mistake
-searched once in a run is replayed by all workers. Paths are plain data (cases and
-hypothesis' InterestingOrigin values), made by the grader's own processes.
+searched once in a run is replayed by all workers, on the local pool and on Dask alike. Paths are
+plain data (cases of whole numbers and outcome tuples), made by the grader's own processes.
 
-Limits: memory lives in the process (a grade-all worker keeps it across its submissions; one
-``grade`` starts empty; Dask workers each keep their own), at most MAX_NODES nodes; a search in which the time budget ran out
-(``TimeUp``) is neither replayed nor recorded.
+Saving: ``entries`` lists every path of the trees, and ``encode``/``decode`` turn such lists into
+JSON-ready data and back; ``decode`` checks every field's type and size and raises ``ValueError``
+naming the first that is wrong, since a saved memory is read back from a file
+(platforms/batch_files.py decides whether the file may be trusted at all).
+
+Limits: memory lives in the process (a grade-all worker keeps it across its submissions, a Dask
+worker across runs; one ``grade`` starts empty), at most MAX_NODES nodes; a search in which the
+time budget ran out (``TimeUp``) is neither replayed nor recorded.
 """
 
 MAX_NODES = 50000       # nodes kept per process: ~520 bytes each, ~26 MB at the cap; the corpus needs 253
 _END = object()          # a leaf's marker in place of a case
 _UNSET = object()        # a leaf whose result is not known yet
+MAX_CASE_FIELDS = 16     # a case has 4 or 5 fields (cases.strategies); more is not a case of ours
+MAX_WHOLE = 2**63        # a case's numbers are sizes and seeds below 2**31: anything this large is not ours
+MAX_NESTING = 16         # outcome tuples nest one level per __context__ link; hypothesis' own chains are short
 
 
 class Inconsistent(AssertionError):
@@ -104,7 +119,7 @@ class SearchMemory:
                 return                      # hypothesis returned an exception the test did not raise
             index = found[-1]
         path = [(dict(case), edge) for case, edge, _ in steps]
-        if self._insert(key, path, index) and self.sharing:
+        if self._insert(key, path, index) and self.sharing and all(_plain(edge) for _, edge in path):
             self.journal.append((key, path, index))
 
     def apply(self, entries):
@@ -116,6 +131,24 @@ class SearchMemory:
         """The paths recorded here since the last drain, as plain picklable data."""
         entries, self.journal = self.journal, []
         return entries
+
+    def entries(self):
+        """Every path of every tree that ends in a known result, as ``apply`` takes them: what is saved."""
+        out = []
+        for key, root in self.roots.items():
+            if key in self.off:
+                continue
+            stack = [(root, [])]
+            while stack:
+                node, path = stack.pop()
+                if node.case is _END:
+                    if node.result is not _UNSET:
+                        out.append((key, path, node.result))
+                    continue
+                for edge, nxt in node.next.items():
+                    if _plain(edge):
+                        stack.append((nxt, path + [(node.case, edge)]))
+        return out
 
     def _insert(self, key, path, index):
         """Add ``path`` = [(case, outcome)] ending in ``index``; True if it was new. Checks consistency. The cases
@@ -156,11 +189,70 @@ class SearchMemory:
 
 
 def outcome(exc):
-    """What hypothesis sees of one run: None when it passed, else the exception's InterestingOrigin."""
+    """What hypothesis sees of one run: None when it passed, else the exception's InterestingOrigin as a tuple."""
     if exc is None:
         return None
     from hypothesis.internal.escalation import InterestingOrigin
-    return InterestingOrigin.from_exception(exc)
+    return _origin(InterestingOrigin.from_exception(exc))
+
+
+def _origin(origin):
+    """(type's qualified name, file, line, context's origin or None, group members' origins): see the design."""
+    kind = origin.exc_type
+    name = "%s.%s" % (kind.__module__, kind.__qualname__)
+    return (kind if "<locals>" in name else name, origin.filename, origin.lineno,
+            _origin(origin.context) if origin.context else None, tuple(_origin(e) for e in origin.group_elems))
+
+
+def _plain(edge):
+    """Is this outcome plain data (no class object in it), so that it may be shared and saved?"""
+    return edge is None or (isinstance(edge[0], str) and _plain(edge[3]) and all(_plain(e) for e in edge[4]))
+
+
+# -- saved memories: plain JSON data, checked field by field when read back ---------------------------
+def encode(entries):
+    """``entries`` (as ``entries()`` lists them) as JSON-ready lists: [[key, [[case, outcome], ...], result]]."""
+    return [[list(key), [[case, edge] for case, edge in path], index] for key, path, index in entries]
+
+
+def decode(data):
+    """The entries of ``encode``'s output read back from JSON; raises ValueError naming what is wrong."""
+    if not isinstance(data, list):
+        raise ValueError("the paths are not a list")
+    return [_entry(i, item) for i, item in enumerate(data)]
+
+
+def _entry(i, item):
+    if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], list) and isinstance(item[1], list)):
+        raise ValueError("path %d is not [check, steps, result]" % i)
+    key, steps, index = item
+    if not key or not all(isinstance(k, str) and len(k) <= 4096 for k in key):
+        raise ValueError("path %d names no check" % i)
+    if not (index is None or type(index) is int and 0 <= index < len(steps)):
+        raise ValueError("path %d ends in result %r, not a step of its own" % (i, index))
+    path = []
+    for step in steps:
+        if not (isinstance(step, list) and len(step) == 2):
+            raise ValueError("path %d has a step that is not [case, outcome]" % i)
+        path.append((_case(i, step[0]), _edge(i, step[1], 0)))
+    return tuple(key), path, index
+
+
+def _case(i, case):
+    if not (isinstance(case, dict) and len(case) <= MAX_CASE_FIELDS and all(
+            type(v) is int and -MAX_WHOLE < v < MAX_WHOLE and len(k) <= 64 for k, v in case.items())):
+        raise ValueError("path %d has a case that is not a few named whole numbers" % i)
+    return case
+
+
+def _edge(i, edge, depth):
+    if edge is None:
+        return None
+    if not (depth < MAX_NESTING and isinstance(edge, list) and len(edge) == 5 and isinstance(edge[0], str)
+            and (edge[1] is None or isinstance(edge[1], str)) and (edge[2] is None or type(edge[2]) is int)
+            and isinstance(edge[4], list)):
+        raise ValueError("path %d has an outcome that is not [type, file, line, context, group]" % i)
+    return (edge[0], edge[1], edge[2], _edge(i, edge[3], depth + 1), tuple(_edge(i, e, depth + 1) for e in edge[4]))
 
 
 MEMORY = SearchMemory()

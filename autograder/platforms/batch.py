@@ -12,7 +12,8 @@ grade-all is built in rooms, each a module of its own, and this one runs them in
   (``--dask SCHEDULER``). Both have ``run(tasks, on_done, tick)`` and produce the same rows.
 * batch_summary.py draws the progress bar and says what the class lost most; batch_figure.py
   draws it as ``<csv stem>_failures.png`` next to the CSV (with a histogram of total scores).
-* batch_files.py keeps the CSV, the state file, the feedback files and the lock.
+* batch_files.py keeps the CSV, the state file, the feedback files and the lock; it also
+  keeps hypothesis' searches between runs (``<csv>.searches.json``), so a rerun starts warm.
 * batch_cli.py is the command line.
 
 Resumable. After each student a JSON line is appended to ``<csv>.state.jsonl``. Its key is the
@@ -44,17 +45,18 @@ from ..sandbox import safefs
 from .batch_dask import DaskPool
 from .batch_discover import BatchError, discover, submission_digest  # noqa: F401  (BatchError: what grade_all raises)
 from .batch_figure import plot_summary
-from .batch_files import (SCRATCH_PREFIX, RunLock, feedback_name, grader_fingerprint, load_state, write_csv,
-                          write_feedback, write_state)
+from .batch_files import (SCRATCH_PREFIX, RunLock, feedback_name, grader_fingerprint, load_memory, load_state,
+                          memory_path, save_memory, write_csv, write_feedback, write_state)
 from .batch_pool import TIMEOUT, Pool, default_jobs, error_row, grade_row
 from .batch_summary import Progress, failure_summary, totals
 
 
 def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, results_dir=None,
-              plot=True, fresh=False, stream=None, grade_fn=grade_row, dask=None):
+              plot=True, fresh=False, stream=None, grade_fn=grade_row, dask=None, dask_batch=None):
     """Grade every student under ROOT, write the CSV (and plot); returns a dict of what happened.
 
-    ``dask``: a scheduler address, a distributed Cluster or Client, to grade on instead of local workers.
+    ``dask``: a scheduler address, a distributed Cluster or Client, to grade on instead of local workers;
+    ``dask_batch``: students per Dask task (default: batch_dask.batch_size).
     """
     stream = stream or sys.stderr
     students = discover(root, assignment)
@@ -66,7 +68,7 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
     try:
         lock.acquire(results_dir)
         return _grade_all(students, csv_path, jobs, timeout, results_dir, plot, fresh, stream, grade_fn,
-                          dask, scratch)
+                          (dask, dask_batch), scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         lock.release()
@@ -100,9 +102,8 @@ class _Plan:
         return True
 
 
-def _plan(students, state, results_dir):
+def _plan(students, state, results_dir, fingerprint):
     """The _Plan of this run: every student's key, compared with the state of earlier runs."""
-    fingerprint = grader_fingerprint()
     plan = _Plan()
     for student, path, problem in students:
         key = None
@@ -115,12 +116,15 @@ def _plan(students, state, results_dir):
     return plan
 
 
-def _executor(dask, jobs, timeout, grade_fn, scratch, groups):
-    """(the executor, where it grades) for this run: a Dask cluster, or local worker processes."""
+def _executor(dask, jobs, timeout, grade_fn, scratch, groups, searches, fingerprint):
+    """(the executor, where it grades) for this run: a Dask cluster, or local worker processes; both start
+    from ``searches``, the paths of a saved memory."""
+    dask, dask_batch = dask
     if dask is not None:
-        return DaskPool(dask), "the Dask cluster at %s" % (dask if isinstance(dask, str) else type(dask).__name__)
+        return (DaskPool(dask, searches, fingerprint, dask_batch),
+                "the Dask cluster at %s" % (dask if isinstance(dask, str) else type(dask).__name__))
     jobs = jobs or default_jobs()
-    return (Pool(jobs, timeout, grade_fn, scratch=os.path.join(scratch, "workers")),
+    return (Pool(jobs, timeout, grade_fn, scratch=os.path.join(scratch, "workers"), searches=searches),
             "%d worker processes" % min(jobs, len(groups)))
 
 
@@ -175,21 +179,33 @@ def _plot(final, csv_path, stream):
 
 
 def _grade_all(students, csv_path, jobs, timeout, results_dir, plot, fresh, stream, grade_fn, dask, scratch):
-    state_path = csv_path + ".state.jsonl"
-    plan = _plan(students, {} if fresh else load_state(state_path), results_dir)
+    state_path, memory_file = csv_path + ".state.jsonl", memory_path(csv_path)
+    fingerprint = grader_fingerprint()
+    plan = _plan(students, {} if fresh else load_state(state_path, stream), results_dir, fingerprint)
     todo = sum(len(g) for g in plan.groups.values())
-    executor, where = _executor(dask, jobs, timeout, grade_fn, scratch, plan.groups)
-    stream.write("grade-all: %d students: %d to grade on %s, %d unchanged since the last run%s\n"
+    searches = [] if fresh or not plan.groups else load_memory(memory_file, fingerprint, stream)
+    executor, where = _executor(dask, jobs, timeout, grade_fn, scratch, plan.groups, searches, fingerprint)
+    stream.write("grade-all: %d students: %d to grade on %s, %d unchanged since the last run%s%s\n"
                  % (len(students), todo, where, plan.skipped,
-                    " (%d feedback files written again)" % plan.rewritten if plan.rewritten else ""))
+                    " (%d feedback files written again)" % plan.rewritten if plan.rewritten else "",
+                    "; %d searches remembered from earlier runs" % len(searches) if searches else ""))
     start = time.monotonic()
     if fresh:
         safefs.write_bytes(state_path, b"")
-    _run(executor, plan, state_path, results_dir, Progress(todo, stream))
+    try:
+        _run(executor, plan, state_path, results_dir, Progress(todo, stream))
+    finally:          # an interrupted run keeps what it searched, as it keeps what it graded
+        if len(executor.searches) > len(searches):
+            save_memory(memory_file, fingerprint, executor.searches, stream)
     seconds = time.monotonic() - start
+    replays = dict(zip(("replayed", "searched"), executor.replays))
+    if sum(executor.replays):
+        stream.write("grade-all: hypothesis searches: %(replayed)d replayed from memory, %(searched)d run\n"
+                     % replays)
     final = [plan.rows[s] for s, _, _ in students]
     write_csv(final, csv_path)
     write_state(final, state_path)
     summary, png = _plot(final, csv_path, stream) if plot else (failure_summary(final), None)
     return {"rows": final, "graded": todo, "skipped": plan.skipped, "seconds": seconds, "summary": summary,
-            "png": png, "csv": csv_path, "rewritten": plan.rewritten}
+            "png": png, "csv": csv_path, "rewritten": plan.rewritten, "searches": replays,
+            "remembered": len(searches)}

@@ -36,12 +36,15 @@ def add_subparsers(sub):
     p.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds one submission may take (default 300)")
     p.add_argument("--results-dir", metavar="DIR", help="also write each student's results.json here")
     p.add_argument("--no-plot", action="store_true", help="do not draw the PNG summary")
-    p.add_argument("--fresh", action="store_true", help="ignore the state of earlier runs and grade everyone")
+    p.add_argument("--fresh", action="store_true", help="ignore the state of earlier runs (grades and "
+                   "remembered searches) and grade everyone")
     p.add_argument("--html", metavar="REPORT", help="also write the class report (what the class got wrong) here")
     p.add_argument("--anonymous", action="store_true", help="hide student names in the HTML report")
     p.add_argument("--compare", metavar="OLD_CSV", help="compare with an earlier grade-all CSV in the HTML report")
     p.add_argument("--dask", metavar="SCHEDULER", help="grade on the Dask cluster at this address "
                    "(tcp://HOST:8786) instead of local worker processes; see docs/scale.md")
+    p.add_argument("--dask-batch", type=int, default=None, metavar="N",
+                   help="students per Dask task (default: up to 8, fewer for a small class)")
     p.set_defaults(handler=command)
 
 
@@ -52,13 +55,15 @@ def _stopped(signum, frame):
 
 
 def command(args):
+    if args.dask_batch is not None and args.dask_batch < 1:
+        raise UsageError("--dask-batch must be at least 1, not %d" % args.dask_batch)
     warn_if_not_root("grade-all")
     old = class_report.prepare(args)
     signal.signal(signal.SIGTERM, _stopped)
     try:
         done = grade_all(args.submissions, args.csv, jobs=args.jobs, timeout=args.timeout,
                          assignment=args.assignment, results_dir=args.results_dir,
-                         plot=not args.no_plot, fresh=args.fresh, dask=args.dask)
+                         plot=not args.no_plot, fresh=args.fresh, dask=args.dask, dask_batch=args.dask_batch)
     except KeyboardInterrupt:
         sys.stderr.write("\ngrade-all: interrupted. Students graded so far are kept in %s.state.jsonl; "
                          "run the same command again to go on from there.\n" % args.csv)

@@ -1,4 +1,4 @@
-"""What grade-all keeps on disk: the state file, the CSV, the lock, and the sweep of a killed run.
+"""What grade-all keeps on disk: the state file, the CSV, the lock, the sweep of a killed run, the searches.
 
 Design
 ------
@@ -23,29 +23,55 @@ Design
   ``safefs.write_bytes``: to a temporary file next to them and moved into place, never through a
   link, so a reader never sees half a file and a killed run leaves only such temporaries, which
   the sweep knows by name (``safefs.is_leftover``; ``.<name>.tmp-*`` of older versions too).
+* The search memory (``<csv>.searches.json``). A run learns hypothesis' searches
+  (grading/search_memory.py) and its workers share them; at the end of a run (an interrupted one
+  too) the run's memory is written next to the CSV, and the next run on that CSV hands it to every
+  worker with its first student, on the local pool and on Dask alike, so a rerun after late
+  submissions starts warm (``--fresh`` starts cold). Replays are exact, so the file changes how fast
+  a grade comes, never which grade: the tests grade with and without it and compare the bytes.
+  The file lies in a folder others may be able to write, and a planted memory could steer a replay
+  to other cases than hypothesis would try (the points stay, the case a message shows would not).
+  So it is plain JSON (never pickle: nothing in it is run) and is used only when all of these hold,
+  else it is ignored with a note on the run's log and the run starts cold (``load_memory``):
+  - a regular file reached without a link (``O_NOFOLLOW`` in a folder opened by
+    ``safefs.open_folder``), owned by root or by the user running grade-all and writable by nobody
+    else: only those could have written it, as ``safefs.write_bytes`` does;
+  - at most MEMORY_MAX_BYTES, JSON, and a search memory of this format;
+  - made by this very grader: the same ``grader_fingerprint`` and the same Python, since outcomes
+    name files and line numbers;
+  - every path in it passes ``search_memory.decode``'s checks of each field.
+  A file that cannot be read or written is a note, never an error that stops the run.
 * Inert cells and safe names. Every CSV cell passes through ``inert`` (OWASP's CSV-injection rule,
   control characters and undecodable bytes escaped), and a feedback file name longer than a file
   name may be is cut with a stable hash of the whole name (``feedback_name``).
 """
 
 import csv
+import errno
 import hashlib
 import io
 import json
 import os
+import platform
 import shutil
 import socket
+import stat
 import time
 from importlib import metadata
 
 from ..errors import UsageError
-from ..grading import report
+from ..grading import report, search_memory
 from ..sandbox import safefs
 
 SCRATCH_PREFIX = "autograder-batch-"     # + pid: the run's scratch folder, under the system's temp folder
 STALE_LOCK_SECONDS = 10.0                # an unreadable lock older than this was left half-written
 NAME_MAX = 255                           # bytes in one file name on Linux file systems (ext4, xfs, tmpfs)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")   # OWASP: a spreadsheet reads a cell starting so as a formula
+MEMORY_SUFFIX = ".searches.json"         # <csv> + this: the search memory, next to the CSV and the state file
+MEMORY_FORMAT, MEMORY_VERSION = "autograder search memory", 1
+STATE_MAX_BYTES = 1 << 30               # a line per student with its results.json: far more than any class
+MEMORY_MAX_BYTES = 64 << 20              # 50,000 nodes (search_memory's cap) saved as paths stay far below this
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 class LockError(UsageError):
@@ -103,20 +129,29 @@ def grader_fingerprint():
     return h.hexdigest()[:16]
 
 
-def load_state(path):
-    """{student: row} from the state file; broken lines (a run that was killed mid-write) are ignored."""
-    state = {}
+def load_state(path, stream=None):
+    """{student: row} from the state file; broken lines (a run that was killed mid-write) are ignored.
+
+    The file says which students need no grading again, so it is read only where it can be trusted, as
+    the search memory is (``_read_own``): a file planted or made writable by someone else is ignored with
+    a note on ``stream``, and every student is graded again."""
     try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict) and isinstance(row.get("student"), str):
-                    state[row["student"]] = row
+        data = _read_own(path, STATE_MAX_BYTES)
     except FileNotFoundError:
-        pass
+        return {}
+    except (OSError, ValueError) as exc:
+        if stream is not None:
+            stream.write("grade-all: ignored the state file %s: %s; every student is graded again\n"
+                         % (safefs.shown(path), exc.strerror or exc if isinstance(exc, OSError) else exc))
+        return {}
+    state = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(row, dict) and isinstance(row.get("student"), str):
+            state[row["student"]] = row
     return state
 
 
@@ -223,7 +258,7 @@ class RunLock:
                 and os.path.isdir(scratch):
             shutil.rmtree(scratch, ignore_errors=True)
             gone.append(scratch)
-        targets = [self.csv, self.csv + ".state.jsonl"]
+        targets = [self.csv, self.csv + ".state.jsonl", self.csv + ".searches.json"]
         for target in targets:
             folder = os.path.dirname(os.path.abspath(target))
             for name in os.listdir(folder):
@@ -246,3 +281,89 @@ class RunLock:
             except FileNotFoundError:
                 pass
             self.held = False
+
+
+# -- the search memory -------------------------------------------------------------------------------
+class Untrusted(ValueError):
+    """The search memory file is not one this grader may trust; the text says why."""
+
+
+def memory_path(csv_path):
+    return csv_path + MEMORY_SUFFIX
+
+
+def python_version():
+    """The Python whose line numbers the outcomes name: implementation and version."""
+    return "%s %s" % (platform.python_implementation(), platform.python_version())
+
+
+def load_memory(path, fingerprint, stream):
+    """The saved paths of ``path`` (``search_memory.decode``d), or [] with a note on ``stream`` saying why not."""
+    try:
+        data = json.loads(_read_own(path, MEMORY_MAX_BYTES).decode("utf-8"))
+        return _memory_paths(data, fingerprint)
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, RecursionError) as exc:
+        why = exc.strerror or exc if isinstance(exc, OSError) else exc
+        stream.write("grade-all: ignored the search memory %s: %s; searches start cold (grades are not "
+                     "affected)\n" % (safefs.shown(path), why))
+        return []
+
+
+def save_memory(path, fingerprint, entries, stream):
+    """Write ``entries`` (deduplicated through a memory of its own) to ``path``; a note if that fails."""
+    memory = search_memory.SearchMemory()
+    memory.apply(entries)
+    data = {"format": MEMORY_FORMAT, "version": MEMORY_VERSION, "grader": fingerprint, "python": python_version(),
+            "paths": search_memory.encode(memory.entries())}
+    try:
+        safefs.write_bytes(path, json.dumps(data, separators=(",", ":")).encode("utf-8"), mode=0o644)
+    except OSError as exc:
+        stream.write("grade-all: could not save the search memory %s (%s); the next run searches again\n"
+                     % (safefs.shown(path), exc.strerror or exc))
+
+
+def _read_own(path, limit):
+    """The bytes of ``path`` if root or this user owns it and nobody else may write it (see the design above)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    dfd = safefs.open_folder(folder, create=False)
+    try:
+        try:
+            fd = os.open(name, _READ_FLAGS, dir_fd=dfd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise Untrusted("it is a link, and the grader follows no link there") from None
+            raise
+    finally:
+        os.close(dfd)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Untrusted("it is not a regular file")
+        if st.st_uid not in (0, os.geteuid()):
+            raise Untrusted("it belongs to uid %d, not to root or to the user running grade-all, who alone "
+                            "write it" % st.st_uid)
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise Untrusted("others may write it (mode %o); grade-all writes it 644" % stat.S_IMODE(st.st_mode))
+        if st.st_size > limit:
+            raise Untrusted("it is larger than %d MB" % (limit >> 20))
+        with os.fdopen(fd, "rb") as f:
+            fd = None
+            return f.read(limit + 1)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _memory_paths(data, fingerprint):
+    """The decoded paths of a parsed file, once its header says it is this grader's own memory."""
+    if not (isinstance(data, dict) and data.get("format") == MEMORY_FORMAT):
+        raise Untrusted("it is not a search memory of grade-all")
+    if data.get("version") != MEMORY_VERSION:
+        raise Untrusted("it is of format version %r, this grader reads %d" % (data.get("version"), MEMORY_VERSION))
+    if data.get("grader") != fingerprint or data.get("python") != python_version():
+        raise Untrusted("it was made by another grader (fingerprint %s, %s; this one is %s, %s)"
+                        % (str(data.get("grader"))[:40], str(data.get("python"))[:40], fingerprint,
+                           python_version()))
+    return search_memory.decode(data.get("paths"))

@@ -12,7 +12,8 @@ Design
 * Shared searches. The workers share what hypothesis searched (grading/search_memory.py): each
   row carries the search paths its worker added (``SEARCHES``), and the pool hands them to every
   other worker with its next student, so a mistake is searched once per run, not once per worker.
-  Replays are exact, so which worker grades whom never changes a grade.
+  A memory saved by an earlier run on the same CSV (batch_files.py) is handed to every worker with
+  its first student. Replays are exact, so which worker grades whom never changes a grade.
 * ``grade_row`` is the one function that turns a grading into a row (a plain, picklable dict); the
   Dask executor (batch_dask.py) runs the very same function on its workers.
 """
@@ -34,6 +35,7 @@ from .batch_files import SCRATCH_PREFIX
 
 TIMEOUT = 300.0
 SEARCHES = "_searches"      # a row's field carrying its worker's new search paths; the pool takes it off
+REPLAYS = "_replays"        # ...and (searches replayed, searches run for real) while grading it
 
 
 def default_jobs():
@@ -71,6 +73,13 @@ def grade_row(path, launcher=None):
             "results": report.results_json(result)}
 
 
+def count_replays(total, counts):
+    """Add a worker's (replayed, searched) to TOTAL, a list of two; anything else is not counted."""
+    if isinstance(counts, (tuple, list)) and len(counts) == 2 and all(type(c) is int for c in counts):
+        total[0] += counts[0]
+        total[1] += counts[1]
+
+
 def _worker(conn, grade_fn, scratch):
     # Before numpy is imported: one BLAS thread (the workers already fill the cores), and temp
     # files in the batch's own scratch folder, which is removed when the batch ends.
@@ -101,6 +110,7 @@ def _serve(conn, grade_fn, launcher=None):
         if task is None:
             return
         path, searches = task             # searches: what the other workers' hypothesis searches found
+        hits, misses = memory.hits, memory.misses
         try:
             if memory.sharing:
                 memory.apply(searches)
@@ -109,15 +119,19 @@ def _serve(conn, grade_fn, launcher=None):
             row = error_row("the grader failed: %s: %s" % (type(exc).__name__, exc))
         if memory.sharing:
             row[SEARCHES] = memory.drain()
+            row[REPLAYS] = (memory.hits - hits, memory.misses - misses)
         conn.send(row)
 
 
 class Pool:
     """Worker processes, each fed through its own pipe; a stuck or dead worker is replaced."""
 
-    def __init__(self, jobs, timeout=TIMEOUT, grade_fn=grade_row, scratch=None):
+    def __init__(self, jobs, timeout=TIMEOUT, grade_fn=grade_row, scratch=None, searches=()):
         self.jobs, self.timeout, self.grade_fn = max(1, jobs), timeout, grade_fn
-        self.searches = []          # every worker's new search paths, in arrival order (search_memory.py)
+        # Search paths (search_memory.py): a saved memory's first (batch_files.py), then every worker's new
+        # ones in arrival order; each worker is handed those it has not seen with its next student.
+        self.searches = list(searches)
+        self.replays = [0, 0]       # searches replayed from memory, searches run for real (for the log)
         self.ctx = multiprocessing.get_context("spawn")
         self.scratch = scratch or tempfile.mkdtemp(prefix=SCRATCH_PREFIX + "%d-" % os.getpid())
         os.makedirs(self.scratch, exist_ok=True)
@@ -184,6 +198,7 @@ class Pool:
             return
         if isinstance(row, dict):
             self.searches.extend(row.pop(SEARCHES, None) or ())
+            count_replays(self.replays, row.pop(REPLAYS, None))
         key, w["task"] = w["task"][0], None
         if not w["proc"].is_alive() or time.monotonic() - w["since"] > self.timeout:
             self._retire(w)                      # dead or stuck: a fresh worker takes its place

@@ -206,6 +206,7 @@ class Sandbox:
         return env
 
     def start(self):
+        self._ensure_home()
         self.proc, self._joining = self.launcher.launch(self._env(), self.workdir, self.memory_bytes, self.cgroup,
                                                         self.uid)
         self.loaded = None
@@ -213,6 +214,18 @@ class Sandbox:
             threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
         if self.uid is not None:
             self._check_namespaces(self.proc.pid)
+
+    def _ensure_home(self):
+        """Make the host's home folder again if something removed it (the child starts in it): a clash with
+        another grader on the machine is the grader's to absorb, never a student's grade. Logged."""
+        try:
+            os.mkdir(self.workdir, 0o700)
+        except FileExistsError:
+            return
+        confine.warn("home", "the folder %s was removed while its grading lived (another process on this "
+                     "machine?); made again" % self.workdir)
+        if self.uid is not None:
+            os.chown(self.workdir, self.uid, self.uid)
 
     def _check_namespaces(self, pid):
         """Say in the log what the child lacks; without private temp folders, close() walks the host's."""
@@ -385,7 +398,14 @@ class Sandbox:
         blobs = []
         specs = [{"fn": fn, "args": [encode(a, blobs) for a in args], "seed": seed}
                  for fn, args, seed in requests]
-        header, out = self._exchange({"op": "calls", "calls": specs}, blobs, self.call_seconds)
+        try:
+            header, out = self._exchange({"op": "calls", "calls": specs}, blobs, self.call_seconds)
+        except Hung:
+            if len(requests) == 1:
+                raise
+            # The limit is per request: say so, since each of its calls may have been quick enough alone.
+            raise Hung("did not finish within %g seconds, the time allowed for these %d calls together (an endless "
+                       "loop, or far too much work?)" % (self.call_seconds, len(requests))) from None
         replies = header.get("replies")
         if not isinstance(replies, list) or len(replies) != len(requests):
             self.kill()

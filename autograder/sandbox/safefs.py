@@ -113,11 +113,16 @@ def _open_nofollow(path, final_flags):
         raise
 
 
-def _is_link(name, dir_fd):
+def _mode(name, dir_fd):
+    """The mode of ``name`` in the open folder ``dir_fd``, not following a link; 0 when it cannot be read."""
     try:
-        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
     except OSError:
-        return False
+        return 0
+
+
+def _is_link(name, dir_fd):
+    return stat.S_ISLNK(_mode(name, dir_fd))
 
 
 def read_regular(path, limit):
@@ -299,10 +304,7 @@ def is_leftover(name, target=None):
 
 
 def _is_folder(name, dir_fd):
-    try:
-        return stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
-    except OSError:
-        return False
+    return stat.S_ISDIR(_mode(name, dir_fd))
 
 
 def _remove_aside(dfd, name):

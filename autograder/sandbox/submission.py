@@ -67,7 +67,7 @@ def prepare(path, rules):
     try:
         st = safefs.lstat(path)
     except FileNotFoundError:
-        raise SubmissionError("there is no file or folder at %s" % path) from None
+        raise SubmissionError("there is no file or folder named %s" % _name(path)) from None
     except OSError as exc:
         raise SubmissionError(str(exc) if isinstance(exc, safefs.Refused) else "%s cannot be read (%s)"
                               % (safefs.shown(os.path.basename(path)), exc.strerror or exc)) from None
@@ -165,13 +165,18 @@ def _without_broken_blocks(text, name):
 
 
 # -- picking the file from a folder --------------------------------------------------------------
+def _name(path):
+    """What a message shows of a path: its last part only, never the server's folders (a student reads it)."""
+    return safefs.shown(os.path.basename(os.path.abspath(path)) or path)
+
+
 def _walk(folder):
     """(code files, skipped notes): regular .py/.ipynb files under ``folder``, no links (``safefs.walk``)."""
     try:
         files, skipped = safefs.walk(folder, MAX_DEPTH, MAX_ENTRIES, keep=_is_code, skip_dirs=SKIP_DIRS)
     except OSError as exc:
         raise SubmissionError(str(exc) if isinstance(exc, safefs.Refused) else "%s cannot be read (%s)"
-                              % (safefs.shown(folder), exc.strerror or exc)) from None
+                              % (_name(folder), exc.strerror or exc)) from None
     found, notes = [], ["%s (%s)" % (safefs.shown(rel), why) if rel else why for rel, why in skipped]
     for rel, st in files:
         limit = MAX_NOTEBOOK_BYTES if rel.endswith(".ipynb") else MAX_BYTES
@@ -199,11 +204,11 @@ def _pick_from_folder(folder):
             scored.append((path, written, stubs))
     notes = []
     if skipped:
-        notes.append("skipped in %s: %s" % (os.path.basename(os.path.abspath(folder)) or folder,
+        notes.append("skipped in %s: %s" % (_name(folder),
                                             "; ".join(skipped[:10]) + ("; ..." if len(skipped) > 10 else "")))
     if not scored:
         raise SubmissionError("no .py or .ipynb file in %s defines initialize_parameters, forward or backward; "
-                              "put random_init.py or random_init.ipynb there" % folder
+                              "put random_init.py or random_init.ipynb there" % _name(folder)
                               + ("" if not skipped else " (%s)" % notes[0]))
     # The file the student worked on: the most functions written, then the assignment's name, then the
     # notebook (where students work), then the path, so the choice never depends on the file system.

@@ -14,9 +14,14 @@ submission. Such a uid must belong to no one else:
 * **The check.** A candidate is taken only if no passwd or group entry, no /etc/subuid or
   /etc/subgid range, no running process, and (where student code cannot get private temp
   folders, namespaces.py) no file in /tmp, /var/tmp or /dev/shm has it.
-* **The claim.** Concurrent gradings on one machine (grade-all workers, the warm pool) claim a
-  uid by creating ``CLAIMS/<uid>`` with O_EXCL, holding the claimer's pid. A claim whose pid is
-  dead was left by a killed grading: its uid is cleaned (``release``) and reused. A claim whose
+* **The claim.** Concurrent gradings on one machine (grade-all workers, the warm pool, other
+  users' graders) claim a uid with the file ``CLAIMS/<uid>``, holding the claimer's pid. It is
+  written and ``flock``-ed under a name no sweep reads (``.new-<pid>-*``) and hard-linked into
+  place, so it never exists empty or unlocked; its claimer keeps the lock until ``release``.
+  A claim is stale (left by a killed grading) only when its lock is free, it is still the file
+  at its name, and its pid is dead; its uid is then cleaned and reused while the cleaner holds
+  that lock, so no grading can claim the uid in the meantime (``_take_stale``). An empty claim
+  is an older grader's still writing its pid until CLAIM_WRITE_SECONDS have passed. A claim whose
   grading gave its child private temp folders says so (``mark_private``): cleaning it then needs
   no walk of the host's temp folders, which the child never saw.
 
@@ -35,6 +40,7 @@ claim. The walk is what costs on a machine whose temp folders hold much else (do
 gid == uid: ``child.drop_privileges`` sets both.
 """
 
+import fcntl
 import grp
 import os
 import pwd
@@ -49,6 +55,9 @@ CLAIMS = "/run/autograder-uids"                       # root-only folder of clai
 FALLBACK_CLAIMS = "/var/tmp/autograder-uids"
 SCAN_LIMIT = 200000            # entries looked at per scratch root when checking a candidate
 TRIES = 64                     # candidates looked at before giving up
+PENDING = ".new-"              # CLAIMS/.new-<pid>-<random>: a claim being written (no sweep reads it as one)
+CLAIM_WRITE_SECONDS = 60       # an empty claim younger than this is an older grader's, still writing its pid
+_held = {}                     # uid -> the locked descriptor of this process's claim (until release)
 
 
 class UidError(RuntimeError):
@@ -128,17 +137,28 @@ def mark_private(uid):
 
 
 def sweep_stale_claims():
-    """Release every uid whose claimer is dead (a grading killed before its clean-up); returns those uids."""
+    """Release every uid whose claimer is provably gone (a grading killed before its clean-up); returns those
+    uids. Each is cleaned while its claim's lock is held, so no grading can claim the uid meanwhile."""
     if os.geteuid() != 0:
         return []
     claims, swept = _claims_folder(), []
+    first, last = uid_range()
     for name in os.listdir(claims):
-        if name.isdigit() and _stale(os.path.join(claims, name)):
-            try:
-                release(int(name), walk_files=not _claimed_private(os.path.join(claims, name)))
-                swept.append(int(name))
-            except UidError:          # outside the current range: not ours to clean, just drop the claim
-                _unclaim(claims, int(name))
+        if name.startswith(PENDING):
+            _sweep_pending(claims, name)
+        if not name.isdigit():
+            continue
+        path, uid = os.path.join(claims, name), int(name)
+        fd = _take_stale(path)
+        if fd is None:
+            continue
+        try:
+            if first < uid <= last:       # outside the current range: not ours to clean, just drop the claim
+                _clean(uid, path)
+                swept.append(uid)
+            _drop(claims, uid, fd)
+        finally:
+            os.close(fd)
     return swept
 
 
@@ -362,41 +382,83 @@ def _claims_folder():
 
 
 def _claim(claims, uid):
+    """Take ``CLAIMS/<uid>`` for this process: True if it is ours (locked, holding our pid), False if taken.
+
+    The claim appears at its name already holding "<pid>\n" and already flock-ed (written under a name no
+    sweep reads, then hard-linked): no other grader ever reads it empty, which every version of the grader
+    took for a dead claimer's (and then removed the live grading's files and claim). A claim left by a
+    killed grading is cleaned while its lock is held (``_take_stale``), so no one takes its uid meanwhile."""
     path = os.path.join(claims, str(uid))
     for _ in range(2):
+        fd = _new_claim(claims, path)
+        if fd is not None:
+            _held[uid] = fd
+            try:
+                os.unlink(path + PRIVATE_MARK)       # a mark some crash left is not this claim's
+            except OSError:
+                pass
+            return True
+        stale = _take_stale(path)
+        if stale is None:
+            return False                            # a live grading's, or being cleaned by another grader
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:
-            if not _stale(path):
-                return False
-            kill_processes(uid)                    # left by a killed grading: clean it, then take it
-            if not _claimed_private(path):
-                for root in SCRATCH_ROOTS:
-                    _remove_owned(root, uid)
-            _unclaim(claims, uid)
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write("%d\n" % os.getpid())
-        try:
-            os.unlink(path + PRIVATE_MARK)       # a mark some crash left is not this claim's
-        except OSError:
-            pass
-        return True
+            _clean(uid, path)                       # left by a killed grading: clean it, then take it
+            _drop(claims, uid, stale)
+        finally:
+            os.close(stale)
     return False
 
 
-def _claimed_private(path):
-    return os.path.isfile(path + PRIVATE_MARK)
-
-
-def _stale(path):
+def _new_claim(claims, path):
+    """The locked descriptor of a new claim at ``path`` holding this pid, or None if ``path`` exists."""
+    temp = os.path.join(claims, "%s%d-%s" % (PENDING, os.getpid(), os.urandom(4).hex()))
+    fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        with open(path, encoding="ascii") as f:
-            pid = int(f.read().strip() or "0")
-    except (OSError, ValueError):
-        return True
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"%d\n" % os.getpid())
+        try:
+            os.link(temp, path)                     # atomic, and fails if the name exists: O_EXCL with content
+        except FileExistsError:
+            os.close(fd)
+            return None
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+    finally:
+        os.unlink(temp)
+
+
+def _take_stale(path):
+    """A locked descriptor of the claim at ``path`` if its claimer is provably gone, else None.
+
+    Provably gone: no process holds the claim's lock (the kernel drops it when its holder dies), the claim is
+    still the one at ``path``, and the pid in it is dead (graders before the lock hold none, so the pid
+    decides for theirs). An empty or unreadable claim is a claimer's only until CLAIM_WRITE_SECONDS have
+    passed (older graders create it first and write their pid next)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None                                 # gone: its owner or another cleaner released it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        st = os.fstat(fd)
+        now = os.lstat(path)
+        if (st.st_dev, st.st_ino) != (now.st_dev, now.st_ino) or not _claimer_gone(fd, st):
+            raise OSError("not stale")
+        return fd
+    except OSError:
+        os.close(fd)
+        return None
+
+
+def _claimer_gone(fd, st):
+    try:
+        pid = int(os.pread(fd, 32, 0).decode("ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        pid = 0
     if pid <= 0:
-        return True
+        return time.time() - st.st_mtime > CLAIM_WRITE_SECONDS
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -406,9 +468,61 @@ def _stale(path):
     return False
 
 
+def _clean(uid, path):
+    """What a killed grading left under ``uid`` (its claim at ``path``, locked by the caller): its processes,
+    and its files in the host's temp folders unless its child had private ones."""
+    kill_processes(uid)
+    if not _claimed_private(path):
+        for root in SCRATCH_ROOTS:
+            _remove_owned(root, uid)
+
+
+def _claimed_private(path):
+    return os.path.isfile(path + PRIVATE_MARK)
+
+
+def _drop(claims, uid, fd):
+    """Remove the claim of ``uid`` if it is still the file ``fd`` holds (locked), and its mark."""
+    path = os.path.join(claims, str(uid))
+    try:
+        held, now = os.fstat(fd), os.lstat(path)
+    except OSError:
+        return
+    if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+        for name in (path + PRIVATE_MARK, path):     # the mark first: a claim is never left marked
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+
+
+def _sweep_pending(claims, name):
+    """Remove a claim's temporary file whose writer died before it linked or removed it."""
+    pid = name[len(PENDING):].split("-")[0]
+    try:
+        os.kill(int(pid), 0)
+        return
+    except ProcessLookupError:
+        pass
+    except (PermissionError, ValueError, OverflowError):
+        return
+    try:
+        os.unlink(os.path.join(claims, name))
+    except OSError:
+        pass
+
+
 def _unclaim(claims, uid):
-    for name in (str(uid) + PRIVATE_MARK, str(uid)):    # the mark first: a claim is never left marked
-        try:
-            os.unlink(os.path.join(claims, name))
-        except OSError:
-            pass
+    """Drop this process's claim of ``uid`` (only the file it holds, if it holds one) and close its lock."""
+    fd = _held.pop(uid, None)
+    if fd is None:
+        for name in (str(uid) + PRIVATE_MARK, str(uid)):    # the mark first: a claim is never left marked
+            try:
+                os.unlink(os.path.join(claims, name))
+            except OSError:
+                pass
+        return
+    try:
+        _drop(claims, uid, fd)
+    finally:
+        os.close(fd)
