@@ -13,12 +13,11 @@ The class, the browser and the formgrader server are test_ui_browser.py's fixtur
 
 import re
 
-import pytest
-
 import nbgrader_support as ns
 import ui_support as ui
 from autograder import rubric
-from test_ui_browser import STUDENTS, cli_verdicts, course, driver, formgrader, shots, submission_id, wait_for  # noqa: F401
+from test_ui_browser import STUDENTS, cli_verdicts, submission_id, wait_for
+from test_ui_browser import course, driver, formgrader, shots  # noqa: F401  (fixtures, used by name)
 
 AA_CONTRAST = 4.5           # WCAG 2 AA, normal text
 STUDENT = "ben"             # zero weights: loses init.breaks_symmetry and init.small_scale
