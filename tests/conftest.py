@@ -27,6 +27,7 @@ SLOW = (
     "tests/test_notebook.py", "tests/test_nbgrader_course.py", "tests/test_nbgrader_browser.py",
     "tests/test_ui_browser.py", "tests/test_html_browser.py", "tests/test_dask.py",
     "tests/test_lesson_claims.py", "tests/test_mutation.py", "tests/test_class_folder.py", "tests/test_release.py",
+    "tests/test_feedback_look.py",
     # single tests that wait out hangs, run kernels or replay every search
     "tests/test_nbgrader_steps.py::test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network",
     "tests/test_search_memory.py::test_replayed_searches_give_the_messages_of_real_ones_in_any_order",

@@ -7,9 +7,18 @@ execute_result scores that many points, anything else full points. This step (ju
 nbgrader's ``SaveAutoGrades``) collects the isolated grader that ``RecordSubmission`` started
 (``record.py``; it starts one now if that step did not run) and, in every grade cell whose
 grade_id is ``rubric.grade_id(id)`` of a rubric id, writes the verdict as the cell's only
-outputs: a passed item a line on stdout; a failed item an error output carrying the grader's
-feedback; a partly earned item (should a rubric ever give one) nbgrader's partial-credit number.
-nbgrader's own scoring then yields exactly the command line's score.
+outputs: a box of text (``verdict_box``) that starts with the word PASSED or FAILED; for a
+failed item, after it, an error output (one line) that makes nbgrader score 0; for a partly
+earned item (should a rubric ever give one), nbgrader's partial-credit number. nbgrader's own
+scoring then yields exactly the command line's score.
+
+The box is a ``text/html`` display output (nbgrader scores those as neither error nor number)
+with a ``text/plain`` copy. Pass and fail are said in a word as well as in colour, and the text
+wraps: nbconvert's sanitiser (``c.HTMLExporter.sanitize_html``) removes ``style`` attributes, so
+the box uses only classes of the Bootstrap 3 stylesheet that nbgrader's feedback and formgrader
+pages load (``alert-success``/``alert-danger``: #3c763d on #dff0d8 is 4.6:1, #a94442 on #f2dede
+4.5:1) and puts the text in ``<pre><code>``, which that stylesheet wraps. Every character of the
+text is escaped (it quotes the student's names and values), so the box holds no markup but ours.
 
 It also puts one Markdown cell at the top of the notebook, written by the grader, so that the
 feedback says where the score came from, which file was graded (its SHA-256, as recorded in the
@@ -31,12 +40,17 @@ from ... import rubric
 from .. import without_private_user
 from ...grading.report import num as _num
 from . import leaks
-from .inert import escape_markdown
-from .outputs import error, stream
+from .inert import escape_html, escape_markdown
+from .outputs import error
 from .record import RecordSubmission, coursedir_of, key_of, ledger_paths, record_score, running
 
 NOTES_CELL_ID = "autograder-notes"
 MAX_NOTES = 5       # grader notes quoted under a failed item; the rest are in the notes cell
+# Bootstrap 3 classes of the verdict box (nbgrader's pages load that stylesheet); the second class
+# of each lets a test or a course stylesheet find the boxes.
+BOX_CLASSES = {True: "alert alert-success autograder-verdict autograder-passed",
+               False: "alert alert-danger autograder-verdict autograder-failed"}
+LABELS = {True: "PASSED", False: "FAILED"}
 
 
 class GradeInIsolation(NbGraderPreprocessor):
@@ -129,16 +143,28 @@ class GradeInIsolation(NbGraderPreprocessor):
         score, top = float(test["score"]), float(test["max_score"])
         head = "%s: %s/%s points" % (item_id, _num(score), _num(top))
         if test.get("status") == "passed" and score >= top:
-            return [stream("stdout", "%s. Passed: %s.\n" % (head, rubric.BY_ID[item_id].title))]
+            return [verdict_box(True, ["%s. Passed: %s." % (head, rubric.BY_ID[item_id].title)])]
         lines = [head] + str(test.get("output", "")).splitlines()
         if notes:
             lines += ["", "Notes on your notebook:"] + ["  - " + n for n in notes[:MAX_NOTES]]
         lines += ["", self.footer]
         if score > 0:    # partial credit: nbgrader reads the number of an execute_result
-            return [stream("stdout", "\n".join(lines) + "\n"),
+            return [verdict_box(False, lines),
                     NotebookNode(output_type="execute_result", execution_count=None, metadata={},
                                  data={"text/plain": repr(score)})]
-        return [error("TestFailed", lines[1] if len(lines) > 1 else "failed", lines)]
+        return [verdict_box(False, lines),      # nbgrader scores an error output 0
+                error("TestFailed", "%s failed" % item_id, ["FAILED: %s (why: the box above)" % head])]
+
+
+def verdict_box(passed, lines):
+    """A display output: ``lines`` after the word PASSED or FAILED, as escaped HTML in a coloured box
+    whose text wraps, and as plain text for whatever shows no HTML."""
+    label = LABELS[bool(passed)]
+    text = "\n".join(str(line).replace("\x1b", "") for line in lines)   # no terminal colour codes either
+    html = '<div class="%s"><strong>%s</strong>\n<pre><code>%s</code></pre></div>' % (
+        BOX_CLASSES[bool(passed)], label, escape_html(text))
+    return NotebookNode(output_type="display_data", metadata={},
+                        data={"text/html": html, "text/plain": "%s  %s\n" % (label, text)})
 
 
 def _worth_reading(notes, folder):
