@@ -306,8 +306,9 @@ def test_grader_pages_pass_the_accessibility_audit(grader_pages, name, driver, a
 
 # What axe found in nbgrader 0.9.6's own feedback template as this course used it (Dec 2026): links
 # #337ab7 on #f5f5f5 (4.17:1), "(Top)" #bbb on #337ab7, pygments comments 4.46:1, no <html lang>,
-# links told from text by colour only, code boxes that scroll but cannot take focus. The feedback's
-# template is being restyled (issue 27 item 3); until then these, and only these, make the test xfail.
+# links told from text by colour only, code boxes that scroll but cannot take focus. They belong to
+# nbgrader's template, not to what the grader writes into the cells (the verdict boxes pass: issue 27
+# item 3); until the course ships a template of its own, these, and only these, make the test xfail.
 NBGRADER_TEMPLATE_KNOWN = {"color-contrast", "html-has-lang", "link-in-text-block", "scrollable-region-focusable"}
 
 
