@@ -40,6 +40,21 @@ SLOW = (
     "tests/test_hostile.py::test_budget_order_gives_every_item_its_first_cases_before_any_search",
     "tests/test_lesson_tools.py::test_lesson_cells_run_with_the_reference",
     "tests/test_lesson_tools.py::test_lesson_cells_degrade_with_stubs",
+    # measured over 2.5 s each in the quick loop (pytest --durations, quiet machine)
+    "tests/test_hostile.py::test_hostile_submission_is_contained[slow_top_level_rerun.py]",
+    "tests/test_hostile.py::test_hostile_submission_is_contained[fork_memory.py]",
+    "tests/test_hostile.py::test_hostile_submission_is_contained[hang_in_forward.py]",
+    "tests/test_hostile.py::test_hostile_submission_is_contained[hang_at_one_size.py]",
+    "tests/test_hostile.py::test_hostile_submission_is_contained[slow_wrong_forward_shrinking.py]",
+    "tests/test_hostile.py::test_escaped_process_is_killed",
+    "tests/test_batch.py::test_pool_children_are_born_in_the_templates_memory_cgroup_which_spares_the_template",
+    "tests/test_batch.py::test_sigterm_stops_a_run_cleanly",
+    "tests/test_batch.py::test_grades_and_messages_are_the_same_with_and_without_the_saved_memory",
+    "tests/test_batch.py::test_a_corrupted_or_planted_memory_is_ignored_with_a_note_and_changes_nothing",
+    "tests/test_batch.py::test_one_bad_submission_never_stops_the_batch",
+    "tests/test_batch.py::test_a_rerun_after_late_submissions_replays_from_the_saved_memory",
+    "tests/test_batch.py::test_shared_searches_change_no_grade",
+    "tests/test_html_report.py::test_limits_are_read_from_the_runners_words",
     "tests/test_causes.py::test_every_rule_against_every_wrong_submission",
 )
 
@@ -52,7 +67,7 @@ def pytest_collection_modifyitems(config, items):
     used = set()
     for item in items:
         for name in SLOW:
-            if item.nodeid == name or item.nodeid.startswith(name + "::"):
+            if item.nodeid == name or item.nodeid.startswith((name + "::", name + "[")):
                 item.add_marker(pytest.mark.slow)
                 used.add(name)
     whole_run = not config.getoption("keyword") and not config.args[1:] and all(
