@@ -164,6 +164,12 @@ def write_json(path, data):
         json.dump(data, f, indent=1)
 
 
+def write_text(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def make_answers(n):
     """N students' answers, cycling through the corpus in a shuffled order (fixed seed): [(student, code)].
 
@@ -364,6 +370,8 @@ def main(argv=None):
                     help="time nbgrader on the first N students only (default: all)")
     ap.add_argument("--cluttered", action="store_true",
                     help="time every run again with 100,000 empty files in 400 folders under /tmp")
+    ap.add_argument("--layout", choices=("notebook", "py"), default="notebook",
+                    help="each student's answer as random_init.ipynb (default) or as random_init.py")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary class and course, print where")
     args = ap.parse_args(argv)
@@ -391,7 +399,10 @@ def main(argv=None):
                 raise SystemExit("bench_batch: nbgrader generate_assignment failed:\n" + made.stderr[-2000:])
         for student, answer in answers:       # the same files for every executor (and nbgrader)
             folder = os.path.join(klass, student, course_kind.assignment)
-            course_kind.write(folder, answer)
+            if args.layout == "py":
+                write_text(os.path.join(folder, "random_init.py"), answer)
+            else:
+                course_kind.write(folder, answer)
             if args.with_nbgrader and (student, answer) in subset:
                 shutil.copytree(folder, os.path.join(course, "submitted", student, course_kind.assignment))
 
@@ -406,7 +417,9 @@ def main(argv=None):
         figures.update(load_before=[round(x, 2) for x in load], load_after=[round(x, 2) for x in os.getloadavg()],
                        floor_seconds=round(floor, 4), floor_cpu_seconds=round(floor_cpu, 4),
                        floor_timings=[round(w, 4) for w, _ in floors])
-        print("class: %d notebooks (nbgrader layout), every one distinct; %d cores" % (args.n, figures["cores"]))
+        figures["layout"] = args.layout
+        print("class: %d %s (nbgrader layout), every one distinct; %d cores"
+              % (args.n, "notebooks" if args.layout == "notebook" else ".py files", figures["cores"]))
         print("load average before: %.2f %.2f %.2f; after: %.2f %.2f %.2f"
               % tuple(figures["load_before"] + figures["load_after"]))
         print('floor: python -c "import numpy" = %.3f s wall, %.3f s CPU (medians of %d, half before and half '
