@@ -68,7 +68,8 @@ CLASSROOM_ENV = {"CLASSROOM": "class", "ASSIGNMENT": "random-init", "SUBMISSION_
 FORMATS = ("text", "results.json", "feedback.html", "gradescope/results.json", "prairielearn/results.json",
            "coursera/feedback.json", "coursera/htmlFeedback.html", "classroom50/result.json",
            "classroom50/release-body.md", "github/results.json", "github/summary.md", "github/output.txt")
-CLASS_FORMATS = ("class_report.html",)
+CLASS_FORMATS = ("grades.csv", "class_report.html")
+SHOWN = 8       # submissions whose differences a failure shows in full; the others get one line each
 
 
 def corpus_files(names=None):
@@ -103,9 +104,9 @@ def normalise(data, folder):
     * a private uid (a number in ``uids.uid_range()``; each grading gets whichever uid is free) that student code
       put into a message (hostile/reports_its_uid.py) -> "<private uid>".
     """
+    data = data.replace(os.fsencode(folder.rstrip(os.sep) + os.sep), b"<folder>/")
     first, last = uid_range()
     data = _WHOLE_NUMBER.sub(lambda m: b"<private uid>" if first <= int(m.group()) <= last else m.group(), data)
-    data = data.replace(os.fsencode(folder.rstrip(os.sep) + os.sep), b"<folder>/")
     data = _EXECUTION_TIME.sub(b'"execution_time": 0', data)
     return _DATETIME.sub(b'"datetime": "<datetime>"', data)
 
@@ -282,6 +283,9 @@ def build(outputs, whole, rows):
             if is_json(fmt):
                 keys.setdefault(fmt, set()).update(key_paths(json.loads(data)))
     columns = list(next(iter(rows.values())))
+    if "grades.csv" in whole and only_columns(whole["grades.csv"], columns) != whole["grades.csv"]:
+        raise SystemExit("outputs_snapshot: grades.csv is not written as csv.writer writes by default; teach "
+                         "only_columns() how it is written before recording it")
     return {"about": "Written by `python tests/outputs_snapshot.py --update`; compared by "
                      "tests/test_outputs_unchanged.py. Update it only for an intended change of what the grader "
                      "writes, and say why in the commit body (docs/developers.md).",
@@ -303,17 +307,30 @@ def save(snapshot, path=SNAPSHOT):
 
 
 # -- comparing ---------------------------------------------------------------------------------------
-def matches(fmt, data, recorded, keys):
-    """True if ``data`` is the recorded output, or a JSON output that only adds key paths to it."""
+def matches(fmt, data, recorded, snapshot):
+    """True if ``data`` is the recorded output, or a JSON output that only adds key paths to it, or a CSV that
+    only adds columns."""
     if sha(data) == recorded:
         return True
-    if not is_json(fmt) or fmt not in keys:
+    if fmt.endswith(".csv"):
+        return sha(only_columns(data, snapshot["csv_columns"])) == recorded
+    if not is_json(fmt) or fmt not in snapshot["json_keys"]:
         return False
     try:
         doc = json.loads(data)
     except ValueError:
         return False
-    return sha(as_written(prune(doc, set(keys[fmt])))) == recorded
+    return sha(as_written(prune(doc, set(snapshot["json_keys"][fmt])))) == recorded
+
+
+def only_columns(data, columns):
+    """A CSV (as grade-all writes it: csv.writer's defaults, UTF-8) with only ``columns``, in that order."""
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows([row.get(c, "") for c in columns] for row in rows)
+    return out.getvalue().encode("utf-8")
 
 
 def differences(snapshot, key, outputs, row=None, complete=True):
@@ -323,7 +340,7 @@ def differences(snapshot, key, outputs, row=None, complete=True):
     if old is None:
         return ["%s: not in the snapshot (a new corpus file? record it with --update)" % key]
     changed = [fmt for fmt, data in sorted(outputs.items())
-               if fmt in old["sha256"] and not matches(fmt, data, old["sha256"][fmt], snapshot["json_keys"])]
+               if fmt in old["sha256"] and not matches(fmt, data, old["sha256"][fmt], snapshot)]
     if complete:        # a format no longer written
         changed += sorted((set(old["sha256"]) & set(FORMATS)) - set(outputs))
     bad_row = row is not None and {c: row.get(c) for c in snapshot["csv_columns"]} != old["csv"]
@@ -347,15 +364,18 @@ def differences(snapshot, key, outputs, row=None, complete=True):
 
 
 def compare(snapshot, outputs, whole=None, rows=None):
-    """Every difference between a grading of the corpus and the snapshot, as readable lines."""
-    out = []
+    """Every difference between a grading of the corpus and the snapshot, as readable lines: in full for the
+    first SHOWN submissions that changed, then one line each."""
+    out, shown = [], 0
     for key in sorted(outputs):
-        out += differences(snapshot, key, outputs[key], None if rows is None else rows.get(key))
+        found = differences(snapshot, key, outputs[key], None if rows is None else rows.get(key))
+        out += found if shown < SHOWN else found[:1]
+        shown += bool(found)
     if whole is not None:
         missing = sorted(set(snapshot["submissions"]) - set(outputs))
         out += ["%s: in the snapshot but not graded (a corpus file removed? --update)" % k for k in missing]
         out += ["%s (the whole corpus as one class): changed" % fmt for fmt, data in sorted(whole.items())
-                if sha(data) != snapshot["class"].get(fmt)]
+                if not matches(fmt, data, snapshot["class"].get(fmt), snapshot)]
     return out
 
 
