@@ -213,6 +213,10 @@ def collect(files, work):
     for key, path in files.items():
         name = os.path.basename(path)
         out = os.path.join(work, "outputs", name)
+        if not os.path.isdir(out):      # snapshot_row failed in the worker; the row says why
+            row = rows.get(os.path.splitext(name)[0], {})
+            raise RuntimeError("outputs_snapshot: %s was not rendered; its grade-all row says %s: %s"
+                               % (key, row.get("status"), row.get("detail")))
         paths = {f: os.path.join(out, f) for f in FORMATS}
         paths["grade-all/results.json"] = os.path.join(work, "feedback", os.path.splitext(name)[0] + ".json")
         outputs[key] = read_outputs(paths, folder)
