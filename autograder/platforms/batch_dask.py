@@ -58,7 +58,7 @@ from ..grading import search_memory
 from ..sandbox import pool, safefs, submission
 from .batch_discover import is_code, read_code
 from .batch_files import grader_fingerprint
-from .batch_pool import count_replays, error_row, grade_row, scratch_root
+from .batch_pool import count_replays, error_row, grade_row
 
 CONNECT_SECONDS = 30.0
 MAX_BATCH = 8           # students per task at most: a task's own cost (scheduler, transfer) shared by 8
@@ -230,8 +230,6 @@ def _warm():
     # not the random module (tests/test_dask.py: the same feedback as the local pool), so the warning
     # is about another thread, not about the grading.
     warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
-    if scratch_root():                      # each student's files and folders in memory (batch_pool.py)
-        tempfile.tempdir = scratch_root()
     _WORKER["launcher"] = pool.Launcher()   # every grade on this worker forks its child from it
     _WORKER["ready"] = True
 

@@ -22,7 +22,7 @@ Design
   tmpfs. So as root, when each child gets private temp folders (it holds CAP_SYS_ADMIN,
   sandbox/namespaces.py: no student writes to the host's /dev/shm) and /dev/shm is a tmpfs with
   ``SHM_MIN_FREE`` to spare, the workers' scratch goes there (``scratch_root``); a TMPDIR the
-  instructor set is kept.
+  instructor set is kept. (Dask workers keep their own temp folder: there it showed no gain.)
 """
 
 import multiprocessing
