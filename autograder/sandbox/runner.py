@@ -34,6 +34,7 @@ wrote in the temp folders ends with its namespace; only where namespaces could n
 import json
 import os
 import resource
+import secrets
 import select
 import signal
 import struct
@@ -340,7 +341,7 @@ class Sandbox:
         if self._joining is not None:
             self._joining.join()
             self._joining = None
-        request_id = os.urandom(8).hex()      # what secrets.token_hex does, without importing secrets
+        request_id = secrets.token_hex(8)
         last_chance = seconds >= self.time_left()
         deadline = began + min(seconds, self.time_left())
         try:
