@@ -53,7 +53,7 @@ _ndarray, _asarray, _seed, _generic = np.ndarray, np.asarray, np.random.seed, np
 _array = np.array
 _isinstance, _type, _len, _str, _repr = isinstance, type, len, str, repr
 _issubclass, _dict_keys, _dict_item = issubclass, dict.keys, dict.__getitem__
-_dumps = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode    # our own acyclic data only
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _loads = json.loads
 _OUR_BUILTINS = dict(builtins.__dict__)
 

@@ -418,7 +418,7 @@ class Sandbox:
             raise StudentError("returned something the grader could not read") from None
 
 
-_ENCODE = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode   # requests are the grader's own data
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _parse_frame(data):
