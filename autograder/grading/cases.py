@@ -14,7 +14,6 @@ As soon as one case fails, the check is searched again by hypothesis itself
 smallest failing case. So a verdict never depends on whether the record was used.
 """
 
-import functools
 import json
 import os
 import sys
@@ -132,14 +131,8 @@ def _first_failed(exc, kind):
     return None
 
 
-@functools.lru_cache(maxsize=None)
 def strategies():
-    """The hypothesis strategy of each kind of case: sizes and a numpy seed.
-
-    Built once per process: a strategy is immutable and derandomized generation depends on the
-    test's source, not on the strategy object, so reusing it changes no case and saves hypothesis
-    re-validating it on every search (a warm grade-all worker searches hundreds of times).
-    """
+    """The hypothesis strategy of each kind of case: sizes and a numpy seed."""
     from hypothesis import strategies as st
     from .checks import INIT_CASES, NET_CASES, SIZE_RANGE, UNITS_CASES
     size = st.integers(*SIZE_RANGE)
