@@ -70,10 +70,6 @@ def main(argv=None):
 
 
 def grade_command(submission, results_path, html_path=None):
-    # The grader's arrays are tiny: one BLAS thread, set before numpy is imported. OpenBLAS would
-    # otherwise start a thread per core, which costs a one-file grade about half an `import numpy`.
-    for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(key, "1")
     from .grading import report
     if not os.path.exists(submission):
         why = ("there is no file or folder at %s; give the path of a .py file, an .ipynb notebook "
