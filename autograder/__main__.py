@@ -105,8 +105,8 @@ def grade_command(submission, results_path, html_path=None):
 
 
 def _exit_now(code):
-    """End a one-file ``grade`` without the interpreter's teardown of numpy and the grader (about a tenth of a
-    grade): the sandbox is closed and every file written by then, so only the output streams need flushing."""
+    """End a one-file ``grade`` without the interpreter's teardown of numpy and the grader (docs/scale.md, "Speed
+    tricks"): the sandbox is closed and every file written by then, so only the output streams need flushing."""
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -22,9 +22,9 @@ Design
 * A trick saves ``ratio - 1`` of what it is measured on (the grade costs that much more without it),
   wall or CPU: "kept" when either is at least 3 %.
   docs/scale.md's table ("Speed tricks") holds the figures; a trick under 3 % on both is removed.
-  The tricks removed so far (a record class instead of dataclasses, os.urandom instead of secrets,
-  json's circular check off) were measured by this script at commit af09ee2, where TRICKS still
-  lists them.
+  The tricks removed (a record class instead of dataclasses, os.urandom instead of secrets, json's
+  circular check off, one BLAS thread in ``grade``, strategies cached per process) were measured by
+  this script at commit af09ee2, where TRICKS still lists them.
 """
 
 import argparse
@@ -54,8 +54,6 @@ TRICKS = {
         ("grading/causes.py", "    if approx_cdf is not None and z.size and", "    if False and z.size and")]),
     "search_memory": ("grading/search_memory.py, cases.search", (BATCH,), [
         ("grading/cases.py", "known, found = MEMORY.replay(key, call)", "known, found = False, None")]),
-    "strategies_cached": ("grading/cases.py strategies()", (BATCH,), [
-        ("grading/cases.py", "@functools.lru_cache(maxsize=None)\ndef strategies():", "def strategies():")]),
     "cases_json": ("grading/cases.py, cases.json", (GRADE, BATCH), [
         ("grading/cases.py", "        data = _load()\n", "        data = None\n")]),
     "no_local_constants": ("grading/cases.py _without_local_constants", (BATCH,), [
@@ -66,8 +64,6 @@ TRICKS = {
          "    except m.PackageNotFoundError:\n        return None\n    import importlib.util\n    try:\n        spec")]),
     "os_exit": ("autograder/__main__.py _exit_now", (GRADE,), [
         ("__main__.py", "        _exit_now(status)\n", "        pass\n")]),
-    "one_blas_thread": ("autograder/__main__.py grade_command", (GRADE,), [
-        ("__main__.py", '        os.environ.setdefault(key, "1")\n', "        pass\n")]),
     "child_no_site": ("sandbox/runner.py FreshChild, child.py", (GRADE,), [
         ("sandbox/runner.py", '[sys.executable, "-I", "-S", "-B", CHILD] + child_path()',
          '[sys.executable, "-I", "-B", CHILD]')]),

@@ -14,6 +14,7 @@ As soon as one case fails, the check is searched again by hypothesis itself
 smallest failing case. So a verdict never depends on whether the record was used.
 """
 
+import importlib.util
 import json
 import os
 import sys
@@ -169,10 +170,9 @@ def _load():
 def installed_version(package):
     """PACKAGE's installed version, from the name of its .dist-info folder; None if not installed.
 
-    Read without importlib.metadata, whose import (email, zipfile, ...) costs one ``grade`` about
-    a third of an ``import numpy``; when the folder is not where pip puts it, metadata decides.
+    Read without importlib.metadata, whose import (email, zipfile, ...) a grade would otherwise pay
+    (docs/scale.md, "Speed tricks"); when the folder is not where pip puts it, metadata decides.
     """
-    import importlib.util
     try:
         spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
@@ -185,7 +185,7 @@ def installed_version(package):
             found = []
         if len(found) == 1:
             return found[0][len(package) + 1:-len(".dist-info")]
-    from importlib import metadata
+    from importlib import metadata  # lazy: only when no .dist-info folder decides (docs/scale.md, "Speed tricks")
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:

@@ -103,8 +103,7 @@ def _limit_child(memory_bytes, home, uid, binds):
 def child_path():
     """The import path a child started on its own is given: the grader's, without what ``python -I`` never
     gave the child (PYTHONPATH, the current folder, the grader's script or ``-m`` folder: a checkout's root).
-    The child skips the site module (``-S``), which on a machine with many .pth files costs a quarter of an
-    ``import numpy``, and extends its path with these."""
+    The child skips the site module (``-S``: docs/scale.md, "Speed tricks") and extends its path with these."""
     skip = set(os.environ.get("PYTHONPATH", "").split(os.pathsep)) | {"", ".", os.getcwd()}
     if sys.path and not sys.path[0].rstrip(os.sep).endswith(("site-packages", "dist-packages")):
         skip.add(sys.path[0])
@@ -138,8 +137,8 @@ class FreshChild:
             preexec_fn=lambda: _limit_child(memory_bytes, cwd, uid, self.bind_paths))
         joining = None
         if cgroup is not None:
-            # A cgroup v1 join waits for an RCU grace period (~10 ms): done from a thread of the grader's while
-            # the child imports numpy, and waited for before the child is sent anything (_exchange_within),
+            # A cgroup v1 join waits for an RCU grace period (docs/scale.md, "Speed tricks"): done from a thread of
+            # the grader's while the child imports numpy, and waited for before the child is sent anything (_exchange_within),
             # so the child is in its cgroup before it runs a line of the student's code.
             joining = threading.Thread(target=cgroup.join, args=(proc.pid,), daemon=True)
             joining.start()
