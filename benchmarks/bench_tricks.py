@@ -59,9 +59,9 @@ TRICKS = {
     "no_local_constants": ("grading/cases.py _without_local_constants", (BATCH,), [
         ("grading/cases.py", "    _without_local_constants()\n", "")]),
     "dist_info": ("grading/cases.py installed_version", (GRADE,), [
-        ("grading/cases.py", "    import importlib.util\n    try:\n        spec",
+        ("grading/cases.py", "    try:\n        spec = importlib.util.find_spec(package)",
          "    from importlib import metadata as m\n    try:\n        return m.version(package)\n"
-         "    except m.PackageNotFoundError:\n        return None\n    import importlib.util\n    try:\n        spec")]),
+         "    except m.PackageNotFoundError:\n        return None\n    try:\n        spec = importlib.util.find_spec(package)")]),
     "os_exit": ("autograder/__main__.py _exit_now", (GRADE,), [
         ("__main__.py", "        _exit_now(status)\n", "        pass\n")]),
     "child_no_site": ("sandbox/runner.py FreshChild, child.py", (GRADE,), [

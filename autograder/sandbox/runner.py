@@ -137,9 +137,9 @@ class FreshChild:
             preexec_fn=lambda: _limit_child(memory_bytes, cwd, uid, self.bind_paths))
         joining = None
         if cgroup is not None:
-            # A cgroup v1 join waits for an RCU grace period (docs/scale.md, "Speed tricks"): done from a thread of
-            # the grader's while the child imports numpy, and waited for before the child is sent anything (_exchange_within),
-            # so the child is in its cgroup before it runs a line of the student's code.
+            # A cgroup v1 join waits for an RCU grace period (docs/scale.md, "Speed tricks"): done from a thread
+            # of the grader's while the child imports numpy, and waited for before the child is sent anything
+            # (_exchange_within), so the child is in its cgroup before it runs a line of the student's code.
             joining = threading.Thread(target=cgroup.join, args=(proc.pid,), daemon=True)
             joining.start()
         return proc, joining
