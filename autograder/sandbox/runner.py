@@ -62,7 +62,7 @@ CALL_SECONDS = 5.0          # wall time for one request (one to four calls of on
 AHEAD_SECONDS = 1.0         # a batch's requests are run ahead of the checks that will read them; once a batch has
 #                             run this long the child stops and the rest are asked when needed: a slow function
 #                             then spends at most this (and one request) on cases a failure makes unneeded.
-#                             A correct submission's largest batch takes about 10 ms.
+#                             A correct submission's batches take milliseconds (under 0.2 s on a loaded machine).
 LOAD_SECONDS = 20.0         # wall time to run the submission's top level
 MEMORY_BYTES = 3 * 2**30    # address space of the child
 FILE_BYTES = 64 * 2**20     # largest file the child may write
