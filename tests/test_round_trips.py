@@ -219,6 +219,18 @@ def test_a_batch_answered_wrongly_never_gives_a_request_another_ones_answer(how,
         box.close()
 
 
+def test_a_child_that_stops_reading_costs_its_request_its_limit_never_blocks_the_grader(tmp_path):
+    # After loading, the child's loop never reads again; a batch frame larger than the pipe's buffer
+    # (64 KiB) cannot be written whole, and the write is bounded by the request's limit.
+    stops = HOOK.replace('_g["answer"] = _hook', '_g["read_frame"] = lambda: __import__("time").sleep(3600)') % "    pass"
+    box = runner.Sandbox(_write(tmp_path, RIGHT + stops), call_seconds=LIMIT)
+    try:
+        outcomes = box.batch(_forward_requests([4000, 4001]))        # X alone is 3 x 4000 floats: 96 KB
+        assert len(outcomes) == 1 and isinstance(outcomes[0], runner.Hung)
+    finally:
+        box.close()
+
+
 @pytest.mark.parametrize("how", ["short", "swapped", "wrong_id"])
 def test_a_batch_answered_wrongly_costs_that_function_only(how, tmp_path):
     result = engine.grade(_write(tmp_path, RIGHT + HOOK % MISANSWERS[how]), call_seconds=LIMIT)
