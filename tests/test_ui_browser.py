@@ -6,8 +6,8 @@
 - An instructor opens nbgrader's formgrader on a small autograded class: the gradebook lists each
   student's autograded score, and one submission's grade cells hold the grader's verdict text.
 - Every page a person opens (the student's feedback page from ``grade --html``, the class report
-  from ``grade-all --html``, nbgrader's feedback as this course renders it) passes axe-core's audit
-  with no serious or critical violation.
+  from ``grade-all --html``, nbgrader's feedback as this course renders it, from the command line
+  and from the formgrader's button) passes axe-core's audit with no serious or critical violation.
 
 One JupyterLab server and one formgrader server per session (module-scoped fixtures), one browser.
 Screenshots go to $AUTOGRADER_SCREENSHOTS if set, else a pytest temporary folder. What is missing
@@ -319,6 +319,33 @@ def test_nbgrader_feedback_passes_the_accessibility_audit(course, driver, axe_js
     # The page audited is the feedback with the grader's verdicts in it, not an empty shell.
     boxes = driver.execute_script("return document.querySelectorAll('.autograder-verdict').length")
     assert boxes == len(rubric.ITEMS), boxes
+
+
+# What the formgrader's "Generate Feedback" button runs: nbgrader's API, which sets HTMLExporter's
+# template_name itself, in the course folder with the course's nbgrader_config.py.
+FORMGRADER_FEEDBACK = """
+import sys
+from nbgrader.apps import NbGrader
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+app = NbGrader()
+app.load_config_file()
+api = NbGraderAPI(CourseDirectory(config=app.config), config=app.config)
+result = api.generate_feedback(sys.argv[1], sys.argv[2], force=True)
+sys.exit(0 if result["success"] else (result.get("error") or result.get("log") or "failed"))
+"""
+
+
+def test_feedback_from_the_formgrader_button_is_the_course_page(course, driver, axe_js, shots):
+    """Feedback made from the formgrader's button is the course's page too, and passes the audit."""
+    page = course.path("feedback", "cy", ns.ASSIGNMENT, ns.ASSIGNMENT + ".html")
+    os.remove(page)                         # made by the command line in the fixture: make it again
+    done = subprocess.run([sys.executable, "-c", FORMGRADER_FEEDBACK, ns.ASSIGNMENT, "cy"], cwd=course.root,
+                          env=course.env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and os.path.exists(page), (done.stdout + done.stderr)[-4000:]
+    violations = audited(driver, axe_js, "file://" + page, shots, "nbgrader_feedback_from_formgrader")
+    assert ui.blocking(violations) == [], json.dumps(ui.blocking(violations), indent=1)[:6000]
+    assert driver.execute_script("return document.documentElement.lang") == "en"
 
 
 def test_the_audit_finds_what_it_should(driver, axe_js, tmp_path):
