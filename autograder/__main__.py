@@ -24,14 +24,14 @@ from .errors import UsageError
 SUBCOMMANDS = {
     "grade-all": "autograder.platforms.batch_cli",
     "ci": "autograder.platforms.github",
-    "gradescope-bundle": "autograder.platforms.gradescope",
+    "gradescope-bundle": "autograder.platforms.deploy",
     "gradescope-run": "autograder.platforms.gradescope",
     "audit": "autograder.platforms.nbgrader.audit",
-    "classroom50-bundle": "autograder.platforms.classroom50",
+    "classroom50-bundle": "autograder.platforms.deploy",
     "classroom50-run": "autograder.platforms.classroom50",
-    "coursera-bundle": "autograder.platforms.coursera",
+    "coursera-bundle": "autograder.platforms.deploy",
     "coursera-run": "autograder.platforms.coursera",
-    "prairielearn-bundle": "autograder.platforms.prairielearn",
+    "prairielearn-bundle": "autograder.platforms.deploy",
     "prairielearn-run": "autograder.platforms.prairielearn",
     "mutate": "autograder.mutation.runner",
 }
