@@ -30,22 +30,21 @@ plain code cell after the first solution cell, are skipped when ``experiments = 
 default) and run in full with ``"run"``.
 """
 
+import ctypes
 import os
 import shutil
 import sys
 import tempfile
 import time
 
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, List, Unicode
 
+from ...sandbox import confine, uids
 from .outputs import error, stream
 
-try:   # nbclient's exceptions: a dead kernel, and a kernel that ignored the interrupt after a timeout
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-except ImportError:    # pragma: no cover - very old nbclient
-    from nbconvert.preprocessors.execute import CellTimeoutError, DeadKernelError
 
 CLONE_NEWNET = 0x40000000
 
@@ -130,7 +129,6 @@ class ExecutePrivately(ExecuteSafely):
         self._scratch = tempfile.mkdtemp(prefix="autograder-kernel-")
         work = os.path.join(self._scratch, "work")
         shutil.copytree(folder, work, ignore=shutil.ignore_patterns(".*", "__pycache__"))
-        from ...sandbox import confine, uids
         self._uid = uids.reserve() if root else None          # a checked, claimed uid of its own
         if self._uid is not None:
             confine.hide_grader()     # the student group may not read the grader, the solution or the course
@@ -187,7 +185,6 @@ class ExecutePrivately(ExecuteSafely):
 
             def no_network():
                 os.chown(connection, uid, uid)
-                import ctypes
                 if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET) != 0:
                     raise OSError("unshare(CLONE_NEWNET) failed")
             kwargs["preexec_fn"] = no_network

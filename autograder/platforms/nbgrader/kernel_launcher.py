@@ -15,6 +15,10 @@ import os
 import resource
 import sys
 
+from ipykernel.kernelapp import IPKernelApp
+
+from ...sandbox import uids
+
 PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "json", "math",
            "random", "itertools", "collections", "functools", "time", "warnings", "copy", "pathlib",
            "textwrap", "socket", "subprocess", "glob", "pdb", "types", "builtins", "inspect", "traceback")
@@ -22,7 +26,6 @@ MAX_PROCESSES = 256       # per uid: enough for a kernel's threads, too few for 
 
 
 def become(uid):
-    from ...sandbox import uids
     os.setgroups([uids.student_gid()])
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     os.setgid(uid)
@@ -38,7 +41,6 @@ def main(argv):
             importlib.import_module(name)
         except ImportError:
             pass
-    from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize(argv[1:])
     become(uid)

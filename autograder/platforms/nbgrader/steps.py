@@ -35,6 +35,7 @@ generate_feedback
 grade cell's hidden part calls when an instructor runs the source notebook.
 """
 
+from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells, SaveAutoGrades
 
 from .execute import ExecutePrivately, ExecuteSafely  # noqa: F401
@@ -48,7 +49,6 @@ from .verdicts import GradeInIsolation
 
 
 def _defaults(trait):
-    from nbgrader.converters import Autograde
     return list(Autograde.class_traits()[trait].default())
 
 
@@ -86,5 +86,4 @@ def autograde_steps(execute=False):
 
 def feedback_steps():
     """nbgrader's generate_feedback steps, HideHiddenTests first."""
-    from nbgrader.converters import GenerateFeedback
     return [HideHiddenTests] + list(GenerateFeedback.class_traits()["preprocessors"].default())
