@@ -15,6 +15,7 @@ smallest failing case. So a verdict never depends on whether the record was used
 """
 
 import functools
+import importlib.util
 import json
 import os
 import sys
@@ -73,7 +74,7 @@ def search(chk, student):
 
 def _search(kind, fn, student, examples):
     """Run one check under hypothesis; the smallest Failed, or None."""
-    # lazy: hypothesis is imported only when a check fails; a passing grade replays cases.json without it
+    # lazy: hypothesis runs only to search a failure or re-record; a passing grade replays cases.json
     from hypothesis import Phase
     # Generated cases first, so that a failure is shrunk to the smallest case; then the fixed
     # cases that guarantee coverage (n_y >= 2, m = 1, m != n_x) for what generation missed.
@@ -102,7 +103,7 @@ def _without_local_constants():
     another machine. The grader turns that source off. This reaches into hypothesis' internals, which
     is why hypothesis is pinned; tests/test_reference.py checks that it still works.
     """
-    # lazy: hypothesis is imported only when a check fails (``_build``)
+    # lazy: hypothesis runs only to search a failure or re-record (``_build``)
     from hypothesis.internal.conjecture import providers
     if getattr(providers, "_autograder_no_local_constants", False):
         return
@@ -113,7 +114,7 @@ def _without_local_constants():
 
 
 def _build(kind, fn, student, phases, examples=()):
-    # lazy: hypothesis is imported only when a check fails; a passing grade replays cases.json without it
+    # lazy: hypothesis runs only to search a failure or re-record; a passing grade replays cases.json
     from hypothesis import HealthCheck, example, given, settings
     _without_local_constants()
 
@@ -147,7 +148,7 @@ def strategies():
     test's source, not on the strategy object, so reusing it changes no case and saves hypothesis
     re-validating it on every search (a warm grade-all worker searches hundreds of times).
     """
-    # lazy: hypothesis is imported only when a check fails; a passing grade replays cases.json without it
+    # lazy: hypothesis runs only to search a failure or re-record; a passing grade replays cases.json
     from hypothesis import strategies as st
     size = st.integers(*SIZE_RANGE)
     seed = st.integers(0, 2**31 - 1)
@@ -186,8 +187,6 @@ def installed_version(package):
     Read without importlib.metadata, whose import (email, zipfile, ...) costs one ``grade`` about
     a third of an ``import numpy``; when the folder is not where pip puts it, metadata decides.
     """
-    # lazy: see the docstring (the grade's path avoids importlib.metadata)
-    import importlib.util
     try:
         spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
