@@ -185,6 +185,8 @@ def grade_items(items, student):
     """
     runs = {item.id: [CheckRun(chk, student) for chk in registry.for_item(item.id)] for item in items}
     for upto in (1, None):                      # first cases everywhere, then the rest
+        if upto == 1:                           # every first case in one round trip (each check's rest: advance)
+            student.prefetch([request for item in items for run in runs[item.id] for request in run.requests(1)])
         for item in items:
             _advance(runs[item.id], upto)
     verdicts, cut = {}, []
@@ -248,8 +250,20 @@ class CheckRun:
         self.done = 0            # cases that ran to the end
         self.failure = None      # the Failed of the first failing case
 
+    def requests(self, upto):
+        """The first request each of the cases from the next one up to ``upto`` will make, in order."""
+        found = []
+        for case in self.cases[self.done:upto]:
+            run = (lambda s: self.chk.fn(s)) if case is None else (lambda s, case=case: self.chk.fn(s, **case))
+            request = self.student.first_request(run)
+            if request is not None:
+                found.append(request)
+        return found
+
     def advance(self, upto):
-        from ..sandbox.student import TimeUp  # lazy: student.py imports numpy (``rubric_ready``)
+        from ..sandbox.student import TimeUp   # lazy: student.py imports numpy, loaded while the child starts
+        if upto - self.done > 1:
+            self.student.prefetch(self.requests(upto))      # this check's cases in one round trip
         try:
             while self.done < upto:
                 case = self.cases[self.done]
@@ -266,7 +280,7 @@ class CheckRun:
 
     def searched(self):
         """The failure to report: the smallest failing case hypothesis finds, as far as the budget allows."""
-        from ..sandbox.student import TimeUp  # lazy: student.py imports numpy (``rubric_ready``)
+        from ..sandbox.student import TimeUp   # lazy: student.py imports numpy, loaded while the child starts
         failed = self.failure
         if self.chk.cases is None or failed.kind == NOT_CHECKED:
             return failed
