@@ -24,7 +24,7 @@ import pytest
 from autograder import rubric
 from autograder.platforms.nbgrader import execute
 from autograder.sandbox import confine, uids
-from conftest import CORPUS, need
+from conftest import CORPUS, ROOT, need
 
 import nbgrader_support as ns
 from test_nbgrader_course import autograded, cli_points, cli_results
@@ -187,3 +187,29 @@ def test_the_launcher_finds_the_connection_file_and_refuses_to_run_without_a_net
     with pytest.raises(SystemExit) as stopped:
         kernel_launcher.main(["12345", "-f", "/nonexistent/kernel.json"])
     assert stopped.value.code == kernel_launcher.NO_NETWORK_EXIT
+
+
+REFUSED = """import sys
+sys.path.insert(0, {root!r})
+from autograder.sandbox import confine
+confine.may_make_namespaces = lambda: True      # the grader's guess is wrong: unshare will be refused
+from autograder.platforms.nbgrader.execute import ExecutePrivately
+from nbformat.v4 import new_code_cell, new_notebook
+nb = new_notebook(cells=[new_code_cell("print('cell ' + 'ran')")])
+out, _ = ExecutePrivately(timeout=60, experiments="run").preprocess(nb, {{"metadata": {{"path": {folder!r}}}}})
+print(out.cells[0].outputs[0]["text"])"""
+
+
+@needs_root
+@needs_readable
+def test_a_kernel_whose_launcher_cannot_leave_the_network_runs_no_cell(tmp_path):
+    """CAP_SYS_ADMIN guessed but unshare refused (as a seccomp profile would): a note, not a failed notebook."""
+    need("nbclient", "nbgrader")
+    if not shutil.which("setpriv"):
+        pytest.skip("drops CAP_SYS_ADMIN from a root grader with setpriv")
+    done = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", sys.executable, "-c",
+                           REFUSED.format(root=ROOT, folder=str(tmp_path))],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert execute.NOT_RUN in done.stdout and "cell ran" not in done.stdout, done.stdout
+    assert "could not make a network namespace although the grader holds CAP_SYS_ADMIN" in done.stderr, done.stderr

@@ -32,7 +32,9 @@ that kernel
 * Without CAP_SYS_ADMIN (a container that drops it) no network namespace can be made, and
   execution mode never runs a kernel that can reach the network: no kernel starts, every code
   cell gets a note saying why (``NOT_RUN``), the log says so once (``NO_KERNEL``), and the grade,
-  which never came from this kernel, is the same.
+  which never came from this kernel, is the same. The same happens when the guess was wrong and
+  the launcher itself could not leave the network (a seccomp profile that refuses unshare: it
+  exits ``kernel_launcher.NO_NETWORK_EXIT``, ``KernelNotIsolated``; ``UNSHARE_REFUSED``).
 * Not as root, it refuses to run unless ``allow_unsafe = True``: the kernel would then run as
   the instructor, able to read solutions and classmates and to write the gradebook. The docs
   say so.
@@ -53,6 +55,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, List, Unicode
 
 from ...sandbox import confine, uids
+from .kernel_launcher import NO_NETWORK_EXIT
 from .outputs import error, stream
 
 try:   # nbclient's exceptions: a dead kernel, and a kernel that ignored the interrupt after a timeout
@@ -65,6 +68,10 @@ NO_KERNEL = ("execution mode started no kernel: without CAP_SYS_ADMIN the kernel
              "student code that can reach the network. Grades are unaffected (they come from the isolated "
              "grader); code cells get a note instead of fresh outputs. Give the grader CAP_SYS_ADMIN "
              "(docker run --cap-add SYS_ADMIN) or set EXECUTE_STUDENT_CODE = False")
+UNSHARE_REFUSED = ("execution mode started no kernel: the kernel launcher could not make a network namespace "
+                   "although the grader holds CAP_SYS_ADMIN (a seccomp or AppArmor profile that refuses unshare?), "
+                   "and execution mode never runs student code that can reach the network. Grades are unaffected; "
+                   "code cells get a note instead of fresh outputs. Allow unshare, or set EXECUTE_STUDENT_CODE = False")
 NOT_RUN = ("[Not run during autograde: the grading machine could not cut the notebook's kernel off from the "
            "network, so no cell was run. Your grade does not depend on it: it comes from the separate grader.]")
 NO_PRIVATE_TEMP = ("execution mode: could not give the notebook's kernel its own IPC namespace and private /tmp, "
@@ -72,6 +79,10 @@ NO_PRIVATE_TEMP = ("execution mode: could not give the notebook's kernel its own
                    "AppArmor or seccomp): System V shared memory it creates outlives autograde, and what it leaves "
                    "in those folders is found by walking them after every notebook, which costs more the more "
                    "else lies there (docs/scale.md)")
+
+
+class KernelNotIsolated(RuntimeError):
+    """The launcher exited before the kernel started, because it could not leave the network."""
 
 
 class ExecuteSafely(Execute):
@@ -151,7 +162,7 @@ class ExecutePrivately(ExecuteSafely):
                                "your rights (see docs/instructors.md). Run nbgrader as root, or turn "
                                "EXECUTE_STUDENT_CODE off, or set c.ExecutePrivately.allow_unsafe = True")
         if root and not confine.may_make_namespaces():
-            return self._not_run(nb, resources)
+            return self._not_run(nb, resources, NO_KERNEL)
         folder = ((resources or {}).get("metadata") or {}).get("path") or os.getcwd()
         work = self._scratch_copy(folder)
         self._private = root                  # the guess; the kernel itself is checked once it answers
@@ -166,6 +177,8 @@ class ExecutePrivately(ExecuteSafely):
         self._skip = self._experiment_indexes(nb) if self.experiments == "skip" else set()
         try:
             nb, out = super().preprocess(nb, resources, km)
+        except KernelNotIsolated:
+            nb, out = self._not_run(nb, resources, UNSHARE_REFUSED)
         finally:
             if self._uid is not None:         # every process it started; the host's temp unless verified private
                 uids.release(self._uid, walk_files=not self._private)
@@ -180,27 +193,36 @@ class ExecutePrivately(ExecuteSafely):
         shutil.copytree(folder, work, ignore=shutil.ignore_patterns(".*", "__pycache__"))
         return work
 
-    def _not_run(self, nb, resources):
-        """No kernel (no CAP_SYS_ADMIN, so no network namespace): every code cell says so, the log once."""
-        confine.warn("kernel-not-run", NO_KERNEL)
+    def _not_run(self, nb, resources, why):
+        """No kernel (no network namespace could be made): every code cell says so, the log once (``why``)."""
+        confine.warn("kernel-not-run", why)
         for cell in nb.cells:
             if cell.cell_type == "code" and cell.source.strip():
                 cell.outputs = [stream("stdout", NOT_RUN + "\n")]
         return nb, resources or {}
 
     async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
+        process = self._kernel_process()
+        try:
+            kc = await super().async_start_new_kernel_client()
+        except Exception:
+            if process is not None and getattr(self, "_uid", None) is not None and process.poll() == NO_NETWORK_EXIT:
+                raise KernelNotIsolated("the kernel launcher could not leave the network") from None
+            raise
         if getattr(self, "_uid", None) is not None:
             self._check_kernel()
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)     # nbclient binds the sync name to its own
 
+    def _kernel_process(self):
+        """The kernel's Popen (jupyter_client 7+: the provisioner's; older: ``km.kernel``), or None."""
+        return getattr(getattr(self.km, "provisioner", None), "process", None) or getattr(self.km, "kernel", None)
+
     def _check_kernel(self):
         """Before any cell runs: the kernel's network must be its own; its IPC and temp folders decide whether
         the release walks the host's temp folders (and the log says why it does)."""
-        process = getattr(getattr(self.km, "provisioner", None), "process", None) or getattr(self.km, "kernel", None)
-        pid = getattr(process, "pid", None)
+        pid = getattr(self._kernel_process(), "pid", None)
         if pid is None or not confine.child_network_isolated(pid):
             raise RuntimeError("execution mode: the kernel (pid %s) is not in a network namespace of its own; "
                                "its cells are not run" % pid)

@@ -73,8 +73,9 @@ def main(argv):
     uid = int(argv[0])
     flags = private_namespaces(connection_file(argv[1:]))
     if not flags & namespaces.CLONE_NEWNET:
-        sys.stderr.write("kernel_launcher: could not give the kernel a network namespace of its own (unshare "
-                         "needs CAP_SYS_ADMIN); the kernel is not started\n")
+        sys.stderr.write("kernel_launcher: could not give the kernel a network namespace of its own (unshare was "
+                         "refused: it needs CAP_SYS_ADMIN and no seccomp profile that forbids it); the kernel is "
+                         "not started\n")
         raise SystemExit(NO_NETWORK_EXIT)
     for name in PRELOAD:
         try:
