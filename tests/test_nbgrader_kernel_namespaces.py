@@ -6,9 +6,10 @@ cell of her own that writes a file of a name unique to this run into /tmp, /var/
 SysV shared memory segment with a key unique to this run, then prints what it sees. The cell's own output
 proves it ran and saw its files (so the test can fail); the host must hold none of them afterwards. Without
 CAP_SYS_ADMIN (dropped with ``setpriv``, as tests/test_namespaces.py does for the grader's own child) no
-kernel may run at all, the grade must not change and the log must say why. The check that the grader
-verifies the kernel's namespaces before it skips the walk of the host's temp folders runs ExecutePrivately
-in this process, with the check forced to fail.
+kernel may run at all, the grade must not change and the log must say why; the same when the grader
+believed it held CAP_SYS_ADMIN but the launcher's unshare was refused. The check that the grader verifies
+the kernel's namespaces before it skips the walk of the host's temp folders runs ExecutePrivately in this
+process, with the check forced to fail.
 """
 
 import os

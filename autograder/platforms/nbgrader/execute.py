@@ -263,12 +263,9 @@ class ExecutePrivately(ExecuteSafely):
                "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
                    os.path.abspath(__file__)))))}
         kwargs.setdefault("env", env)
-        if self._uid is not None:
-            uid, connection = self._uid, self.km.connection_file
+        if self._uid is not None:     # the launcher leaves the namespaces and hands the connection file over
             self.km.kernel_spec.argv = [sys.executable, "-m", "autograder.platforms.nbgrader.kernel_launcher",
-                                        str(uid), "-f", "{connection_file}"]
-
-            kwargs["preexec_fn"] = lambda: os.chown(connection, uid, uid)
+                                        str(self._uid), "-f", "{connection_file}"]
         return await super().async_start_new_kernel(**kwargs)
 
     start_new_kernel = run_sync(async_start_new_kernel)     # nbclient binds the sync name to its own

@@ -70,8 +70,8 @@ def become(uid):
 
 
 def main(argv):
-    uid = int(argv[0])
-    flags = private_namespaces(connection_file(argv[1:]))
+    uid, connection = int(argv[0]), connection_file(argv[1:])
+    flags = private_namespaces(connection)
     if not flags & namespaces.CLONE_NEWNET:
         sys.stderr.write("kernel_launcher: could not give the kernel a network namespace of its own (unshare was "
                          "refused: it needs CAP_SYS_ADMIN and no seccomp profile that forbids it); the kernel is "
@@ -85,6 +85,8 @@ def main(argv):
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize(argv[1:])
+    if connection:
+        os.chown(connection, uid, uid)     # the kernel's own from now on (it removes it when it ends)
     become(uid)
     app.start()
 
