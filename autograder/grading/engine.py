@@ -183,7 +183,8 @@ def grade_items(items, student):
     item needs, and an item is lost as "not checked" only when its own first case could not run. An
     item whose later cases the budget stopped keeps what the cases it ran showed (a note says so).
     """
-    runs = {item.id: [CheckRun(chk, student) for chk in registry.for_item(item.id)] for item in items}
+    checks = {item.id: registry.for_item(item.id) for item in items}    # RegistryError before any call
+    runs = {item.id: [CheckRun(chk, student) for chk in checks[item.id]] for item in items}
     for upto in (1, None):                      # first cases everywhere, then the rest
         if upto == 1:                           # every first case in one round trip (each check's rest: advance)
             student.prefetch([request for item in items for run in runs[item.id] for request in run.requests(1)])
