@@ -50,6 +50,7 @@ import sys
 import tempfile
 import time
 
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, List, Unicode
@@ -58,10 +59,6 @@ from ...sandbox import confine, uids
 from .kernel_launcher import NO_NETWORK_EXIT
 from .outputs import error, stream
 
-try:   # nbclient's exceptions: a dead kernel, and a kernel that ignored the interrupt after a timeout
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-except ImportError:    # pragma: no cover - very old nbclient
-    from nbconvert.preprocessors.execute import CellTimeoutError, DeadKernelError
 
 NO_KERNEL = ("execution mode started no kernel: without CAP_SYS_ADMIN the kernel cannot get a network "
              "namespace of its own (nor its own IPC and /tmp, /var/tmp, /dev/shm), and execution mode never runs "

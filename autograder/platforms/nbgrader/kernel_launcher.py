@@ -82,6 +82,8 @@ def main(argv):
             importlib.import_module(name)
         except ImportError:
             pass
+    # lazy: execute.py imports this module (NO_NETWORK_EXIT) in every nbgrader run, which starts no kernel;
+    # ipykernel.kernelapp would cost that process more than an import of numpy
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize(argv[1:])
