@@ -27,7 +27,7 @@ from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
 from ..verdicts import (CRASH, FIXED, HANG, MISSING, NOT_CHECKED, RAISED, SMALLEST, TYPE, UNREADABLE, Failed,
-                        case_text)
+                        TimeUp, case_text)
 from . import cases, grader_rules, hints, registry
 
 POINTS_AT_CODE = (RAISED, HANG, CRASH)   # kinds whose report names no notebook section unless a hint does
@@ -262,7 +262,6 @@ class CheckRun:
         return found
 
     def advance(self, upto):
-        from ..sandbox.student import TimeUp   # lazy: student.py imports numpy, loaded while the child starts
         if upto - self.done > 1:
             self.student.prefetch(self.requests(upto))      # this check's cases in one round trip
         try:
@@ -281,7 +280,6 @@ class CheckRun:
 
     def searched(self):
         """The failure to report: the smallest failing case hypothesis finds, as far as the budget allows."""
-        from ..sandbox.student import TimeUp   # lazy: student.py imports numpy, loaded while the child starts
         failed = self.failure
         if self.chk.cases is None or failed.kind == NOT_CHECKED:
             return failed
