@@ -18,7 +18,8 @@ from autograder import rubric
 from autograder.grading import checks, engine, hints, registry  # noqa: F401  (checks registers)
 from autograder.grading.registry import Failed, RegistryError
 
-from autograder.sandbox.student import CallRefused, Student
+from autograder.sandbox.student import Student
+from autograder.verdicts import CallRefused
 from conftest import ROOT, SOLUTION
 
 

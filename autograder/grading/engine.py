@@ -28,8 +28,8 @@ from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
 from ..verdicts import (CRASH, FIXED, HANG, MISSING, NOT_CHECKED, RAISED, SMALLEST, TYPE, UNREADABLE, Failed,
-                        case_text)
-from . import cases, grader_rules, registry
+                        TimeUp, case_text)
+from . import cases, grader_rules, hints, registry
 
 POINTS_AT_CODE = (RAISED, HANG, CRASH)   # kinds whose report names no notebook section unless a hint does
 
@@ -115,13 +115,13 @@ def rubric_ready():
     Imported here, not at the top: the checks import numpy, which the grader then loads while the
     child (started just before) loads its own.
     """
+    # lazy: the checks import numpy, which the grader loads only once the child is starting (``grade``)
     from . import checks  # noqa: F401  (registers the checks and validates them)
     registry.validate()   # again: the registry may have been changed since checks.py was imported
 
 
 def failed_verdict(item, failure, label=SMALLEST):
     """The Verdict of an item whose check raised ``failure`` (a Failed); RegistryError for an unknown hint id."""
-    from . import hints
     if failure.hint is not None and failure.hint not in hints.HINTS:
         raise registry.RegistryError("Failed(hint=%r) under %s: no such hint in autograder/grading/hints.py; add "
                                      "it there or fix the id" % (failure.hint, item.id))
@@ -140,7 +140,7 @@ def _all_failed(path, why, start):
 
 
 def _run(path, sandbox, prepared, start):
-    from ..sandbox.student import Student
+    from ..sandbox.student import Student  # lazy: it imports numpy, as the checks do (``rubric_ready``)
     try:
         loaded = sandbox.load()
     except StudentError as exc:
@@ -252,7 +252,6 @@ class CheckRun:
         return found
 
     def advance(self, upto):
-        from ..sandbox.student import TimeUp   # lazy: student.py imports numpy, loaded while the child starts
         if upto - self.done > 1:
             self.student.prefetch(self.requests(upto))      # this check's cases in one round trip
         try:
@@ -271,7 +270,6 @@ class CheckRun:
 
     def searched(self):
         """The failure to report: the smallest failing case hypothesis finds, as far as the budget allows."""
-        from ..sandbox.student import TimeUp   # lazy: student.py imports numpy, loaded while the child starts
         failed = self.failure
         if self.chk.cases is None or failed.kind == NOT_CHECKED:
             return failed

@@ -27,13 +27,17 @@ in SECURITY.md.
 """
 
 import builtins
+import importlib
 import io
 import json
 import os
+import re
+import resource
 import struct
 import sys
 import time
 import traceback
+import types
 
 PROTOCOL_OUT = os.fdopen(os.dup(1), "wb", buffering=0)   # replies go here...
 PROTOCOL_IN = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -248,8 +252,6 @@ PRELOAD = ("math", "random", "functools", "itertools", "collections", "copy", "t
 
 def preload(source=None):
     """Import PRELOAD: all of it, or (given the submission's ``source``) the modules it names."""
-    import importlib
-    import re
     for name in PRELOAD:
         if source is not None and not re.search(r"\b%s\b" % name.rsplit(".", 1)[-1], source):
             continue
@@ -264,7 +266,6 @@ def drop_privileges(uid, gid, processes):
 
     Its only supplementary group is ``gid``, the group the grader's folders deny by an ACL entry.
     """
-    import resource
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     os.setgroups([gid] if gid is not None else [])
     os.setgid(uid)
@@ -276,7 +277,6 @@ def load(source, statements, uid=None, gid=None, processes=64):
     if uid is not None:
         preload(source)              # no-op for what the warm pool's template imported already
         drop_privileges(uid, gid, processes)
-    import types
     sys.modules["__main__"] = types.ModuleType("__main__")   # ``import __main__`` no longer finds this module
     problems = []
     chunks = [source]

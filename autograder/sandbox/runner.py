@@ -403,7 +403,7 @@ class Sandbox:
     # -- the two requests -----------------------------------------------------
     def load(self):
         """Run the submission's top level once per child; returns {'functions', 'problems'}."""
-        from .wire import one_line
+        from .wire import one_line  # lazy: wire imports numpy (see the header)
         if self.loaded is None or self.proc is None or self.proc.poll() is not None:
             self.loaded = None
             with open(self.code_path, encoding="utf-8") as f:   # the grader's own file, written by engine.grade
