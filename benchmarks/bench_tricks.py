@@ -53,7 +53,7 @@ TRICKS = {
         ("grading/causes.py", "    if z.size and np.isfinite(z[0]) and np.isfinite(z[-1]):", "    if False:"),
         ("grading/causes.py", "    if approx_cdf is not None and z.size and", "    if False and z.size and")]),
     "search_memory": ("grading/search_memory.py, cases.search", (BATCH,), [
-        ("grading/cases.py", "known, found = MEMORY.replay(key, call)", "known, found = False, None")]),
+        ("grading/cases.py", "known, found = search_memory.MEMORY.replay(key, call)", "known, found = False, None")]),
     "cases_json": ("grading/cases.py, cases.json", (GRADE, BATCH), [
         ("grading/cases.py", "        data = _load()\n", "        data = None\n")]),
     "no_local_constants": ("grading/cases.py _without_local_constants", (BATCH,), [
@@ -61,7 +61,8 @@ TRICKS = {
     "dist_info": ("grading/cases.py installed_version", (GRADE,), [
         ("grading/cases.py", "    try:\n        spec = importlib.util.find_spec(package)",
          "    from importlib import metadata as m\n    try:\n        return m.version(package)\n"
-         "    except m.PackageNotFoundError:\n        return None\n    try:\n        spec = importlib.util.find_spec(package)")]),
+         "    except m.PackageNotFoundError:\n        return None\n"
+         "    try:\n        spec = importlib.util.find_spec(package)")]),
     "os_exit": ("autograder/__main__.py _exit_now", (GRADE,), [
         ("__main__.py", "        _exit_now(status)\n", "        pass\n")]),
     "child_no_site": ("sandbox/runner.py FreshChild, child.py", (GRADE,), [
