@@ -16,10 +16,12 @@ wrong, hostile, notebooks) once, and renders from that one grading every output 
   Gradescope's and PrairieLearn's results.json, Coursera's feedback.json and htmlFeedback.html, Classroom 50's
   result.json and release-body.md, GitHub's results.json, step summary and outputs file.
 
-The whole corpus is also graded as one class by ``batch.grade_all`` (two warm workers): its CSV row per student
-and the class report (``grade-all --html``) are kept too. Each grade-all worker grades with the real
-``batch_pool.grade_row`` on a warm-pool launcher of its own and renders the outputs above from the Result that
-grading produced (``snapshot_row``), so the corpus is graded once.
+The whole corpus is also graded as one class by ``batch.grade_all`` (two warm workers): its CSV, the class
+report (``grade-all --html``) and the summary grade-all prints (what the class lost most) are kept too. Each
+grade-all worker grades with the real ``batch_pool.grade_row`` on a warm-pool launcher of its own and renders
+the outputs above from the Result that grading produced (``snapshot_row``), so the corpus is graded once.
+Not kept: grade-all's PNG figure, the nbgrader adapter's gradebook and feedback (they need a course), and what
+the adapters print to their logs (GitHub's holds a random stop-commands token).
 
 The snapshot (tests/snapshots/corpus_outputs.json) keeps, per submission, the sha256 of each output's bytes
 after ``normalise``, and, in clear, the score, the CSV row and the text report's lines, so that a failure can
@@ -55,6 +57,7 @@ from autograder.sandbox.pool import Launcher  # noqa: E402
 from autograder.sandbox.uids import uid_range  # noqa: E402
 from autograder.platforms import (batch, batch_pool, class_report, classroom50, coursera, github,  # noqa: E402
                                   gradescope, prairielearn)
+from autograder.platforms.batch_summary import summary_text  # noqa: E402
 
 CORPUS = os.path.join(HERE, "corpus")
 KINDS = ("valid", "wrong", "hostile", "notebooks")
@@ -68,7 +71,7 @@ CLASSROOM_ENV = {"CLASSROOM": "class", "ASSIGNMENT": "random-init", "SUBMISSION_
 FORMATS = ("text", "results.json", "feedback.html", "gradescope/results.json", "prairielearn/results.json",
            "coursera/feedback.json", "coursera/htmlFeedback.html", "classroom50/result.json",
            "classroom50/release-body.md", "github/results.json", "github/summary.md", "github/output.txt")
-CLASS_FORMATS = ("grades.csv", "class_report.html")
+CLASS_FORMATS = ("grades.csv", "class_report.html", "summary.txt")
 SHOWN = 8       # submissions whose differences a failure shows in full; the others get one line each
 
 
@@ -202,6 +205,8 @@ def grade_class(files, work, jobs=JOBS):
                            results_dir=os.path.join(work, "feedback"), stream=io.StringIO(), grade_fn=snapshot_row)
     seconds = time.monotonic() - start
     class_report.write(done["rows"], os.path.join(work, "class_report.html"))
+    with open(os.path.join(work, "summary.txt"), "w", encoding="utf-8") as f:
+        f.write(summary_text(done["summary"]))
     return collect(files, work) + (seconds,)
 
 

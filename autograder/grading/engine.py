@@ -21,50 +21,37 @@ grader fault (exit 2) on every path, never a student's 0.
 
 import os
 import time
+from dataclasses import dataclass
 
 from .. import rubric
 from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
 from ..verdicts import (CRASH, FIXED, HANG, MISSING, NOT_CHECKED, RAISED, SMALLEST, TYPE, UNREADABLE, Failed,
-                        case_text)
-from . import cases, grader_rules, registry
+                        TimeUp, case_text)
+from . import cases, grader_rules, hints, registry
 
 POINTS_AT_CODE = (RAISED, HANG, CRASH)   # kinds whose report names no notebook section unless a hint does
 
 
-class _Record:
-    """A plain record: fields set in ``__init__``, equal when all fields are (what ``@dataclass`` gave, without
-    importing dataclasses and inspect, a tenth of an ``import numpy`` on every one-file grade)."""
-
-    def _fields(self):
-        return tuple(getattr(self, name) for name in self.FIELDS)
-
-    def __eq__(self, other):
-        return type(other) is type(self) and other._fields() == self._fields()
-
-    __hash__ = None
-
-    def __repr__(self):
-        return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (n, getattr(self, n)) for n in self.FIELDS))
-
-
-class Verdict(_Record):
+@dataclass
+class Verdict:
     """One rubric item's outcome. A failed one carries the structured parts of its ``Failed``."""
-    FIELDS = ("id", "points", "max_points", "title", "problem", "case", "section", "case_label", "expected",
-              "actual", "hint", "inputs", "kind", "rel", "tolerance")
-
-    def __init__(self, id, points, max_points, title, problem="", case=None, section="", case_label=SMALLEST,
-                 expected=None, actual=None, hint=None, inputs=None, kind=None, rel=None, tolerance=None):
-        self.id, self.points, self.max_points, self.title = id, points, max_points, title
-        self.problem = problem          # empty when passed
-        self.case = case                # a dict of sizes and seeds (verdicts.case_text words it), or None
-        self.section = section          # where to read: the hint's section if a hint fired, else the item's
-        self.case_label = case_label
-        self.expected, self.actual = expected, actual
-        self.hint = hint                # the id of the likely cause (grading/hints.py), if one was verified
-        self.inputs = inputs            # code that rebuilds the failing case, if the check gave it
-        self.kind, self.rel, self.tolerance = kind, rel, tolerance   # verdicts.KINDS; a value's error and tolerance
+    id: str
+    points: float
+    max_points: float
+    title: str
+    problem: str = ""               # empty when passed
+    case: dict | None = None        # a dict of sizes and seeds (verdicts.case_text words it), or None
+    section: str = ""               # where to read: the hint's section if a hint fired, else the item's
+    case_label: str = SMALLEST
+    expected: object = None
+    actual: object = None
+    hint: str | None = None         # the id of the likely cause (grading/hints.py), if one was verified
+    inputs: str | None = None       # code that rebuilds the failing case, if the check gave it
+    kind: str | None = None         # verdicts.KINDS
+    rel: float | None = None        # a value's relative error
+    tolerance: dict | None = None   # and its tolerance
 
     @property
     def passed(self):
@@ -76,14 +63,17 @@ class Verdict(_Record):
         return case_text(self.case)
 
 
-class Result(_Record):
-    FIELDS = ("submission", "verdicts", "notes", "seconds", "error")
+@dataclass
+class Result:
+    submission: str
+    verdicts: list
+    notes: list | None = None       # things the student should know that cost no points ([] when None)
+    seconds: float = 0.0
+    error: str = ""                 # set when the grader itself failed (exit status 2)
 
-    def __init__(self, submission, verdicts, notes=None, seconds=0.0, error=""):
-        self.submission, self.verdicts = submission, verdicts
-        self.notes = [] if notes is None else notes   # things the student should know that cost no points
-        self.seconds = seconds
-        self.error = error                             # set when the grader itself failed (exit status 2)
+    def __post_init__(self):
+        if self.notes is None:
+            self.notes = []
 
     @property
     def score(self):
@@ -125,13 +115,13 @@ def rubric_ready():
     Imported here, not at the top: the checks import numpy, which the grader then loads while the
     child (started just before) loads its own.
     """
+    # lazy: the checks import numpy, which the grader loads only once the child is starting (``grade``)
     from . import checks  # noqa: F401  (registers the checks and validates them)
     registry.validate()   # again: the registry may have been changed since checks.py was imported
 
 
 def failed_verdict(item, failure, label=SMALLEST):
     """The Verdict of an item whose check raised ``failure`` (a Failed); RegistryError for an unknown hint id."""
-    from . import hints
     if failure.hint is not None and failure.hint not in hints.HINTS:
         raise registry.RegistryError("Failed(hint=%r) under %s: no such hint in autograder/grading/hints.py; add "
                                      "it there or fix the id" % (failure.hint, item.id))
@@ -150,7 +140,7 @@ def _all_failed(path, why, start):
 
 
 def _run(path, sandbox, prepared, start):
-    from ..sandbox.student import Student
+    from ..sandbox.student import Student  # lazy: it imports numpy, as the checks do (``rubric_ready``)
     try:
         loaded = sandbox.load()
     except StudentError as exc:
@@ -183,8 +173,11 @@ def grade_items(items, student):
     item needs, and an item is lost as "not checked" only when its own first case could not run. An
     item whose later cases the budget stopped keeps what the cases it ran showed (a note says so).
     """
-    runs = {item.id: [CheckRun(chk, student) for chk in registry.for_item(item.id)] for item in items}
+    checks = {item.id: registry.for_item(item.id) for item in items}    # RegistryError before any call
+    runs = {item.id: [CheckRun(chk, student) for chk in checks[item.id]] for item in items}
     for upto in (1, None):                      # first cases everywhere, then the rest
+        if upto == 1:                           # every first case in one round trip (each check's rest: advance)
+            student.prefetch([request for item in items for run in runs[item.id] for request in run.requests(1)])
         for item in items:
             _advance(runs[item.id], upto)
     verdicts, cut = {}, []
@@ -248,8 +241,19 @@ class CheckRun:
         self.done = 0            # cases that ran to the end
         self.failure = None      # the Failed of the first failing case
 
+    def requests(self, upto):
+        """The first request each of the cases from the next one up to ``upto`` will make, in order."""
+        found = []
+        for case in self.cases[self.done:upto]:
+            run = (lambda s: self.chk.fn(s)) if case is None else (lambda s, case=case: self.chk.fn(s, **case))
+            request = self.student.first_request(run)
+            if request is not None:
+                found.append(request)
+        return found
+
     def advance(self, upto):
-        from ..sandbox.student import TimeUp
+        if upto - self.done > 1:
+            self.student.prefetch(self.requests(upto))      # this check's cases in one round trip
         try:
             while self.done < upto:
                 case = self.cases[self.done]
@@ -266,7 +270,6 @@ class CheckRun:
 
     def searched(self):
         """The failure to report: the smallest failing case hypothesis finds, as far as the budget allows."""
-        from ..sandbox.student import TimeUp
         failed = self.failure
         if self.chk.cases is None or failed.kind == NOT_CHECKED:
             return failed
