@@ -33,16 +33,16 @@ CORPUS = os.path.join(ROOT, "tests", "corpus")
 
 
 # Besides one file per outcome, every QUICK_STRIDE-th valid and wrong file (in name order) is in the
-# quick loop: a spread over the ways of being right or wrong that no header names. A wrong or valid file
-# costs about 0.2 s to grade in-process; a hostile file is graded by the command line (about 1 s), so
-# hostile files are sampled by kind only.
+# quick loop: a spread over the ways of being right or wrong that no header names. Hostile files are
+# sampled by outcome and kind only: each is graded by the command line in a process of its own, several
+# times the cost of an in-process grading of a wrong or valid file.
 QUICK_STRIDE = 5
 
 SLOW = (
     # whole modules: a real course, a kernel, a browser, a cluster, the lesson's studies
     "tests/test_notebook.py", "tests/test_nbgrader_course.py", "tests/test_nbgrader_browser.py",
     "tests/test_ui_browser.py", "tests/test_html_browser.py", "tests/test_dask.py",
-    "tests/test_lesson_claims.py", "tests/test_mutation.py", "tests/test_class_folder.py", "tests/test_release.py",
+    "tests/test_lesson_claims.py", "tests/test_class_folder.py", "tests/test_release.py",
     "tests/test_feedback_look.py",
     # single tests that wait out hangs, run kernels or replay every search
     "tests/test_nbgrader_steps.py::test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network",
@@ -58,6 +58,8 @@ SLOW = (
     "tests/test_hostile.py::test_budget_order_gives_every_item_its_first_cases_before_any_search",
     "tests/test_lesson_tools.py::test_lesson_cells_run_with_the_reference",
     "tests/test_lesson_tools.py::test_lesson_cells_degrade_with_stubs",
+    "tests/test_mutation.py::test_ci_sample_every_mutant_is_killed_or_a_reviewed_equivalent",
+    "tests/test_mutation.py::test_a_base_that_does_not_score_100_is_refused",
     # measured over 2.5 s each in the quick loop (pytest --durations, quiet machine)
     "tests/test_hostile.py::test_hostile_submission_is_contained[slow_top_level_rerun.py]",
     "tests/test_hostile.py::test_hostile_submission_is_contained[fork_memory.py]",
