@@ -64,6 +64,12 @@ c.ExecutePrivately.experiments = "skip"         # the lesson's training runs: "s
 # Feedback: built from the autograded notebook, which holds no hidden test; HideHiddenTests
 # removes any that a notebook autograded otherwise still has.
 c.GenerateFeedback.preprocessors = steps.feedback_steps()
+# The page: nbgrader's feedback template with the course's accessibility fixes on top (lang, link
+# colours, focusable code boxes: autograder/platforms/nbgrader/templates/feedback/accessible.html.j2).
+# Set for GenerateFeedback's exporter only, so the formgrader's own pages keep nbgrader's templates,
+# and feedback made from the formgrader's button gets the course's page as well.
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = steps.feedback_template_dirs()
+c.GenerateFeedback.HTMLExporter.template_file = steps.FEEDBACK_TEMPLATE
 # A second layer under SanitizeMarkup (autograder/platforms/nbgrader/inert.py), which already made every
 # student cell inert: nbconvert's own sanitiser on outputs, in the feedback and in the formgrader's pages.
 c.HTMLExporter.sanitize_html = True

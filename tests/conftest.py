@@ -76,6 +76,7 @@ SLOW = (
     "tests/test_batch.py::test_shared_searches_change_no_grade",
     "tests/test_html_report.py::test_limits_are_read_from_the_runners_words",
     "tests/test_causes.py::test_every_rule_against_every_wrong_submission",
+    "tests/test_outputs_unchanged.py::test_the_whole_corpus_writes_what_the_snapshot_recorded",
     # grades 86 of the 94 wrong files (each hint against its neighbours); the sample stands in for it
     "tests/test_causes.py::test_cause_fires_on_its_mistake_and_not_on_its_near_misses",
 )

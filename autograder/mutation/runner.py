@@ -279,22 +279,37 @@ def _entry(o):
 
 
 def text(result):
-    f = figures(result)
-    kind = "CI sample" if result["sample"] else (
-        "full run" if result["operators"] == list(operators.OPERATORS) else "operators " + ", ".join(result["operators"]))
-    lines = ["Mutation report (%s): %d mutants of %s" % (kind, f["mutants"], " and ".join(result["bases"])),
-             "Time: %.1f s for %d gradings (the mutants and their bases) with %d workers, %.2f s of wall "
-             "time per grading" % (result["seconds"], result["graded"], result["jobs"],
-                                   result["seconds"] / max(1, result["graded"])),
-             "Mutation score: %.1f%% (%d killed of %d that are not known equivalents)"
-             % (100 * f["score"], f["killed"], f["mutants"] - f["equivalent"]),
-             "killed %d, equivalent %d, survived %d, errors %d, cross-item costs %d, listed equivalents "
-             "killed %d" % (f["killed"], f["equivalent"], f["survived"], f["error"], f["cross_item"],
-                            f["equivalents_killed"]), ""]
+    """The mutation report a person reads: the figures, then each finding that needs action, then the tables."""
+    lines = _summary_lines(result)
     for name, score in result["bad_bases"].items():
         lines += ["BASE NOT CORRECT: %s (%s) scores %s, not 100, so its mutants were not judged. Fix the "
                   "base, or the check that fails it." % (name, result["bases"][name]["path"], score), ""]
-    outs = result["outcomes"]
+    lines += _finding_lines(result) + _table_lines(result)
+    verdict = failures(result)
+    lines.append("RESULT: %s" % ("PASS: every mutant is killed or a reviewed equivalent, and none costs "
+                                 "points under another function's item" if not verdict else
+                                 "FAIL: %d finding(s) above need action" % len(verdict)))
+    return "\n".join(lines) + "\n"
+
+
+def _summary_lines(result):
+    f = figures(result)
+    kind = "CI sample" if result["sample"] else (
+        "full run" if result["operators"] == list(operators.OPERATORS) else "operators " + ", ".join(result["operators"]))
+    return ["Mutation report (%s): %d mutants of %s" % (kind, f["mutants"], " and ".join(result["bases"])),
+            "Time: %.1f s for %d gradings (the mutants and their bases) with %d workers, %.2f s of wall "
+            "time per grading" % (result["seconds"], result["graded"], result["jobs"],
+                                  result["seconds"] / max(1, result["graded"])),
+            "Mutation score: %.1f%% (%d killed of %d that are not known equivalents)"
+            % (100 * f["score"], f["killed"], f["mutants"] - f["equivalent"]),
+            "killed %d, equivalent %d, survived %d, errors %d, cross-item costs %d, listed equivalents "
+            "killed %d" % (f["killed"], f["equivalent"], f["survived"], f["error"], f["cross_item"],
+                           f["equivalents_killed"]), ""]
+
+
+def _finding_lines(result):
+    """Survivors, cross-item costs, wrongly listed equivalents, grader errors and stale entries, each a section."""
+    outs, lines = result["outcomes"], []
     survivors = [o for o in outs if o["status"] == "survived"]
     if survivors:
         lines += [RULE, "SURVIVORS (%d): full marks for a changed program. Either a check should catch it "
@@ -326,19 +341,19 @@ def text(result):
     if result["stale_equivalents"]:
         lines += [RULE, "STALE ENTRIES in %s (no operator makes these mutants any more; remove them):"
                   % result["equivalents_file"]] + ["  " + i for i in result["stale_equivalents"]] + [""]
-    lines += [RULE, "%-12s %8s %7s %10s %9s %6s %6s" % ("", "mutants", "killed", "equivalent", "survived",
-                                                        "errors", "cross")]
+    return lines
+
+
+def _table_lines(result):
+    lines = [RULE, "%-12s %8s %7s %10s %9s %6s %6s" % ("", "mutants", "killed", "equivalent", "survived",
+                                                       "errors", "cross")]
     for key in ("operator", "function"):
         for name, row in sorted(_table(result, key).items()):
             lines.append("%-12s %8d %7d %10d %9d %6d %6d" % (name[:12], row["mutants"], row["killed"],
                                                              row["equivalent"], row["survived"], row["error"],
                                                              row["cross_item"]))
         lines.append("")
-    verdict = failures(result)
-    lines.append("RESULT: %s" % ("PASS: every mutant is killed or a reviewed equivalent, and none costs "
-                                 "points under another function's item" if not verdict else
-                                 "FAIL: %d finding(s) above need action" % len(verdict)))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 # --- the command ---------------------------------------------------------------------------------

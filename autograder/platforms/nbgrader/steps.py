@@ -29,12 +29,17 @@ autograde (nbgrader's second pass)
     nbgrader's SaveAutoGrades, AssignLatePenalties, CheckCellMetadata
 
 generate_feedback
-    ``HideHiddenTests`` (hide.py), then nbgrader's own steps.
+    ``HideHiddenTests`` (hide.py), then nbgrader's own steps; the page is rendered with
+    ``templates/feedback/accessible.html.j2`` (``FEEDBACK_TEMPLATE``), nbgrader's feedback template
+    with what an accessibility audit finds in it fixed (``feedback_template_dirs`` puts it first).
 
 ``python -m autograder audit`` (audit.py) checks a course afterwards; ``cells.py`` is what a
 grade cell's hidden part calls when an instructor runs the source notebook.
 """
 
+import os
+
+import nbgrader
 from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells, SaveAutoGrades
 
 from .execute import ExecutePrivately, ExecuteSafely  # noqa: F401
@@ -45,6 +50,13 @@ from .reading import ReadSubmission  # noqa: F401
 from .record import RecordSubmission
 from .repair import RepairGradeCells
 from .verdicts import GradeInIsolation
+
+# The feedback page's template: it extends nbgrader's own (templates/feedback/ has no index.html.j2,
+# so that name finds nbgrader's) and changes only what keeps the page from passing an audit.
+FEEDBACK_TEMPLATE = "accessible.html.j2"
+COURSE_TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+NBGRADER_TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(nbgrader.__file__)),
+                                  "server_extensions", "formgrader", "templates")
 
 
 def _defaults(trait):
@@ -88,3 +100,14 @@ def feedback_steps():
     """nbgrader's generate_feedback steps, HideHiddenTests first."""
     from nbgrader.converters import GenerateFeedback
     return [HideHiddenTests] + list(GenerateFeedback.class_traits()["preprocessors"].default())
+
+
+def feedback_template_dirs():
+    """nbconvert's extra_template_basedirs for generate_feedback: the course's templates, then
+    nbgrader's, whose ``feedback/index.html.j2`` the course's template extends."""
+    extended = os.path.join(NBGRADER_TEMPLATES, "feedback", "index.html.j2")
+    if not os.path.isfile(extended):
+        raise RuntimeError("nbgrader's feedback template is not at %s, where nbgrader 0.9 keeps it; the course's "
+                           "feedback template extends it. Install nbgrader 0.9.x (pip install -e '.[nbgrader]')"
+                           % extended)
+    return [COURSE_TEMPLATES, NBGRADER_TEMPLATES]
