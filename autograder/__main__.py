@@ -19,19 +19,20 @@ import sys
 import traceback
 
 from .errors import UsageError
+from .grading import engine, html, report
 
 # command -> (module that adds its parser and handles it, one-line help); imported on demand.
 SUBCOMMANDS = {
     "grade-all": "autograder.platforms.batch_cli",
     "ci": "autograder.platforms.github",
-    "gradescope-bundle": "autograder.platforms.gradescope",
+    "gradescope-bundle": "autograder.platforms.deploy",
     "gradescope-run": "autograder.platforms.gradescope",
     "audit": "autograder.platforms.nbgrader.audit",
-    "classroom50-bundle": "autograder.platforms.classroom50",
+    "classroom50-bundle": "autograder.platforms.deploy",
     "classroom50-run": "autograder.platforms.classroom50",
-    "coursera-bundle": "autograder.platforms.coursera",
+    "coursera-bundle": "autograder.platforms.deploy",
     "coursera-run": "autograder.platforms.coursera",
-    "prairielearn-bundle": "autograder.platforms.prairielearn",
+    "prairielearn-bundle": "autograder.platforms.deploy",
     "prairielearn-run": "autograder.platforms.prairielearn",
     "mutate": "autograder.mutation.runner",
 }
@@ -74,7 +75,6 @@ def grade_command(submission, results_path, html_path=None):
     # otherwise start a thread per core, which costs a one-file grade about half an `import numpy`.
     for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(key, "1")
-    from .grading import report
     if not os.path.exists(submission):
         why = ("there is no file or folder at %s; give the path of a .py file, an .ipynb notebook "
                "or a folder that holds one" % submission)
@@ -85,8 +85,7 @@ def grade_command(submission, results_path, html_path=None):
                 pass
         raise UsageError(report.safe(why))
     try:
-        from .grading.engine import grade
-        result = grade(submission)
+        result = engine.grade(submission)
     except Exception as exc:   # a bug in the grader: say so, write a fallback report, exit 2
         detail = "%s: %s" % (type(exc).__name__, exc)
         sys.stderr.write("autograder grade: internal error while grading %s (%s). Please report it with the "
@@ -100,7 +99,6 @@ def grade_command(submission, results_path, html_path=None):
         except OSError as exc:
             raise UsageError("cannot write %s: %s" % (results_path, exc.strerror or exc)) from None
     if html_path:
-        from .grading import html
         try:
             html.write(result, html_path)
         except OSError as exc:

@@ -113,6 +113,24 @@ def shape_text(shape):
     return "(%d,)" % shape[0] if len(shape) == 1 else str(shape)
 
 
+class TimeUp(Exception):
+    """The submission's time budget ran out before this check could get its answer.
+
+    Deliberately not a ``Failed``: a check cannot catch it and re-raise it as a failure of the
+    function, and hypothesis cannot shrink it into a "smallest failing case". ``grading/engine.CheckRun``
+    turns it into the item's failure ("not checked: ...") only when the check's first case could not
+    run; after that, a check keeps what its cases showed, and a search keeps the failure it had.
+    """
+
+    def failed(self):
+        return Failed("not checked: %s" % self, kind=NOT_CHECKED)
+
+
+class CallRefused(Exception):
+    """A check called a student function it did not declare: a bug in the grader (exit 2), never the
+    student's fault. Not a ``Failed``, so no check can turn it into lost points."""
+
+
 class Value:
     """An expected or actual value: ``str()`` is the short text shown, ``data()`` the JSON form."""
 

@@ -163,12 +163,17 @@ try:
     print("NETWORK")
 except OSError as exc:
     print("no network", type(exc).__name__)
-if os.fork() == 0:                  # a detached child that tries to outlive the notebook
+if os.fork() == 0:                  # a detached child that tries to outlive the notebook: it writes every 0.1 s
     os.setsid()
-    if os.fork() == 0:
+    if os.fork() == 0:              # holding none of nbgrader's pipes, so that autograde need not wait for it
         import time
-        time.sleep(3)
-        open({late!r}, 'w').write('outlived')
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, 4096)
+        for _ in range(600):
+            open({late!r}, 'w').write('alive')
+            time.sleep(0.1)
     os._exit(0)
 print("probe done")"""
 
@@ -197,17 +202,24 @@ def _site_packages_readable():
 def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_path_factory, request):
     need("nbgrader", "nbgrader")
     need("ipykernel", "nbgrader")
-    c = ns.Course(tmp_path_factory.mktemp("course"))
+    # Outside /tmp, /var/tmp and /dev/shm, which the kernel sees as private tmpfs: the course (so the probe
+    # finds it and is refused by its mode, not by not seeing it) and a folder the kernel's uid may write.
+    import tempfile
+    outside = tempfile.mkdtemp(prefix=".autograder-exec-test-", dir=ROOT)
+    request.addfinalizer(lambda: shutil.rmtree(outside, ignore_errors=True))
+    os.chmod(outside, 0o711)
+    drop = os.path.join(outside, "drop")
+    os.mkdir(drop)
+    os.chmod(drop, 0o777)
+    assert _others_can_read(drop), "the kernel's uid cannot reach %s; the check below would prove nothing" % drop
+    os.mkdir(os.path.join(outside, "course"), 0o700)
+    c = ns.Course(os.path.join(outside, "course"))
     config = c.path("nbgrader_config.py")
     with open(config, encoding="utf-8") as f:
         text = f.read()
     assert "EXECUTE_STUDENT_CODE = False" in text
     with open(config, "w", encoding="utf-8") as f:
         f.write(text.replace("EXECUTE_STUDENT_CODE = False", "EXECUTE_STUDENT_CODE = True"))
-    import tempfile
-    drop = tempfile.mkdtemp(prefix="autograder-drop-")    # a folder the kernel's uid may write, outside the course
-    os.chmod(drop, 0o777)
-    request.addfinalizer(lambda: shutil.rmtree(drop, ignore_errors=True))
     late = os.path.join(drop, "late")
     release = c.release_notebook()
     oscar = ns.extra_cells(ns.fill(release, path=os.path.join(CORPUS, "wrong", "scale_0_1.py")),
@@ -223,8 +235,11 @@ def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_pat
     said = "".join("".join(o.get("text", "")) for o in probe["outputs"])
     assert "probe done" in said, said
     assert "READ" not in said and "WROTE" not in said and "NETWORK" not in said, said
+    assert said.count("denied PermissionError") == 2 and "denied write PermissionError" in said, said   # by mode
     assert "uid 0 " not in said and "cwd %s" % c.root not in said, said
-    time.sleep(4)                                   # the detached process would have written by now
+    assert os.path.exists(late)                     # the detached process ran while the notebook did...
+    os.unlink(late)
+    time.sleep(2)                                   # ...and would have written again by now, had it outlived it
     assert not os.path.exists(late) and not os.path.exists(c.path(KERNEL_MARK + "oscar"))
     alice = json.dumps(autograded(c, "alice"))
     assert "Experiment cell: not run during autograde" in alice

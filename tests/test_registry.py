@@ -18,7 +18,8 @@ from autograder import rubric
 from autograder.grading import checks, engine, hints, registry  # noqa: F401  (checks registers)
 from autograder.grading.registry import Failed, RegistryError
 
-from autograder.sandbox.student import CallRefused, Student
+from autograder.sandbox.student import Student
+from autograder.verdicts import CallRefused
 from conftest import ROOT, SOLUTION
 
 
@@ -37,6 +38,13 @@ def test_the_engine_refuses_to_grade_while_an_item_has_no_check(monkeypatch, tmp
     monkeypatch.setattr(registry, "CHECKS", [c for c in registry.CHECKS if c.item_id != "init.zero_biases"])
     with pytest.raises(RegistryError, match="init.zero_biases"):
         engine.grade(os.path.join(ROOT, "solutions", "random_init.py"))
+
+
+def test_grading_items_with_a_check_missing_refuses_instead_of_passing(monkeypatch):
+    """grade_items on its own (no engine.grade, no validate before it) must not pass an item it has no check for."""
+    monkeypatch.setattr(registry, "CHECKS", [c for c in registry.CHECKS if c.item_id != "forward.values"])
+    with pytest.raises(RegistryError, match="forward.values has the checks none"):
+        engine.grade_items(rubric.ITEMS, student=None)
 
 
 def test_a_misspelled_id_cannot_register():

@@ -111,7 +111,7 @@ def test_the_result_is_the_failure_the_search_returned_or_nothing_is_kept():
 
 
 def test_a_search_that_ran_out_of_time_is_not_kept(fresh_memory):
-    from autograder.sandbox.student import TimeUp
+    from autograder.verdicts import TimeUp
 
     chk = _fake_check(lambda c: True)
     seen = []

@@ -15,14 +15,20 @@ smallest failing case. So a verdict never depends on whether the record was used
 """
 
 import functools
+import importlib.util
 import json
 import os
 import sys
 
-from .registry import Failed
+from ..verdicts import Failed, TimeUp
+from . import search_memory
 
 CASES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases.json")
 MAX_EXAMPLES = 15      # cases per check: every size from 1 to 10 shows up across the checks
+# Sizes run from 1 to 10: big enough for every shape mistake (transposes, n_y >= 2, m != n_x) to
+# show, small enough that a case costs microseconds. A check names its kind of case (``strategies``).
+SIZE_RANGE = (1, 10)
+INIT_CASES, UNITS_CASES, NET_CASES = "init", "units", "net"   # units: at least two hidden units
 # Derandomized hypothesis seeds itself from a digest of the source of ``test`` in ``_build`` (its
 # decorators and body): editing those lines changes which cases every student meets. The test
 # that compares cases.json with a fresh recording fails when that happens; re-record and say so.
@@ -31,8 +37,6 @@ _recorded = {}
 
 def search(chk, student):
     """The smallest Failed of one check, or None: hypothesis' search, or its replay (search_memory.py)."""
-    from ..sandbox.student import TimeUp
-    from .search_memory import MEMORY, outcome
     key = (chk.item_id, chk.fn.__qualname__, chk.cases, repr(chk.examples))
 
     def call(case):
@@ -42,10 +46,10 @@ def search(chk, student):
         except TimeUp:
             raise
         except Exception as exc:
-            return outcome(exc), exc       # taken now: hypothesis may re-raise it, changing its __context__
+            return search_memory.outcome(exc), exc       # taken now: hypothesis may re-raise it, changing its __context__
         return None, None
     try:
-        known, found = MEMORY.replay(key, call)
+        known, found = search_memory.MEMORY.replay(key, call)   # looked up per search: tests set their own
     except TimeUp:
         known = False           # searched for real below, where the time budget rules as it always does
     if known:
@@ -63,12 +67,13 @@ def search(chk, student):
             raise exc                      # the same object: its raise site, which hypothesis reads, is unchanged
     found = _search(chk.cases, recording, student, chk.examples)
     if complete[0]:
-        MEMORY.record(key, steps, found)
+        search_memory.MEMORY.record(key, steps, found)
     return found
 
 
 def _search(kind, fn, student, examples):
     """Run one check under hypothesis; the smallest Failed, or None."""
+    # lazy: hypothesis runs only to search a failure or re-record; a passing grade replays cases.json
     from hypothesis import Phase
     # Generated cases first, so that a failure is shrunk to the smallest case; then the fixed
     # cases that guarantee coverage (n_y >= 2, m = 1, m != n_x) for what generation missed.
@@ -97,6 +102,7 @@ def _without_local_constants():
     another machine. The grader turns that source off. This reaches into hypothesis' internals, which
     is why hypothesis is pinned; tests/test_reference.py checks that it still works.
     """
+    # lazy: hypothesis runs only to search a failure or re-record (``_build``)
     from hypothesis.internal.conjecture import providers
     if getattr(providers, "_autograder_no_local_constants", False):
         return
@@ -107,6 +113,7 @@ def _without_local_constants():
 
 
 def _build(kind, fn, student, phases, examples=()):
+    # lazy: hypothesis runs only to search a failure or re-record; a passing grade replays cases.json
     from hypothesis import HealthCheck, example, given, settings
     _without_local_constants()
 
@@ -140,8 +147,8 @@ def strategies():
     test's source, not on the strategy object, so reusing it changes no case and saves hypothesis
     re-validating it on every search (a warm grade-all worker searches hundreds of times).
     """
+    # lazy: hypothesis runs only to search a failure or re-record; a passing grade replays cases.json
     from hypothesis import strategies as st
-    from .checks import INIT_CASES, NET_CASES, SIZE_RANGE, UNITS_CASES
     size = st.integers(*SIZE_RANGE)
     seed = st.integers(0, 2**31 - 1)
     return {INIT_CASES: st.fixed_dictionaries({"n_x": size, "n_h": size, "n_y": size, "seed": seed}),
@@ -179,7 +186,6 @@ def installed_version(package):
     Read without importlib.metadata, whose import (email, zipfile, ...) costs one ``grade`` about
     a third of an ``import numpy``; when the folder is not where pip puts it, metadata decides.
     """
-    import importlib.util
     try:
         spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
@@ -192,7 +198,7 @@ def installed_version(package):
             found = []
         if len(found) == 1:
             return found[0][len(package) + 1:-len(".dist-info")]
-    from importlib import metadata
+    from importlib import metadata  # lazy: see the docstring
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -201,17 +207,15 @@ def installed_version(package):
 
 def record(kind):
     """Let hypothesis generate the cases of a check that always passes, and keep them."""
-    from hypothesis import Phase
+    from hypothesis import Phase  # lazy: as in ``_search``
     seen = []
     _build(kind, lambda student, **case: seen.append(dict(case)), None, (Phase.generate,))()
     return seen
 
 
 def main():
-    from importlib import metadata
-    from . import checks  # noqa: F401  (registers the checks)
-    from .registry import CHECKS
-    kinds = sorted({c.cases for c in CHECKS if c.cases is not None})
+    from importlib import metadata  # lazy: re-recording only; a grade avoids its import (``installed_version``)
+    kinds = sorted(strategies())        # every kind of case the checks draw (INIT_CASES, ...)
     data = {"hypothesis": metadata.version("hypothesis"), "max_examples": MAX_EXAMPLES,
             "cases": {kind: record(kind) for kind in kinds}}
     with open(CASES_FILE, "w", encoding="utf-8") as f:

@@ -31,6 +31,7 @@ import numpy as np
 from .grader_rules import BOUND, FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL
 from .grader_rules import SCALE  # noqa: F401  (the thresholds every check shares, read by tests)
 from . import causes, draws, evidence, reference, spread
+from .cases import INIT_CASES, NET_CASES, UNITS_CASES
 from .spread import KS_LIMIT  # noqa: F401  (init.small_scale's KS bound, read by tests)
 from .draws import first_equal_rows as _first_equal_rows
 from .feedback import as_numbers, check_array, compare, kind, not_finite_name, rebuild, relative_text
@@ -53,10 +54,6 @@ CLEAR_FACTOR = 100
 ALTERNATIVE_SEEDS = 4
 
 
-# Sizes run from 1 to 10: big enough for every shape mistake (transposes, n_y >= 2, m != n_x) to
-# show, small enough that a case costs microseconds; the strategies are in cases.py.
-SIZE_RANGE = (1, 10)
-INIT_CASES, UNITS_CASES, NET_CASES = "init", "units", "net"   # units: at least two hidden units
 # Always tried first: n_y >= 2, m = 1, m > 1, m != n_x, n_h >= 2.
 NET_EXAMPLES = ({"n_x": 3, "n_h": 4, "n_y": 2, "m": 5, "seed": 1},
                 {"n_x": 2, "n_h": 3, "n_y": 1, "m": 1, "seed": 2},

@@ -27,8 +27,8 @@ from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
 from ..verdicts import (CRASH, FIXED, HANG, MISSING, NOT_CHECKED, RAISED, SMALLEST, TYPE, UNREADABLE, Failed,
-                        case_text)
-from . import cases, grader_rules, registry
+                        TimeUp, case_text)
+from . import cases, grader_rules, hints, registry
 
 POINTS_AT_CODE = (RAISED, HANG, CRASH)   # kinds whose report names no notebook section unless a hint does
 
@@ -125,13 +125,13 @@ def rubric_ready():
     Imported here, not at the top: the checks import numpy, which the grader then loads while the
     child (started just before) loads its own.
     """
+    # lazy: the checks import numpy, which the grader loads only once the child is starting (``grade``)
     from . import checks  # noqa: F401  (registers the checks and validates them)
     registry.validate()   # again: the registry may have been changed since checks.py was imported
 
 
 def failed_verdict(item, failure, label=SMALLEST):
     """The Verdict of an item whose check raised ``failure`` (a Failed); RegistryError for an unknown hint id."""
-    from . import hints
     if failure.hint is not None and failure.hint not in hints.HINTS:
         raise registry.RegistryError("Failed(hint=%r) under %s: no such hint in autograder/grading/hints.py; add "
                                      "it there or fix the id" % (failure.hint, item.id))
@@ -150,7 +150,7 @@ def _all_failed(path, why, start):
 
 
 def _run(path, sandbox, prepared, start):
-    from ..sandbox.student import Student
+    from ..sandbox.student import Student  # lazy: it imports numpy, as the checks do (``rubric_ready``)
     try:
         loaded = sandbox.load()
     except StudentError as exc:
@@ -183,8 +183,11 @@ def grade_items(items, student):
     item needs, and an item is lost as "not checked" only when its own first case could not run. An
     item whose later cases the budget stopped keeps what the cases it ran showed (a note says so).
     """
-    runs = {item.id: [CheckRun(chk, student) for chk in registry.for_item(item.id)] for item in items}
+    checks = {item.id: registry.for_item(item.id) for item in items}    # RegistryError before any call
+    runs = {item.id: [CheckRun(chk, student) for chk in checks[item.id]] for item in items}
     for upto in (1, None):                      # first cases everywhere, then the rest
+        if upto == 1:                           # every first case in one round trip (each check's rest: advance)
+            student.prefetch([request for item in items for run in runs[item.id] for request in run.requests(1)])
         for item in items:
             _advance(runs[item.id], upto)
     verdicts, cut = {}, []
@@ -248,8 +251,19 @@ class CheckRun:
         self.done = 0            # cases that ran to the end
         self.failure = None      # the Failed of the first failing case
 
+    def requests(self, upto):
+        """The first request each of the cases from the next one up to ``upto`` will make, in order."""
+        found = []
+        for case in self.cases[self.done:upto]:
+            run = (lambda s: self.chk.fn(s)) if case is None else (lambda s, case=case: self.chk.fn(s, **case))
+            request = self.student.first_request(run)
+            if request is not None:
+                found.append(request)
+        return found
+
     def advance(self, upto):
-        from ..sandbox.student import TimeUp
+        if upto - self.done > 1:
+            self.student.prefetch(self.requests(upto))      # this check's cases in one round trip
         try:
             while self.done < upto:
                 case = self.cases[self.done]
@@ -266,7 +280,6 @@ class CheckRun:
 
     def searched(self):
         """The failure to report: the smallest failing case hypothesis finds, as far as the budget allows."""
-        from ..sandbox.student import TimeUp
         failed = self.failure
         if self.chk.cases is None or failed.kind == NOT_CHECKED:
             return failed

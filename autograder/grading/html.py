@@ -25,6 +25,7 @@ import html as _html
 import os
 
 from .. import rubric
+from ..sandbox import safefs
 from . import report
 
 # Shared by the class report (platforms/class_report.py), so both pages look alike.
@@ -152,6 +153,5 @@ def student_page(result):
 def write(result, path):
     """Write ``student_page(result)`` to ``path`` atomically (UTF-8), never through a link a student
     planted (``sandbox/safefs.py``, as results.json)."""
-    from ..sandbox import safefs
     safefs.write_bytes(path, student_page(result).encode("utf-8"))
     return path

@@ -99,8 +99,17 @@ def check(item_id, cases=None, examples=(), calls=None):
 
 
 def for_item(item_id):
-    """The checks of one rubric item, in registration order."""
-    return [c for c in CHECKS if c.item_id == item_id]
+    """The checks of one rubric item, in registration order; exactly its DECLARED ones, or RegistryError.
+
+    Asked again here, whoever grades: an item with no check would otherwise pass without being looked at.
+    """
+    found = [c for c in CHECKS if c.item_id == item_id]
+    if tuple(c.name for c in found) != DECLARED.get(item_id, ()) or not found:
+        raise RegistryError("%s has the checks %s, but registry.DECLARED says %s: import "
+                            "autograder.grading.checks (engine.rubric_ready) before grading, or fix DECLARED"
+                            % (item_id, ", ".join(c.name for c in found) or "none",
+                               ", ".join(DECLARED.get(item_id, ())) or "none"))
+    return found
 
 
 def validate(checks=None):

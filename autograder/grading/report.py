@@ -16,6 +16,9 @@ import json
 import re
 
 from .. import rubric, verdicts
+from ..sandbox import safefs
+from . import hints
+from .engine import Result, Verdict
 
 VISIBILITY = "visible"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")   # Gradescope's values
@@ -51,8 +54,7 @@ def hint_text(v):
     """The likely-cause sentence of a verdict, or ''."""
     if not v.hint:
         return ""
-    from .hints import get
-    return get(v.hint).text
+    return hints.get(v.hint).text
 
 
 # How to use a failure's rebuild code; every rendering (terminal, results.json, HTML) says it in full.
@@ -207,7 +209,6 @@ def lost_detail(result):
 
 def fallback(submission, detail):
     """The Result of a grading that could not happen (the grader failed): every item 0, ``error`` set."""
-    from .engine import Result, Verdict
     why = ("not graded: the grader itself failed (%s); this is not your grade, so show this message to "
            "your instructor" % detail)
     verdicts = [Verdict(i.id, 0, i.points, i.title, why, section="") for i in rubric.ITEMS]
@@ -225,7 +226,6 @@ def write_json(data, path, clear=False):
     """Write atomically (a reader never sees half a file), never through a link a student planted
     (``sandbox/safefs.py``: the path is walked with O_NOFOLLOW; only root's or the grader's links count).
     ``clear``: the path is in a folder a student controls; a folder planted there is removed first."""
-    from ..sandbox import safefs
     safefs.write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), clear=clear)
 
 

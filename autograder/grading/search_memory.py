@@ -192,6 +192,7 @@ def outcome(exc):
     """What hypothesis sees of one run: None when it passed, else the exception's InterestingOrigin as a tuple."""
     if exc is None:
         return None
+    # lazy: hypothesis is imported only when a check fails; a passing grade never imports it (cases.py)
     from hypothesis.internal.escalation import InterestingOrigin
     return _origin(InterestingOrigin.from_exception(exc))
 

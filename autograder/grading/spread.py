@@ -17,7 +17,7 @@ import numpy as np
 
 from . import causes, draws
 from .draws import first_equal_rows
-from .grader_rules import MIN_DISTINCT, SCALE, mean_band, spread_band
+from .grader_rules import MIN_DISTINCT, SCALE, TILED_SHARE, mean_band, spread_band
 from ..verdicts import PROPERTY, Failed, Number
 
 BIG_DRAW = 50000                   # entries of each matrix of the large draw (checks.BIG)
@@ -54,7 +54,7 @@ def judge(name, w, p, sizes, seed, case, again):
     if n < MIN_DISTINCT:
         return
     mean, std = float(w.mean()), float(w.std())
-    if np.unique(w).size < draws.TILED_SHARE * n:
+    if np.unique(w).size < TILED_SHARE * n:
         phrase, hint = draws.shape(name, w, ks_limit(n))
         raise Failed(phrase + ", where independent draws never repeat a value", case, hint=hint, kind=PROPERTY)
     if w.min() >= 0 or w.max() <= 0:

@@ -14,7 +14,7 @@ Design
   reference solution (``solutions/random_init.py``) and ``bases/dot_style.py``.
 * Grading. Every mutant is written to a scratch file and graded by ``engine.grade`` -- the same
   code path a student's file takes, child process and all -- through the class-grading worker pool
-  (``platforms/batch.py``): one worker per core, whose gradings fork their child from the warm
+  (``platforms/batch_pool.py``): one worker per core, whose gradings fork their child from the warm
   template of ``sandbox/pool.py``; a worker that hangs or dies is replaced and only that mutant
   says ``error``.
 * Verdicts. A mutant of function F is *killed* when it loses points under one of F's rubric items
@@ -46,6 +46,7 @@ import tomllib
 
 from .. import rubric
 from ..errors import UsageError
+from ..platforms.batch_pool import Pool, default_jobs
 from . import operators
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -119,8 +120,7 @@ def sample(mutants, quota=None):
 
 
 def grade_sources(sources, jobs=None, timeout=TIMEOUT, progress=None):
-    """{key: row} for {key: source text}; a row is platforms.batch.grade_row's plain dict."""
-    from ..platforms import batch
+    """{key: row} for {key: source text}; a row is platforms.batch_pool.grade_row's plain dict."""
     scratch = tempfile.mkdtemp(prefix="autograder-mutants-")
     rows = {}
     try:
@@ -136,7 +136,7 @@ def grade_sources(sources, jobs=None, timeout=TIMEOUT, progress=None):
             rows[key] = row
             if progress:
                 progress(len(rows), len(tasks))
-        pool = batch.Pool(jobs, timeout=timeout)
+        pool = Pool(jobs, timeout=timeout)
         pool.run(tasks, done)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -182,7 +182,6 @@ def run(bases=BASES, operator_names=None, use_sample=False, jobs=None, equivalen
     mutants = sample(every) if use_sample else every
     sources = {"base:" + name: read_base(name, path) for name, path in bases}
     sources.update((m.id, m.source) for m in mutants)
-    from ..platforms.batch import default_jobs
     jobs = min(jobs or default_jobs(), len(sources))
     start = time.monotonic()
     rows = grade_sources(sources, jobs, timeout, progress)

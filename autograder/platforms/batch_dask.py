@@ -85,7 +85,7 @@ def pack(path):
 
 def connect(address):
     try:
-        from distributed import Client     # an optional extra (.[dask]): only a --dask run needs it
+        from distributed import Client     # lazy: optional extra [dask]: only a --dask run needs it
     except ImportError:
         raise DaskUnavailable("--dask needs the distributed package: pip install 'random-init-autograder[dask]' "
                               "(or pip install distributed==2026.8.0)") from None
@@ -123,7 +123,7 @@ class DaskPool:
         return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
 
     def run(self, tasks, on_done, tick=None):
-        from distributed import as_completed     # an optional extra, as in ``connect``
+        from distributed import as_completed     # lazy: optional extra [dask], as in ``connect``
         client = connect(self.address)
         try:
             self.jobs = self.workers(client)
@@ -316,7 +316,7 @@ def _fingerprint():
 
 
 def _address():
-    from distributed import get_worker       # an optional extra: we are on a Dask worker here
+    from distributed import get_worker       # lazy: optional extra [dask]: we are on a Dask worker here
     try:
         return get_worker().address
     except ValueError:                        # called outside a worker (a test): no address to report

@@ -27,7 +27,8 @@ def histogram_bins():
 
 def figure(summary, scores):
     """The matplotlib Figure: lost items (top) and the histogram of total scores (bottom)."""
-    from matplotlib.figure import Figure     # an optional extra (.[batch]): imported only when a plot is drawn
+    # lazy: optional extra [batch]: matplotlib is imported only when a plot is drawn
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
     n = summary[0][2] if summary else 0
     ordered = list(reversed(summary))   # barh draws bottom-up: the most lost ends on top
@@ -64,7 +65,7 @@ def figure(summary, scores):
 
 def plot_summary(summary, png_path, scores=()):
     """Draw ``figure`` to PNG_PATH; returns the path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg   # an optional extra, as in ``figure``
+    from matplotlib.backends.backend_agg import FigureCanvasAgg   # lazy: optional extra [batch], as in ``figure``
     fig = figure(summary, list(scores))
     FigureCanvasAgg(fig)
     png = io.BytesIO()

@@ -1,6 +1,6 @@
 """Classroom 50: grade a student's checkout and write ``./result.json`` (schema ``classroom50/result/v1``).
 
-    python -m autograder classroom50-bundle FOLDER      (teacher: fill CLASSROOM/autograders/ASSIGNMENT/)
+    python -m autograder classroom50-bundle FOLDER      (teacher: fill CLASSROOM/autograders/ASSIGNMENT/; deploy.py)
     python -m autograder classroom50-run [CHECKOUT]     (what FOLDER/autograder.py runs, per submission)
 
 Design
@@ -111,33 +111,11 @@ def run(checkout=".", env=None, stdout=None):
     return report.EXIT_ERROR if result.error else 0
 
 
-def build_bundle(folder):
-    """Fill FOLDER (CLASSROOM/autograders/ASSIGNMENT/ of the teacher's repository); returns the written paths."""
-    from .deploy import write_bundle      # build time only: the bundle ships no deploy.py
-    return write_bundle(folder, "classroom50", {"autograder.py": "autograder.py"})
-
-
 def add_subparsers(sub):
-    b = sub.add_parser("classroom50-bundle", help="fill CLASSROOM/autograders/ASSIGNMENT/ of a Classroom 50 "
-                                                  "teacher repository with autograder.py and the grader")
-    b.add_argument("folder", metavar="FOLDER",
-                   help="the folder to write autograder.py and the grader into (created if missing); "
-                        "commit it as CLASSROOM/autograders/ASSIGNMENT/")
-    b.set_defaults(handler=bundle_command)
     r = sub.add_parser("classroom50-run", help="(run by autograder.py inside Classroom 50) grade the checkout, "
                                                "write result.json and release-body.md")
     r.add_argument("checkout", nargs="?", default=".", help="the student's checkout (default: '.')")
     r.set_defaults(handler=run_command)
-
-
-def bundle_command(args):
-    try:
-        names = build_bundle(args.folder)
-    except OSError as exc:
-        raise UsageError("cannot write %s: %s" % (args.folder, exc.strerror or exc)) from None
-    sys.stdout.write("Wrote %d files to %s. Commit them as CLASSROOM/autograders/ASSIGNMENT/ in your classroom50 "
-                     "repository; see docs/classroom50.md.\n" % (len(names), args.folder))
-    return 0
 
 
 def run_command(args):

@@ -1,6 +1,6 @@
 """Coursera custom graders: grade ``/shared/submission/``, write ``/shared/feedback.json`` and HTML feedback.
 
-    python -m autograder coursera-bundle OUT.zip        (instructor: the zip to upload to Coursera)
+    python -m autograder coursera-bundle OUT.zip        (instructor: the zip to upload to Coursera; deploy.py)
     python -m autograder coursera-run [--shared /shared] (what the image's entry script runs)
 
 Design
@@ -28,14 +28,11 @@ the entry script can be tried, and tested, on a folder laid out like it.
 """
 
 import html
-import io
 import os
 import re
 import signal
 import sys
-import tempfile
 import traceback
-import zipfile
 
 from .. import rubric
 from ..errors import UsageError
@@ -103,40 +100,11 @@ def run(shared=SHARED, env=None, stderr=None):
     return 0
 
 
-def build_bundle(out_zip):
-    """Write the zip Coursera builds the grader image from (Dockerfile at its root); returns its entries."""
-    from .deploy import write_bundle, zip_entry     # build time only: the grader image ships no deploy.py
-    with tempfile.TemporaryDirectory() as tmp:
-        names = write_bundle(tmp, "coursera", {"Dockerfile": "Dockerfile", "grade.sh": "grade.sh"})
-        data = io.BytesIO()
-        with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name in names:
-                with open(os.path.join(tmp, name), "rb") as f:
-                    zip_entry(zf, name.replace(os.sep, "/"), f.read(), executable=name == "grade.sh")
-    safefs.write_bytes(out_zip, data.getvalue())        # atomic, never through a link, like every output
-    return names
-
-
 def add_subparsers(sub):
-    b = sub.add_parser("coursera-bundle", help="build the zip to upload as a Coursera custom grader")
-    b.add_argument("out", metavar="OUT.zip", help="where to write the zip (its folder is created)")
-    b.set_defaults(handler=bundle_command)
     r = sub.add_parser("coursera-run", help="(run by the grader image) grade /shared/submission, write feedback")
     r.add_argument("--shared", default=os.environ.get("COURSERA_SHARED", SHARED),
                    help="the folder Coursera mounts as /shared (default: $COURSERA_SHARED or /shared)")
     r.set_defaults(handler=run_command)
-
-
-def bundle_command(args):
-    if not args.out.endswith(".zip"):
-        raise UsageError("%s should end in .zip (Coursera takes a zip with the Dockerfile at its root)" % args.out)
-    try:
-        names = build_bundle(args.out)
-    except OSError as exc:
-        raise UsageError("cannot write %s: %s" % (args.out, exc.strerror or exc)) from None
-    sys.stdout.write("Wrote %s (%d files). Upload it as the part's custom grader; see docs/coursera.md.\n"
-                     % (args.out, len(names)))
-    return 0
 
 
 def run_command(args):

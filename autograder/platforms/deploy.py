@@ -1,4 +1,7 @@
-"""What the bundle commands of Classroom 50, Coursera and PrairieLearn share.
+"""The bundle commands: what an instructor uploads to Gradescope, Classroom 50, Coursera or PrairieLearn.
+
+    python -m autograder gradescope-bundle OUT.zip [--visibility V] [--hold-back ID[=V] ...]
+    python -m autograder classroom50-bundle FOLDER | coursera-bundle OUT.zip | prairielearn-bundle FOLDER
 
 Design
 ------
@@ -17,19 +20,28 @@ Each of those platforms runs the grader from a folder the instructor controls: t
   them verbatim, so the tests run exactly the file the platform runs. The bundle commands need a
   checkout of this repository for that; they say so if ``deploy/`` is missing.
 
-This module is imported only by the bundle commands, never while grading, and no bundle ships it:
-an adapter imports it inside its bundle command (its one import inside a function, for that reason).
+Gradescope's zip is built here too, from the scripts and settings file ``gradescope.py`` describes.
+
+Build time and run time live apart: this module builds bundles and imports the adapters it needs
+(``gradescope``, ``prairielearn``); an adapter is what a bundle runs, and never imports this module,
+which no bundle ships.
 """
 
+import io
+import json
 import os
 import re
 import shutil
 import stat
+import sys
+import tempfile
 import zipfile
 from importlib import metadata
 
 from ..errors import UsageError
+from ..grading import report
 from ..sandbox import safefs
+from . import gradescope, prairielearn
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))     # autograder/
 REPO_DIR = os.path.dirname(PACKAGE_DIR)
@@ -130,3 +142,122 @@ def _copy(src, dst):
     with open(src, "rb") as f:
         data = f.read()
     safefs.write_bytes(dst, data, 0o755 if os.stat(src).st_mode & stat.S_IXUSR else 0o644)
+
+
+# -- each platform's bundle ------------------------------------------------------------------------
+def gradescope_bundle(out_path, default="visible", hold_back=()):
+    """Write Gradescope's autograder zip to OUT_PATH (gradescope.py's design); returns the entry names."""
+    config = {"visibility": gradescope.visibility_config(default, hold_back)}
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as zf:
+        zip_entry(zf, "setup.sh", gradescope.SETUP_SH, executable=True)
+        zip_entry(zf, "run_autograder", gradescope.RUN_AUTOGRADER, executable=True)
+        zip_entry(zf, "requirements.txt", requirements())
+        zip_entry(zf, gradescope.CONFIG, json.dumps(config, indent=2, sort_keys=True) + "\n")
+        for name in grader_files("gradescope"):
+            with open(os.path.join(PACKAGE_DIR, name), "rb") as f:
+                zip_entry(zf, "autograder/" + name.replace(os.sep, "/"), f.read())
+        names = zf.namelist()
+    safefs.write_bytes(out_path, data.getvalue())      # atomic, never through a link, like every output
+    return names
+
+
+def classroom50_bundle(folder):
+    """Fill FOLDER (CLASSROOM/autograders/ASSIGNMENT/ of the teacher's repository); returns the written paths."""
+    return write_bundle(folder, "classroom50", {"autograder.py": "autograder.py"})
+
+
+def coursera_bundle(out_zip):
+    """Write the zip Coursera builds the grader image from (Dockerfile at its root); returns its entries."""
+    with tempfile.TemporaryDirectory() as tmp:
+        names = write_bundle(tmp, "coursera", {"Dockerfile": "Dockerfile", "grade.sh": "grade.sh"})
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in names:
+                with open(os.path.join(tmp, name), "rb") as f:
+                    zip_entry(zf, name.replace(os.sep, "/"), f.read(), executable=name == "grade.sh")
+    safefs.write_bytes(out_zip, data.getvalue())        # atomic, never through a link, like every output
+    return names
+
+
+def prairielearn_bundle(folder):
+    """Write FOLDER/serverFilesCourse/random_init_grader/ (grader + run.sh), Dockerfile and info.json."""
+    server = os.path.join(folder, "serverFilesCourse", prairielearn.SERVER_FOLDER)
+    names = write_bundle(server, "prairielearn", {"run.sh": "run.sh"})
+    image = prairielearn_image_files(folder)
+    return [os.path.join("serverFilesCourse", prairielearn.SERVER_FOLDER, n) for n in names] + image
+
+
+def prairielearn_image_files(folder):
+    """The image's Dockerfile (with the same requirements.txt) and the info.json snippet, at FOLDER's top."""
+    for name in ("Dockerfile", "info.json"):
+        with open(deploy_path("prairielearn", name), "rb") as f:
+            safefs.write_bytes(os.path.join(folder, name), f.read())
+    safefs.write_bytes(os.path.join(folder, "requirements.txt"), requirements().encode("utf-8"))
+    return ["Dockerfile", "info.json", "requirements.txt"]
+
+
+# -- the commands ----------------------------------------------------------------------------------
+def add_subparsers(sub):
+    p = sub.add_parser("gradescope-bundle", help="build the zip to upload as a Gradescope autograder")
+    p.add_argument("out", metavar="OUT.zip", help="where to write the zip (its folder is created)")
+    p.add_argument("--visibility", default="visible", choices=report.VISIBILITIES,
+                   help="visibility of every test (default: visible)")
+    p.add_argument("--hold-back", action="append", default=[], metavar="ID[=VALUE]",
+                   help="show this rubric item's test only later (default after_published); repeatable")
+    p.set_defaults(handler=gradescope_command)
+    b = sub.add_parser("classroom50-bundle", help="fill CLASSROOM/autograders/ASSIGNMENT/ of a Classroom 50 "
+                                                  "teacher repository with autograder.py and the grader")
+    b.add_argument("folder", metavar="FOLDER",
+                   help="the folder to write autograder.py and the grader into (created if missing); "
+                        "commit it as CLASSROOM/autograders/ASSIGNMENT/")
+    b.set_defaults(handler=classroom50_command)
+    b = sub.add_parser("coursera-bundle", help="build the zip to upload as a Coursera custom grader")
+    b.add_argument("out", metavar="OUT.zip", help="where to write the zip (its folder is created)")
+    b.set_defaults(handler=coursera_command)
+    b = sub.add_parser("prairielearn-bundle", help="write the grader, entrypoint, image Dockerfile and info.json "
+                                                   "snippet for a PrairieLearn course")
+    b.add_argument("folder", metavar="FOLDER",
+                   help="the folder to write serverFilesCourse/, the Dockerfile and info.json into (created if missing)")
+    b.set_defaults(handler=prairielearn_command)
+
+
+def _built(build, target, *options):
+    """``build(target, *options)``; a file system error becomes a UsageError that names ``target``."""
+    try:
+        return build(target, *options)
+    except OSError as exc:
+        raise UsageError("cannot write %s: %s" % (target, exc.strerror or exc)) from None
+
+
+def gradescope_command(args):
+    if not args.out.endswith(".zip"):
+        raise UsageError("%s should end in .zip (Gradescope takes a zip)" % args.out)
+    names = _built(gradescope_bundle, args.out, args.visibility, args.hold_back)
+    sys.stdout.write("Wrote %s (%d files). Upload it under Configure Autograder, base image Ubuntu with "
+                     "Python 3.10 or newer; see docs/gradescope.md.\n" % (args.out, len(names)))
+    return 0
+
+
+def classroom50_command(args):
+    names = _built(classroom50_bundle, args.folder)
+    sys.stdout.write("Wrote %d files to %s. Commit them as CLASSROOM/autograders/ASSIGNMENT/ in your classroom50 "
+                     "repository; see docs/classroom50.md.\n" % (len(names), args.folder))
+    return 0
+
+
+def coursera_command(args):
+    if not args.out.endswith(".zip"):
+        raise UsageError("%s should end in .zip (Coursera takes a zip with the Dockerfile at its root)" % args.out)
+    names = _built(coursera_bundle, args.out)
+    sys.stdout.write("Wrote %s (%d files). Upload it as the part's custom grader; see docs/coursera.md.\n"
+                     % (args.out, len(names)))
+    return 0
+
+
+def prairielearn_command(args):
+    names = _built(prairielearn_bundle, args.folder)
+    sys.stdout.write("Wrote %d files to %s. Copy serverFilesCourse/%s/ into your course, build and push the image "
+                     "from Dockerfile, and merge info.json into the question's; see docs/prairielearn.md.\n"
+                     % (len(names), args.folder, prairielearn.SERVER_FOLDER))
+    return 0

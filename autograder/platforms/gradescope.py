@@ -1,6 +1,6 @@
-"""Gradescope: build the autograder zip, and run inside Gradescope's container.
+"""Gradescope: what the autograder zip holds, and the run inside Gradescope's container.
 
-    python -m autograder gradescope-bundle OUT.zip [--visibility V] [--hold-back ID[=V] ...]
+    python -m autograder gradescope-bundle OUT.zip [--visibility V] [--hold-back ID[=V] ...]   (deploy.py)
     python -m autograder gradescope-run [--root /autograder]      (what run_autograder calls)
 
 Design
@@ -28,11 +28,9 @@ every rubric item carries points, so a point-carrying item can be held back with
 ``after_published`` or ``after_due_date`` but not hidden; asking for it is refused.
 """
 
-import io
 import json
 import os
 import sys
-import zipfile
 
 from .. import rubric
 from ..errors import UsageError
@@ -40,7 +38,6 @@ from ..grading import engine, report
 from ..sandbox import safefs
 from . import warn_without_private_user
 
-PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # autograder/
 CONFIG = "gradescope.json"
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -77,7 +74,7 @@ class BundleError(UsageError):
     """The bundle cannot be built as asked; the message says why and what to do instead."""
 
 
-# -- building the zip ------------------------------------------------------------------------------
+# -- what the zip holds (deploy.py builds it) -----------------------------------------------------
 def visibility_config(default="visible", hold_back=()):
     """{rubric id: visibility} from a default and ``ID`` or ``ID=VALUE`` items (ID alone: after_published)."""
     chosen = {item.id: default for item in rubric.ITEMS}
@@ -96,32 +93,6 @@ def visibility_config(default="visible", hold_back=()):
                               "worth nothing; use after_published (shown once you publish grades) or "
                               "after_due_date instead" % (item_id, rubric.BY_ID[item_id].points))
     return chosen
-
-
-def build_bundle(out_path, default="visible", hold_back=()):
-    """Write the autograder zip to OUT_PATH; returns the list of entry names."""
-    config = {"visibility": visibility_config(default, hold_back)}
-    sources = bundled_sources()
-    from .deploy import requirements, zip_entry as _add   # build time only: the zip itself ships no deploy.py
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w") as zf:
-        _add(zf, "setup.sh", SETUP_SH, executable=True)
-        _add(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
-        _add(zf, "requirements.txt", requirements())
-        _add(zf, CONFIG, json.dumps(config, indent=2, sort_keys=True) + "\n")
-        for name in sources:
-            with open(os.path.join(PACKAGE_DIR, name), "rb") as f:
-                _add(zf, "autograder/" + name.replace(os.sep, "/"), f.read())
-        names = zf.namelist()
-    safefs.write_bytes(out_path, data.getvalue())      # atomic, never through a link, like every output
-    return names
-
-
-def bundled_sources():
-    """What Gradescope runs, relative to autograder/: the engine's folders and this adapter, never another
-    platform's code (chosen by folder, in deploy.grader_files, as for every platform's bundle)."""
-    from .deploy import grader_files      # build time only, as in ``build_bundle``
-    return grader_files("gradescope")
 
 
 # -- inside Gradescope -------------------------------------------------------------------------------
@@ -163,29 +134,10 @@ def run_in_gradescope(root="/autograder", stdout=None):
 
 
 def add_subparsers(sub):
-    p = sub.add_parser("gradescope-bundle", help="build the zip to upload as a Gradescope autograder")
-    p.add_argument("out", metavar="OUT.zip", help="where to write the zip (its folder is created)")
-    p.add_argument("--visibility", default="visible", choices=report.VISIBILITIES,
-                   help="visibility of every test (default: visible)")
-    p.add_argument("--hold-back", action="append", default=[], metavar="ID[=VALUE]",
-                   help="show this rubric item's test only later (default after_published); repeatable")
-    p.set_defaults(handler=bundle_command)
     r = sub.add_parser("gradescope-run", help="(used by run_autograder inside Gradescope) grade /autograder")
     r.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
                    help="the folder laid out like /autograder (default: $AUTOGRADER_ROOT or /autograder)")
     r.set_defaults(handler=run_command)
-
-
-def bundle_command(args):
-    if not args.out.endswith(".zip"):
-        raise UsageError("%s should end in .zip (Gradescope takes a zip)" % args.out)
-    try:
-        names = build_bundle(args.out, args.visibility, args.hold_back)
-    except OSError as exc:
-        raise UsageError("cannot write %s: %s" % (args.out, exc.strerror or exc)) from None
-    sys.stdout.write("Wrote %s (%d files). Upload it under Configure Autograder, base image Ubuntu with "
-                     "Python 3.10 or newer; see docs/gradescope.md.\n" % (args.out, len(names)))
-    return 0
 
 
 def run_command(args):

@@ -1,6 +1,6 @@
 """PrairieLearn external grading: grade ``/grade/student``, write ``/grade/results/results.json``.
 
-    python -m autograder prairielearn-bundle FOLDER      (instructor: files for the course repository)
+    python -m autograder prairielearn-bundle FOLDER      (instructor: files for the course repository; deploy.py)
     python -m autograder prairielearn-run [--root /grade] (what the entrypoint run.sh runs)
 
 Design
@@ -81,46 +81,11 @@ def run(root=ROOT, stdout=None):
     return 0
 
 
-def build_bundle(folder):
-    """Write FOLDER/serverFilesCourse/random_init_grader/ (grader + run.sh), Dockerfile and info.json."""
-    from .deploy import write_bundle                # build time only: the bundle ships no deploy.py
-    server = os.path.join(folder, "serverFilesCourse", SERVER_FOLDER)
-    names = write_bundle(server, "prairielearn", {"run.sh": "run.sh"})
-    image = write_bundle_files(folder)
-    return [os.path.join("serverFilesCourse", SERVER_FOLDER, n) for n in names] + image
-
-
-def write_bundle_files(folder):
-    """The image's Dockerfile (with the same requirements.txt) and the info.json snippet, at FOLDER's top."""
-    from .deploy import deploy_path, requirements   # build time only: the bundle ships no deploy.py
-    for name in ("Dockerfile", "info.json"):
-        with open(deploy_path("prairielearn", name), "rb") as f:
-            safefs.write_bytes(os.path.join(folder, name), f.read())
-    safefs.write_bytes(os.path.join(folder, "requirements.txt"), requirements().encode("utf-8"))
-    return ["Dockerfile", "info.json", "requirements.txt"]
-
-
 def add_subparsers(sub):
-    b = sub.add_parser("prairielearn-bundle", help="write the grader, entrypoint, image Dockerfile and info.json "
-                                                   "snippet for a PrairieLearn course")
-    b.add_argument("folder", metavar="FOLDER",
-                   help="the folder to write serverFilesCourse/, the Dockerfile and info.json into (created if missing)")
-    b.set_defaults(handler=bundle_command)
     r = sub.add_parser("prairielearn-run", help="(run by run.sh inside PrairieLearn) grade /grade/student")
     r.add_argument("--root", default=os.environ.get("PL_GRADE_ROOT", ROOT),
                    help="the folder laid out like /grade (default: $PL_GRADE_ROOT or /grade)")
     r.set_defaults(handler=run_command)
-
-
-def bundle_command(args):
-    try:
-        names = build_bundle(args.folder)
-    except OSError as exc:
-        raise UsageError("cannot write %s: %s" % (args.folder, exc.strerror or exc)) from None
-    sys.stdout.write("Wrote %d files to %s. Copy serverFilesCourse/%s/ into your course, build and push the image "
-                     "from Dockerfile, and merge info.json into the question's; see docs/prairielearn.md.\n"
-                     % (len(names), args.folder, SERVER_FOLDER))
-    return 0
 
 
 def run_command(args):

@@ -9,9 +9,12 @@ Wire format, both ways: a frame is an 8-byte big-endian length followed by
 that many bytes: a 4-byte header length, a UTF-8 JSON header, then raw array
 buffers. Arrays travel as dtype string + shape + bytes, never as pickles.
 
-Requests (JSON): {"op": "load", "id", "source", ...} (the submission's code itself) and
-{"op": "calls", "id", "calls": [{"fn", "args", "seed"}]}. Every reply repeats its request's "id"
-(the grader drops frames with any other id). Each call answers
+Requests (JSON): {"op": "load", "id", "source", ...} (the submission's code itself) and a batch,
+{"op": "calls", "ahead", "requests": [{"id", "calls": [{"fn", "args", "seed"}]}, ...]}, whose
+requests share the frame's buffers and are answered one frame each, in order, as each finishes (the
+grader times each one). Every reply repeats its request's "id" (the grader drops frames with any other
+id). Once a batch has run "ahead" seconds, the next request is answered {"id", "skipped": true} and
+the batch ends there: the grader asks the rest again when it needs them. Each call answers
 {"ok": true, "value", "args_after", "output"} or {"ok": false, "error", "output"}; an argument still
 exactly as the grader sent it is reported in "args_after" as {"t": "same"} instead of being described
 again. Array specs number their buffers across the whole reply frame.
@@ -24,12 +27,17 @@ in SECURITY.md.
 """
 
 import builtins
+import importlib
 import io
 import json
 import os
+import re
+import resource
 import struct
 import sys
+import time
 import traceback
+import types
 
 PROTOCOL_OUT = os.fdopen(os.dup(1), "wb", buffering=0)   # replies go here...
 PROTOCOL_IN = os.fdopen(os.dup(0), "rb", buffering=0)
@@ -53,6 +61,7 @@ _ndarray, _asarray, _seed, _generic = np.ndarray, np.asarray, np.random.seed, np
 _array = np.array
 _isinstance, _type, _len, _str, _repr = isinstance, type, len, str, repr
 _issubclass, _dict_keys, _dict_item = issubclass, dict.keys, dict.__getitem__
+_monotonic = time.monotonic
 _dumps = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode    # our own acyclic data only
 _loads = json.loads
 _OUR_BUILTINS = dict(builtins.__dict__)
@@ -243,8 +252,6 @@ PRELOAD = ("math", "random", "functools", "itertools", "collections", "copy", "t
 
 def preload(source=None):
     """Import PRELOAD: all of it, or (given the submission's ``source``) the modules it names."""
-    import importlib
-    import re
     for name in PRELOAD:
         if source is not None and not re.search(r"\b%s\b" % name.rsplit(".", 1)[-1], source):
             continue
@@ -259,7 +266,6 @@ def drop_privileges(uid, gid, processes):
 
     Its only supplementary group is ``gid``, the group the grader's folders deny by an ACL entry.
     """
-    import resource
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     os.setgroups([gid] if gid is not None else [])
     os.setgid(uid)
@@ -271,7 +277,6 @@ def load(source, statements, uid=None, gid=None, processes=64):
     if uid is not None:
         preload(source)              # no-op for what the warm pool's template imported already
         drop_privileges(uid, gid, processes)
-    import types
     sys.modules["__main__"] = types.ModuleType("__main__")   # ``import __main__`` no longer finds this module
     problems = []
     chunks = [source]
@@ -325,6 +330,13 @@ def call(spec, blobs, out):
     return reply
 
 
+def answer(header, blobs):
+    """Answer one request of a batch (``header``: its "id" and "calls") in a reply frame of its own."""
+    out = []
+    replies = [call(spec, blobs, out) for spec in header["calls"]]
+    write_frame({"ok": True, "id": header.get("id"), "replies": replies}, out)
+
+
 def main():
     while True:
         header, blobs = read_frame()
@@ -333,9 +345,14 @@ def main():
                          header.get("processes", 64))
             write_frame(dict(reply, id=header.get("id")), [])
         elif header["op"] == "calls":
-            out = []
-            replies = [call(spec, blobs, out) for spec in header["calls"]]
-            write_frame({"ok": True, "id": header.get("id"), "replies": replies}, out)
+            # Requests after the first are run ahead of need; past "ahead" seconds the rest are left for the
+            # grader to ask again when it needs them (it times every request itself: this only saves work).
+            began, ahead = _monotonic(), header.get("ahead")
+            for k, request in enumerate(header["requests"]):
+                if k and ahead is not None and _monotonic() - began > ahead:
+                    write_frame({"ok": True, "id": request.get("id"), "skipped": True}, [])
+                    break
+                answer(request, blobs)
 
 
 if __name__ == "__main__":

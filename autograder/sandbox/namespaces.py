@@ -41,7 +41,9 @@ CLONE_NEWNET = 0x40000000
 ALL = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS
 PRIVATE_ROOTS = ("/tmp", "/var/tmp", "/dev/shm")   # the world-writable places every Linux program may use
 # A cap per mount: four times the largest file a child may write (runner.FILE_BYTES, 64 MiB). tmpfs pages
-# are charged to the writer's memory cgroup, so the three together also stay under its memory bound.
+# are charged to the writer's memory cgroup, so for the grader's children the three together also stay
+# under its memory bound; nbgrader's execution-mode kernel has no cgroup of its own, so there these caps
+# are the only bound (3 x TMPFS_BYTES, charged to nbgrader's cgroup).
 TMPFS_BYTES = 256 * 2**20
 TMPFS_INODES = 65536          # far more than any honest submission makes (none); a hostile one made 2,004
 TMPFS_OPTIONS = "size=%d,nr_inodes=%d,mode=1777" % (TMPFS_BYTES, TMPFS_INODES)

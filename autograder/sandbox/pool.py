@@ -41,21 +41,25 @@ This file is also the template's program: its top level imports only the standar
 ``serve`` imports nothing from the grader.
 """
 
+import builtins
+import gc
+import importlib.util
 import json
 import os
+import resource
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import types
 
 if __package__:                      # the grader's side
-    import shutil
-    import tempfile
-
+    # lazy: run as the template's program (a script, see the design), this file has no package to import from
     from . import confine, namespaces, runner
 else:                                # the template's program: only the standard library and namespaces.py
-    import importlib.util
     _SPEC = importlib.util.spec_from_file_location(
         "autograder_namespaces", os.path.join(os.path.dirname(os.path.abspath(__file__)), "namespaces.py"))
     namespaces = importlib.util.module_from_spec(_SPEC)
@@ -120,9 +124,6 @@ def serve(fd, private=False):
     one at a time; every process of one is dead before the next is forked, and what it could leave there
     is renewed before the next one starts.
     """
-    import builtins
-    import gc
-    import types
     ns = Private()
     if private and os.geteuid() == 0:
         ns.make()
@@ -142,7 +143,6 @@ def serve(fd, private=False):
     finally:                                    # the grader may be gone (killed): its scratch is ours to remove
         name = os.path.basename(os.getcwd())
         if name.startswith(SCRATCH_PREFIX):     # by the folder's descriptor: /tmp may be covered here
-            import shutil
             shutil.rmtree(name, dir_fd=ns.scratch_parent, ignore_errors=True)
 
 
@@ -216,8 +216,6 @@ def _become_child(request, fds, sock, code, ready, ns):
     """In the fork: limits, descriptors, home, environment, then ``child.py`` as ``__main__``."""
     status = 1
     try:
-        import resource
-        import types
         sock.close()
         for fd in ns.descriptors():      # they lead to the host's /tmp and the interpreter's folders
             os.close(fd)

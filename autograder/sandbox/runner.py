@@ -9,10 +9,18 @@ process of its uid) and the call becomes a ``StudentError`` that the property tu
 into a failure of that function's items only. The next request starts a fresh child
 and loads the submission again, inside the same budget.
 
+Requests travel in batches (``batch``): the cases a check is about to meet are sent in
+one frame, and the child answers each request in a frame of its own, in order. The
+grader reads each reply with that request's own deadline, counted from the reply
+before it, so a batch is timed exactly as its requests sent one by one would be; a
+hang ends the batch at the request that hung (the child is killed), and the requests
+after it are asked again when a check needs them. The child runs a batch ahead of the
+checks for at most AHEAD_SECONDS, then leaves the rest to be asked later.
+
 Everything in the child belongs to the student, the child's own protocol code
 included. So every request carries a random id that its reply must repeat: a frame
-with any other id (stray, duplicated, written by student code) is dropped, and at
-worst costs the request that was waiting, never a later one. Frames are read here;
+with any other id (stray, duplicated, written by student code, a reply out of order)
+is dropped, and at worst costs the request that was waiting, never a later one. Frames are read here;
 their contents are decoded by ``wire.py`` into plain data only (no pickles, no
 objects), and anything malformed (missing keys, wrong types, deep JSON, huge
 lengths) becomes a ``StudentError``, never an exception in the grader.
@@ -51,6 +59,10 @@ CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 # still keeps student code out; a bind of the sandbox folder alone would bypass it.
 PACKAGE = os.path.dirname(os.path.dirname(CHILD))
 CALL_SECONDS = 5.0          # wall time for one request (one to four calls of one student function)
+AHEAD_SECONDS = 1.0         # a batch's requests are run ahead of the checks that will read them; once a batch has
+#                             run this long the child stops and the rest are asked when needed: a slow function
+#                             then spends at most this (and one request) on cases a failure makes unneeded.
+#                             A correct submission's batches take milliseconds (under 0.2 s on a loaded machine).
 LOAD_SECONDS = 20.0         # wall time to run the submission's top level
 MEMORY_BYTES = 3 * 2**30    # address space of the child
 FILE_BYTES = 64 * 2**20     # largest file the child may write
@@ -162,6 +174,8 @@ class Sandbox:
         self.code_path, self.statements, self.call_seconds = code_path, statements, call_seconds
         self.budget, self.spent = budget_seconds, 0.0   # seconds of waiting for the submission's code
         self.memory_bytes = memory_bytes
+        self.ahead_seconds = AHEAD_SECONDS
+        self.exchanges, self.calls_sent = 0, 0   # frames sent to the child (round trips) and student calls answered
         self.launcher = launcher if launcher is not None else FreshChild()
         self.proc, self.loaded, self.cgroup, self.uid = None, None, None, None
         self.shared_group = None       # the warm pool's cgroup the child is born in (as root), if any
@@ -289,12 +303,26 @@ class Sandbox:
         return self.budget - self.spent
 
     # -- framing --------------------------------------------------------------
-    def _send(self, header, blobs):
+    def _send(self, header, blobs, deadline):
+        """Write one frame to the child by ``deadline`` (TimeoutError if it does not read it by then).
+
+        A batch's frame can be larger than the pipe's buffer: a child that stops reading (its own code
+        replaced the child's loop) must cost the request its deadline, never block the grader."""
         header = dict(header, _blobs=[len(b) for b in blobs])
         head = _ENCODE(header).encode("utf-8")
-        self.proc.stdin.write(b"".join([struct.pack(">QI", 4 + len(head) + sum(header["_blobs"]), len(head)), head,
-                                        *blobs]))
-        self.proc.stdin.flush()
+        data = memoryview(b"".join([struct.pack(">QI", 4 + len(head) + sum(header["_blobs"]), len(head)), head,
+                                    *blobs]))
+        fd = self.proc.stdin.fileno()
+        os.set_blocking(fd, False)
+        self.exchanges += 1
+        while data:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                raise TimeoutError
+            try:
+                data = data[os.write(fd, data):]
+            except BlockingIOError:
+                continue
 
     def _read_exact(self, n, deadline):
         fd, parts, got = self.proc.stdout.fileno(), [], 0
@@ -323,28 +351,37 @@ class Sandbox:
         raise ValueError("too many frames that answer no request")
 
     def _exchange(self, header, blobs, seconds):
-        """One request and its reply; any failure kills the child and raises StudentError."""
+        """One request and its reply (a load); any failure kills the child and raises StudentError."""
+        request_id = os.urandom(8).hex()      # what secrets.token_hex does, without importing secrets
+        return self._await(request_id, seconds, lambda deadline: self._send(dict(header, id=request_id), blobs,
+                                                                            deadline))
+
+    def _await(self, request_id, seconds, send=None):
+        """The reply that carries ``request_id``, within ``seconds`` of now and the budget; ``send(deadline)``
+        first sends the frame that asks for it (None: it was sent with an earlier request of its batch,
+        which the child answered just before). Any failure kills the child and raises StudentError."""
         if self.time_left() <= 0:
             self.kill()
             raise OutOfTime(OUT_OF_TIME)
         began = time.monotonic()
         try:
-            return self._exchange_within(header, blobs, seconds, began)
+            return self._await_within(request_id, seconds, began, send)
         finally:
             self.spent += time.monotonic() - began
 
-    def _exchange_within(self, header, blobs, seconds, began):
-        if self.proc is None or self.proc.poll() is not None:
-            self.kill()
-            self.start()
-        if self._joining is not None:
-            self._joining.join()
-            self._joining = None
-        request_id = os.urandom(8).hex()      # what secrets.token_hex does, without importing secrets
+    def _await_within(self, request_id, seconds, began, send):
+        if send is not None:
+            if self.proc is None or self.proc.poll() is not None:
+                self.kill()
+                self.start()
+            if self._joining is not None:
+                self._joining.join()
+                self._joining = None
         last_chance = seconds >= self.time_left()
         deadline = began + min(seconds, self.time_left())
         try:
-            self._send(dict(header, id=request_id), blobs)
+            if send is not None:
+                send(deadline)
             return self._receive(deadline, request_id)
         except StudentError:
             self.kill()
@@ -366,7 +403,7 @@ class Sandbox:
     # -- the two requests -----------------------------------------------------
     def load(self):
         """Run the submission's top level once per child; returns {'functions', 'problems'}."""
-        from .wire import one_line
+        from .wire import one_line  # lazy: wire imports numpy (see the header)
         if self.loaded is None or self.proc is None or self.proc.poll() is not None:
             self.loaded = None
             with open(self.code_path, encoding="utf-8") as f:   # the grader's own file, written by engine.grade
@@ -387,31 +424,72 @@ class Sandbox:
         return self.loaded
 
     def calls(self, requests):
-        """Run [(fn, args, seed), ...] in order; returns a list of Reply or raises StudentError."""
-        from .wire import Reply, encode
+        """Run [(fn, args, seed), ...] in order, as one request; returns a list of Reply or raises StudentError."""
+        outcomes = self.batch([requests])
+        if not outcomes:
+            raise OutOfTime(OUT_OF_TIME)
+        if isinstance(outcomes[0], StudentError):
+            raise outcomes[0]
+        return outcomes[0]
+
+    def batch(self, requests):
+        """Send several requests (each a list of (fn, args, seed)) in one frame; the child answers each in
+        its own frame, in order, and each has its own time limit (``call_seconds``) from the moment the
+        answer before it arrived, inside the one budget.
+
+        Returns one outcome per request answered, in order: its list of Reply, or the StudentError that
+        ended it (the child is then killed, and the requests after it get no outcome). Also stops, with no
+        outcome for the rest, when the budget is spent (OutOfTime is no request's outcome: whoever asks
+        again meets it) or where the child stopped running ahead (``ahead_seconds``). A request without an
+        outcome is simply asked again later, alone or in another batch.
+        """
+        from .wire import encode   # lazy: wire imports numpy; see the note at the imports
         try:
             self.load()
         except OutOfTime:
-            raise
+            return []
         except StudentError as exc:
-            raise StudentError("your file " + str(exc)) from None
-        blobs = []
-        specs = [{"fn": fn, "args": [encode(a, blobs) for a in args], "seed": seed}
-                 for fn, args, seed in requests]
+            return [StudentError("your file " + str(exc))]
+        blobs, outcomes = [], []
+        specs = [[{"fn": fn, "args": [encode(a, blobs) for a in args], "seed": seed} for fn, args, seed in calls]
+                 for calls in requests]
+        ids = [os.urandom(8).hex() for _ in specs]      # one per request: a reply is never taken for another's
+        frame = {"op": "calls", "ahead": self.ahead_seconds,
+                 "requests": [{"id": request_id, "calls": calls} for request_id, calls in zip(ids, specs)]}
+        for k, (request_id, calls) in enumerate(zip(ids, specs)):
+            send = (lambda deadline: self._send(frame, blobs, deadline)) if k == 0 else None
+            try:
+                replies = self._answer(request_id, calls, blobs, send)
+            except OutOfTime:
+                break
+            except StudentError as exc:
+                outcomes.append(exc)
+                break
+            if replies is None:                          # the child stopped running ahead here
+                break
+            outcomes.append(replies)
+            self.calls_sent += len(calls)
+        return outcomes
+
+    def _answer(self, request_id, calls, blobs, send):
+        """The Replies of one request, or None where the child says it stopped running ahead of the grader."""
+        from .wire import Reply   # lazy: wire imports numpy; see the note at the imports
         try:
-            header, out = self._exchange({"op": "calls", "calls": specs}, blobs, self.call_seconds)
+            header, out = self._await(request_id, self.call_seconds, send)
         except Hung:
-            if len(requests) == 1:
+            if len(calls) == 1:
                 raise
             # The limit is per request: say so, since each of its calls may have been quick enough alone.
             raise Hung("did not finish within %g seconds, the time allowed for these %d calls together (an endless "
-                       "loop, or far too much work?)" % (self.call_seconds, len(requests))) from None
+                       "loop, or far too much work?)" % (self.call_seconds, len(calls))) from None
+        if send is None and header.get("skipped") is True:
+            return None                  # never for a batch's first request: the child always runs that one
         replies = header.get("replies")
-        if not isinstance(replies, list) or len(replies) != len(requests):
+        if not isinstance(replies, list) or len(replies) != len(calls):
             self.kill()
             raise StudentError("sent back something the grader could not read")
         try:
-            return [Reply(r, out, spec["args"], blobs) for r, spec in zip(replies, specs)]
+            return [Reply(r, out, spec["args"], blobs) for r, spec in zip(replies, calls)]
         except Exception:          # missing keys, wrong types, nesting: that request's function fails
             self.kill()
             raise StudentError("returned something the grader could not read") from None

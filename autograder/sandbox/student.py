@@ -3,31 +3,16 @@
 Checks call ``student.call(fn, args, case)`` (``case``: the dict of sizes and seeds it is about);
 every mishap in the child (a raise, a hang, a crash, garbage on the pipe) becomes ``Failed`` for
 the check that asked, so it costs that check's rubric item and no other. Identical requests get identical answers (numpy is seeded before every call),
-so they are asked once and memoised: checks of the same function share the child's work.
+so they are asked once and memoised: checks of the same function share the child's work. Before a
+check runs its cases, the engine has ``prefetch`` ask the child for the first request of each of them in one
+round trip (``Sandbox.batch``); the check then finds its answers in the memo, and only the calls a failure
+makes (evidence, other seeds, hypothesis' search) go to the child one by one.
 """
 
 import numpy as np
 
-from ..verdicts import CRASH, FIXED, HANG, NOT_CHECKED, RAISED, Failed
+from ..verdicts import CRASH, FIXED, HANG, RAISED, CallRefused, Failed, TimeUp
 from .runner import Hung, OutOfTime, StudentError
-
-
-class TimeUp(Exception):
-    """The submission's time budget ran out before this check could get its answer.
-
-    Deliberately not a ``Failed``: a check cannot catch it and re-raise it as a failure of the
-    function, and hypothesis cannot shrink it into a "smallest failing case". ``engine.CheckRun``
-    turns it into the item's failure ("not checked: ...") only when the check's first case could not
-    run; after that, a check keeps what its cases showed, and a search keeps the failure it had.
-    """
-
-    def failed(self):
-        return Failed("not checked: %s" % self, kind=NOT_CHECKED)
-
-
-class CallRefused(Exception):
-    """A check called a student function it did not declare: a bug in the grader (exit 2), never the
-    student's fault. Not a ``Failed``, so no check can turn it into lost points."""
 
 
 class Student:
@@ -40,6 +25,37 @@ class Student:
 
     def __init__(self, sandbox):
         self.sandbox, self.fatal, self.memo = sandbox, {}, {}
+        self.early = {}      # request key -> the StudentError a batch met there, before any check asked for it
+
+    def prefetch(self, wanted):
+        """Ask the child, in one round trip, for the requests ``[(fn, requests), ...]`` that checks are about
+        to make, in the order they will make them; what comes back waits in the memo for them.
+
+        Replies are answers (a function's answer does not depend on when it is asked: numpy is seeded
+        before each call). A hang, crash or garbage is kept in ``early`` for the request it happened at
+        and becomes that function's fatal mishap only when a check asks that request, at the case of the
+        check that asks, as if asked then; the requests after it are asked again when needed. A single
+        request is left to be asked when needed: sent now, it would save nothing.
+        """
+        keys, requests = [], []
+        for fn, calls in wanted:
+            key = _key(fn, calls)
+            if fn not in self.fatal and key not in self.memo and key not in self.early and key not in keys:
+                keys.append(key)
+                requests.append([(fn, args, seed) for args, seed in calls])
+        if len(requests) < 2:
+            return
+        for key, outcome in zip(keys, self.sandbox.batch(requests)):
+            if isinstance(outcome, StudentError):
+                self.early[key] = outcome
+            else:
+                self.memo[key] = outcome
+
+    def _ask(self, fn, key, requests):
+        early = self.early.pop(key, None)
+        if early is not None:
+            raise early
+        return self.sandbox.calls([(fn, args, seed) for args, seed in requests])
 
     def calls(self, fn, requests, case):
         replies = None
@@ -48,7 +64,7 @@ class Student:
             replies = self.memo.get(key)
             if replies is None:
                 try:
-                    replies = self.sandbox.calls([(fn, args, seed) for args, seed in requests])
+                    replies = self._ask(fn, key, requests)
                 except OutOfTime as exc:
                     raise TimeUp(str(exc)) from None
                 except StudentError as exc:
@@ -79,6 +95,21 @@ class Student:
     def call(self, fn, args, case, seed=0):
         return self.calls(fn, [(args, seed)], case)[0]
 
+    def first_request(self, fn, check):
+        """The first request ``check(stand_in)`` makes of ``fn``, as (fn, [(args, seed), ...]), or None.
+
+        The check runs against a stand-in that records its first request and stops it there: the grader's
+        own work before that call (reference values, all cached) is done once for both runs.
+        """
+        stand_in = _Recorder(fn)
+        try:
+            check(stand_in)
+        except _Recorded:
+            return stand_in.request
+        except Exception:      # stopped before any call: the real run meets the same and says so
+            return None
+        return None
+
     def only(self, fn):
         """This student as a check of ``fn`` sees it: calls to any other function raise CallRefused."""
         return Only(self, fn)
@@ -105,6 +136,34 @@ class Only:
 
     def out_of_time(self):
         return self.student.out_of_time()
+
+    def prefetch(self, wanted):
+        self.student.prefetch([(fn, calls) for fn, calls in wanted if fn == self.fn])
+
+    def first_request(self, check):
+        return self.student.first_request(self.fn, check)
+
+
+class _Recorded(BaseException):
+    """Stops a check at its first call to the stand-in (no check catches a BaseException)."""
+
+
+class _Recorder:
+    """A stand-in Student that records the first request of ``fn`` made of it, then stops the check."""
+
+    def __init__(self, fn):
+        self.fn, self.request = fn, None
+
+    def calls(self, fn, requests, case):
+        if fn == self.fn:
+            self.request = (fn, list(requests))
+        raise _Recorded
+
+    def call(self, fn, args, case, seed=0):
+        return self.calls(fn, [(args, seed)], case)[0]
+
+    def out_of_time(self):
+        return False
 
 
 def _key(fn, requests):

@@ -29,7 +29,7 @@ nothing written after submission:
   student's folder, with its target (autograde copies none of them).
 * **Who is listed.** Every student for whom any of the above holds, a student with a submitted
   notebook the gradebook has no grades for (not autograded yet), and one with grades but no file.
-* Speed. Regrading runs in ``batch.Pool`` worker processes, one per core (``-j``).
+* Speed. Regrading runs in ``batch_pool.Pool`` worker processes, one per core (``-j``).
 * nbgrader is an optional extra: it is imported inside the command only, and its absence gives a
   clear message and exit status 2, never a traceback at ``python -m autograder`` start-up.
 
@@ -37,6 +37,7 @@ Exit status: 0 every student agrees; 1 some students are listed; 2 the audit cou
 """
 
 import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -44,7 +45,9 @@ import tempfile
 from ... import rubric
 from ...errors import UsageError
 from ...sandbox import safefs
+from ...sandbox.submission import MAX_NOTEBOOK_BYTES
 from ...grading.report import num
+from ..batch_pool import Pool, default_jobs
 
 INSTALL_HINT = ("install it with: pip install 'random-init-autograder[nbgrader]' "
                 "(or pip install nbgrader==0.9.6) in this Python")
@@ -58,7 +61,7 @@ class AuditError(UsageError):
 
 def _nbgrader_api():
     try:
-        from nbgrader.api import Gradebook, MissingEntry
+        from nbgrader.api import Gradebook, MissingEntry  # lazy: optional extra [nbgrader], said when missing
     except ImportError as exc:
         raise AuditError("the audit reads nbgrader's gradebook, but nbgrader cannot be imported (%s); %s"
                          % (exc, INSTALL_HINT)) from None
@@ -105,7 +108,8 @@ def submitted_notebooks(course, assignment, notebooks):
 
 def read_submitted(course, path):
     """(bytes, None) of a submitted file read as autograde reads it, or (None, why it is refused)."""
-    from .reading import MAX_NOTEBOOK_BYTES, SubmissionRefused, read_below
+    # lazy: optional extra [nbgrader]: reading.py imports nbformat, and ``--help`` imports this module without it
+    from .reading import SubmissionRefused, read_below
     root = os.path.join(course, "submitted")
     try:
         return read_below(root, os.path.relpath(path, root), MAX_NOTEBOOK_BYTES), None
@@ -139,7 +143,6 @@ def _link_target(root, path):
 
 def _sha256(path):
     """The SHA-256 of a file read with no link followed (paths come from the course's real path), or None."""
-    from .reading import MAX_NOTEBOOK_BYTES
     try:
         return hashlib.sha256(safefs.read_regular(path, MAX_NOTEBOOK_BYTES)).hexdigest()
     except OSError:
@@ -148,7 +151,6 @@ def _sha256(path):
 
 def read_ledger(ledger, assignment, keys):
     """{key: (record, recorded copy's path, its hash now)} for every key the ledger recorded."""
-    import json
     found = {}
     for student, notebook in keys:
         folder = os.path.join(ledger, assignment, student)
@@ -164,10 +166,9 @@ def read_ledger(ledger, assignment, keys):
 
 def regrade(paths, jobs=None):
     """({key: {rubric id: points}}, {key: why the grader failed}) for {key: path}, in worker processes."""
-    from .. import batch
     rows = {}
     if paths:
-        pool = batch.Pool(jobs or batch.default_jobs())
+        pool = Pool(jobs or default_jobs())
         pool.run(sorted(paths.items()), lambda key, row: rows.__setitem__(key, row))
     points, failed = {}, {}
     for key in paths:

@@ -37,6 +37,8 @@ import os
 import sys
 import tempfile
 
+from ... import rubric
+
 AUTOGRADE_ENV = "NBGRADER_EXECUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
@@ -53,7 +55,6 @@ def check(rubric_id):
 
     Prints a line when it passes; raises AssertionError with the grader's feedback when it fails.
     """
-    from ... import rubric
     if rubric_id not in rubric.BY_ID:            # an nbgrader grade_id names the same item
         rubric_id = rubric.rubric_id(rubric_id)
     if rubric_id not in rubric.BY_ID:
@@ -64,6 +65,7 @@ def check(rubric_id):
             "reaches a gradebook, the course's nbgrader_config.py does not run "
             "autograder.platforms.nbgrader.verdicts.GradeInIsolation (see docs/instructors.md)." % rubric_id)
     verdict = _verdict(rubric_id)
+    # lazy: report imports the engine, which a kernel that only runs grade cells never needs (see the design)
     from ...grading.report import item_output, num as _num
     if not verdict.passed:
         raise AssertionError("%s (0/%d points)\n%s" % (rubric_id, verdict.max_points, item_output(verdict)))
@@ -89,7 +91,7 @@ def grade_cells(cells):
     key = hashlib.sha256(json.dumps(cells).encode("utf-8")).hexdigest()
     if _cache["key"] == key:
         return _cache["result"]
-    from ...grading.engine import grade
+    from ...grading.engine import grade  # lazy: see the design (what a kernel pays on import)
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "cell-%d" % i, "metadata": {},
                      "outputs": [], "source": src} for i, src in enumerate(cells)],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}

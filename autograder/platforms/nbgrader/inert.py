@@ -44,7 +44,8 @@ import re
 from nbformat.notebooknode import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .record import coursedir_of, key_of, running
+from .reading import coursedir_of
+from .record import key_of, running
 
 ATTACHMENT_MIMETYPES = ("image/png", "image/jpeg", "image/gif")
 MAX_ATTACHMENT_CHARS = 2 * 2**20      # base64 characters of one attachment kept (1.5 MB of image)

@@ -21,9 +21,13 @@ score nobody computed.
 
 import json
 import os
+import select
+import shutil
 import subprocess
 import sys
 import tempfile
+
+from ...grading import engine, report
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 LOG_TAIL = 2000        # characters of the grader's log quoted when it fails
@@ -51,7 +55,6 @@ class IsolatedGrading:
 
     def wait(self, seconds):
         """The results.json dict; raises RuntimeError if the grader failed or overran ``seconds``."""
-        import select
         chunks, data = [], None
         try:
             while True:
@@ -82,7 +85,6 @@ class IsolatedGrading:
             self.proc.wait()
         for f in (self.pipe, self.log):
             f.close()
-        import shutil
         for folder in (self.scratch, self.owned):
             if folder:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -92,10 +94,8 @@ def main(argv):
     """Grade ``argv[0]``; write results.json to the file descriptor ``argv[1]``; exit as the CLI does."""
     path, fd = argv[0], int(argv[1])
     out = os.fdopen(fd, "w", encoding="utf-8")
-    from ...grading import report
     try:
-        from ...grading.engine import grade
-        result = grade(path)
+        result = engine.grade(path)
     except Exception as exc:     # a bug in the grader: the step must fail this student, not score it
         sys.stderr.write("internal error while grading %s: %s: %s\n" % (path, type(exc).__name__, exc))
         return 2

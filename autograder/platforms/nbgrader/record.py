@@ -49,11 +49,16 @@ import json
 import os
 import tempfile
 
+import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
+from ... import rubric
+from ...grading import report
+from ...grading.engine import Result, Verdict
+from ...sandbox.submission import MAX_NOTEBOOK_BYTES
 from .isolated import IsolatedGrading
-from .reading import MAX_NOTEBOOK_BYTES, SubmissionRefused, coursedir_of, location, read_below  # noqa: F401
+from .reading import SubmissionRefused, coursedir_of, location, read_below
 
 LEDGER = "autograde_ledger"
 FOLDER_MODE, FILE_MODE = 0o700, 0o400
@@ -100,9 +105,6 @@ class Refused:
         self.reason = reason
 
     def wait(self, seconds):
-        from ...grading import report
-        from ...grading.engine import Result, Verdict
-        from ... import rubric
         why = "not graded: %s" % self.reason
         return report.results_json(Result("(refused)", [Verdict(i.id, 0, i.points, i.title, why, section="")
                                                          for i in rubric.ITEMS]))
@@ -239,7 +241,6 @@ class RecordSubmission(NbGraderPreprocessor):
                 data, source = b"", "refused: %s" % exc
                 self.log.warning("RecordSubmission: %s is not graded: %s", path, exc)
         else:
-            import nbformat
             self.log.warning("RecordSubmission: no submitted file for %s; recording the notebook nbgrader "
                              "is processing", "/".join(map(str, key)))
             data, source = nbformat.writes(nb).encode("utf-8"), "processed"

@@ -40,6 +40,7 @@ grade cell's hidden part calls when an instructor runs the source notebook.
 import os
 
 import nbgrader
+from nbgrader.converters import Autograde, GenerateFeedback
 from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells, SaveAutoGrades
 
 from .execute import ExecutePrivately, ExecuteSafely  # noqa: F401
@@ -60,7 +61,6 @@ NBGRADER_TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(nbgrader.__fil
 
 
 def _defaults(trait):
-    from nbgrader.converters import Autograde
     return list(Autograde.class_traits()[trait].default())
 
 
@@ -98,7 +98,6 @@ def autograde_steps(execute=False):
 
 def feedback_steps():
     """nbgrader's generate_feedback steps, HideHiddenTests first."""
-    from nbgrader.converters import GenerateFeedback
     return [HideHiddenTests] + list(GenerateFeedback.class_traits()["preprocessors"].default())
 
 

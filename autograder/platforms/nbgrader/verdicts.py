@@ -28,6 +28,7 @@ A grader failure raises, so nbgrader reports that student as failed instead of r
 score nobody computed.
 """
 
+import json
 import os
 import shutil
 import time
@@ -42,7 +43,8 @@ from ...grading.report import num as _num
 from . import leaks
 from .inert import escape_html, escape_markdown
 from .outputs import error
-from .record import RecordSubmission, coursedir_of, key_of, ledger_paths, record_score, running
+from .reading import coursedir_of
+from .record import RecordSubmission, key_of, ledger_paths, record_score, running
 
 NOTES_CELL_ID = "autograder-notes"
 MAX_NOTES = 5       # grader notes quoted under a failed item; the rest are in the notes cell
@@ -108,7 +110,6 @@ class GradeInIsolation(NbGraderPreprocessor):
 
     def scrubber(self, key, state):
         """leaks.Scrubber for this student's messages: no line may quote a course file they cannot read."""
-        import json
         try:
             with open(ledger_paths(state["ledger"], *state["ledger_key"])[0], encoding="utf-8") as f:
                 own = json.load(f)
