@@ -59,6 +59,11 @@ SLOW = (
     "tests/test_lesson_tools.py::test_lesson_cells_run_with_the_reference",
     "tests/test_lesson_tools.py::test_lesson_cells_degrade_with_stubs",
     "tests/test_mutation.py::test_ci_sample_every_mutant_is_killed_or_a_reviewed_equivalent",
+    # a real course or a notebook kernel in namespaces of its own
+    "tests/test_nbgrader_kernel_namespaces.py::test_what_the_kernel_writes_to_temp_folders_and_shared_memory_never_reaches_the_host",
+    "tests/test_nbgrader_kernel_namespaces.py::test_without_cap_sys_admin_no_kernel_runs_the_grade_is_the_same_and_the_log_says_why",
+    "tests/test_nbgrader_kernel_namespaces.py::test_the_walk_of_the_hosts_temp_folders_is_skipped_only_once_the_kernel_is_verified",
+    "tests/test_nbgrader_kernel_namespaces.py::test_a_kernel_whose_launcher_cannot_leave_the_network_runs_no_cell",
     "tests/test_mutation.py::test_a_base_that_does_not_score_100_is_refused",
     # measured over 2.5 s each in the quick loop (pytest --durations, quiet machine)
     "tests/test_hostile.py::test_hostile_submission_is_contained[slow_top_level_rerun.py]",

@@ -32,9 +32,6 @@ ELSEWHERE = {
     "autograder/sandbox/child.py": "the child of every grading (python -I child.py): the quick loop grades",
     "autograder/mutation/bases/dot_style.py": "graded in a child as the mutation runner's second base: "
                                               "test_mutation.py::test_second_base_is_correct_and_in_the_other_style",
-    "autograder/platforms/nbgrader/kernel_launcher.py": "the notebook kernel of nbgrader's execution mode: only "
-                                                        "test_nbgrader_steps.py::test_execution_mode_* (slow, a real "
-                                                        "course), so NOT in the quick loop",
 }
 
 
