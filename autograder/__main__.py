@@ -71,10 +71,6 @@ def main(argv=None):
 
 
 def grade_command(submission, results_path, html_path=None):
-    # The grader's arrays are tiny: one BLAS thread, set before numpy is imported. OpenBLAS would
-    # otherwise start a thread per core, which costs a one-file grade about half an `import numpy`.
-    for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(key, "1")
     if not os.path.exists(submission):
         why = ("there is no file or folder at %s; give the path of a .py file, an .ipynb notebook "
                "or a folder that holds one" % submission)
@@ -107,8 +103,8 @@ def grade_command(submission, results_path, html_path=None):
 
 
 def _exit_now(code):
-    """End a one-file ``grade`` without the interpreter's teardown of numpy and the grader (about a tenth of a
-    grade): the sandbox is closed and every file written by then, so only the output streams need flushing."""
+    """End a one-file ``grade`` without the interpreter's teardown of numpy and the grader (docs/scale.md, "Speed
+    tricks"): the sandbox is closed and every file written by then, so only the output streams need flushing."""
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -60,10 +60,10 @@ def test_shipped_rules_are_the_graders_rules():
     assert filecmp.cmp(os.path.join(ASSIGNMENT, "public_checks.py"),
                        os.path.join(ROOT, "solutions", "source", "random_init", "public_checks.py"), shallow=False)
     assert public_checks.rules.FUNCTIONS == rubric.FUNCTIONS == grader_rules.FUNCTIONS
-    from autograder.grading import checks
+    from autograder.grading import checks, checks_net
     assert checks.BOUND == public_checks.rules.BOUND and checks.SCALE == public_checks.rules.SCALE
-    assert (checks.GRADIENT_RTOL, checks.FORWARD_RTOL) == (public_checks.rules.GRADIENT_RTOL,
-                                                           public_checks.rules.FORWARD_RTOL)
+    assert (checks_net.GRADIENT_RTOL, checks_net.FORWARD_RTOL) == (public_checks.rules.GRADIENT_RTOL,
+                                                                   public_checks.rules.FORWARD_RTOL)
 
 
 def test_fixture_is_the_graders_reference():

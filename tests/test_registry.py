@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from autograder import rubric
-from autograder.grading import checks, engine, hints, registry  # noqa: F401  (checks registers)
+from autograder.grading import checks, checks_net, engine, hints, registry  # noqa: F401  (checks_net registers)
 from autograder.grading.registry import Failed, RegistryError
 
 from autograder.sandbox.student import Student
@@ -65,7 +65,7 @@ def test_a_duplicate_an_undeclared_or_an_undeclaring_check_cannot_register():
         def extra_check(student):
             pass
     with pytest.raises(RegistryError, match="declare calls='forward'"):
-        registry.check("forward.values")(checks.forward_values)
+        registry.check("forward.values")(checks_net.forward_values)
     with pytest.raises(RegistryError, match="declare calls='initialize_parameters'"):
         registry.check("init.shapes", calls="forward")(checks.init_shapes)
     assert registry.CHECKS == before
@@ -279,7 +279,7 @@ BROKEN = {
 
 
 def _grade_with(broken, submission, tmp_path):
-    script = ("import sys\nfrom autograder.grading import checks, registry\n%s\n"
+    script = ("import sys\nfrom autograder.grading import checks_net, registry\n%s\n"
               "from autograder.__main__ import main\nsys.exit(main(sys.argv[1:]))\n" % broken)
     results = tmp_path / "results.json"
     done = subprocess.run([sys.executable, "-c", script, "grade", str(submission), "--results", str(results)],

@@ -14,7 +14,6 @@ As soon as one case fails, the check is searched again by hypothesis itself
 smallest failing case. So a verdict never depends on whether the record was used.
 """
 
-import functools
 import importlib.util
 import json
 import os
@@ -139,14 +138,8 @@ def _first_failed(exc, kind):
     return None
 
 
-@functools.lru_cache(maxsize=None)
 def strategies():
-    """The hypothesis strategy of each kind of case: sizes and a numpy seed.
-
-    Built once per process: a strategy is immutable and derandomized generation depends on the
-    test's source, not on the strategy object, so reusing it changes no case and saves hypothesis
-    re-validating it on every search (a warm grade-all worker searches hundreds of times).
-    """
+    """The hypothesis strategy of each kind of case: sizes and a numpy seed."""
     # lazy: hypothesis runs only to search a failure or re-record; a passing grade replays cases.json
     from hypothesis import strategies as st
     size = st.integers(*SIZE_RANGE)
@@ -183,8 +176,8 @@ def _load():
 def installed_version(package):
     """PACKAGE's installed version, from the name of its .dist-info folder; None if not installed.
 
-    Read without importlib.metadata, whose import (email, zipfile, ...) costs one ``grade`` about
-    a third of an ``import numpy``; when the folder is not where pip puts it, metadata decides.
+    Read without importlib.metadata, whose import (email, zipfile, ...) a grade would otherwise pay
+    (docs/scale.md, "Speed tricks"); when the folder is not where pip puts it, metadata decides.
     """
     try:
         spec = importlib.util.find_spec(package)
@@ -198,7 +191,7 @@ def installed_version(package):
             found = []
         if len(found) == 1:
             return found[0][len(package) + 1:-len(".dist-info")]
-    from importlib import metadata  # lazy: see the docstring
+    from importlib import metadata  # lazy: only when no .dist-info folder decides (docs/scale.md, "Speed tricks")
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:

@@ -31,8 +31,8 @@ SATURATION_EXAMPLES = 100   # examples of the grader's inputs X for the measurem
 # spread check uses; only then is a wrong spread blamed on a wrong factor (and Xavier's named).
 _erf = np.frompyfunc(math.erf, 1, 1)
 
-# Exact KS distances, fast. math.erf on 50,000 entries costs milliseconds (a Python call each), so
-# the distance is found in two passes: a vectorised approximation of erf (Abramowitz & Stegun 7.1.26,
+# Exact KS distances in two passes (what it saves: docs/scale.md, "Speed tricks"; math.erf is a Python
+# call per entry): a vectorised approximation of erf (Abramowitz & Stegun 7.1.26,
 # error below 1.5e-7) locates the few entries that can hold the largest gap, and math.erf, evaluated
 # only there with the very same float operations, gives the gap itself. An entry whose approximate
 # gap is more than twice the error bound below the approximate maximum cannot hold the exact maximum,

@@ -21,6 +21,7 @@ grader fault (exit 2) on every path, never a student's 0.
 
 import os
 import time
+from dataclasses import dataclass
 
 from .. import rubric
 from ..sandbox.confine import ScratchFolder
@@ -33,38 +34,24 @@ from . import cases, grader_rules, hints, registry
 POINTS_AT_CODE = (RAISED, HANG, CRASH)   # kinds whose report names no notebook section unless a hint does
 
 
-class _Record:
-    """A plain record: fields set in ``__init__``, equal when all fields are (what ``@dataclass`` gave, without
-    importing dataclasses and inspect, a tenth of an ``import numpy`` on every one-file grade)."""
-
-    def _fields(self):
-        return tuple(getattr(self, name) for name in self.FIELDS)
-
-    def __eq__(self, other):
-        return type(other) is type(self) and other._fields() == self._fields()
-
-    __hash__ = None
-
-    def __repr__(self):
-        return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (n, getattr(self, n)) for n in self.FIELDS))
-
-
-class Verdict(_Record):
+@dataclass
+class Verdict:
     """One rubric item's outcome. A failed one carries the structured parts of its ``Failed``."""
-    FIELDS = ("id", "points", "max_points", "title", "problem", "case", "section", "case_label", "expected",
-              "actual", "hint", "inputs", "kind", "rel", "tolerance")
-
-    def __init__(self, id, points, max_points, title, problem="", case=None, section="", case_label=SMALLEST,
-                 expected=None, actual=None, hint=None, inputs=None, kind=None, rel=None, tolerance=None):
-        self.id, self.points, self.max_points, self.title = id, points, max_points, title
-        self.problem = problem          # empty when passed
-        self.case = case                # a dict of sizes and seeds (verdicts.case_text words it), or None
-        self.section = section          # where to read: the hint's section if a hint fired, else the item's
-        self.case_label = case_label
-        self.expected, self.actual = expected, actual
-        self.hint = hint                # the id of the likely cause (grading/hints.py), if one was verified
-        self.inputs = inputs            # code that rebuilds the failing case, if the check gave it
-        self.kind, self.rel, self.tolerance = kind, rel, tolerance   # verdicts.KINDS; a value's error and tolerance
+    id: str
+    points: float
+    max_points: float
+    title: str
+    problem: str = ""               # empty when passed
+    case: dict | None = None        # a dict of sizes and seeds (verdicts.case_text words it), or None
+    section: str = ""               # where to read: the hint's section if a hint fired, else the item's
+    case_label: str = SMALLEST
+    expected: object = None
+    actual: object = None
+    hint: str | None = None         # the id of the likely cause (grading/hints.py), if one was verified
+    inputs: str | None = None       # code that rebuilds the failing case, if the check gave it
+    kind: str | None = None         # verdicts.KINDS
+    rel: float | None = None        # a value's relative error
+    tolerance: dict | None = None   # and its tolerance
 
     @property
     def passed(self):
@@ -76,14 +63,17 @@ class Verdict(_Record):
         return case_text(self.case)
 
 
-class Result(_Record):
-    FIELDS = ("submission", "verdicts", "notes", "seconds", "error")
+@dataclass
+class Result:
+    submission: str
+    verdicts: list
+    notes: list | None = None       # things the student should know that cost no points ([] when None)
+    seconds: float = 0.0
+    error: str = ""                 # set when the grader itself failed (exit status 2)
 
-    def __init__(self, submission, verdicts, notes=None, seconds=0.0, error=""):
-        self.submission, self.verdicts = submission, verdicts
-        self.notes = [] if notes is None else notes   # things the student should know that cost no points
-        self.seconds = seconds
-        self.error = error                             # set when the grader itself failed (exit status 2)
+    def __post_init__(self):
+        if self.notes is None:
+            self.notes = []
 
     @property
     def score(self):
@@ -126,8 +116,8 @@ def rubric_ready():
     child (started just before) loads its own.
     """
     # lazy: the checks import numpy, which the grader loads only once the child is starting (``grade``)
-    from . import checks  # noqa: F401  (registers the checks and validates them)
-    registry.validate()   # again: the registry may have been changed since checks.py was imported
+    from . import checks_net  # noqa: F401  (registers every check, with checks.py, and validates them)
+    registry.validate()   # again: the registry may have been changed since the checks were imported
 
 
 def failed_verdict(item, failure, label=SMALLEST):

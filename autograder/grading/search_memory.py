@@ -3,9 +3,9 @@
 Why
 ---
 When a check fails, ``cases.search`` lets hypothesis search and shrink to the smallest failing
-case. Hypothesis' own work there (about 60 ms per search, against ~6 ms in the check itself)
-was the largest single cost of grading a wrong submission. In a class, the same mistake comes
-back again and again, and so does the same search.
+case. Hypothesis' own work there, not the check's, was the largest single cost of grading a wrong
+submission (docs/scale.md, "Speed tricks"). In a class, the same mistake comes back again and
+again, and so does the same search.
 
 Why replaying is exact
 ----------------------

@@ -109,12 +109,13 @@ def _lock_alive(lock):
 def grader_fingerprint():
     """Changes whenever something that decides a grade changes, so a rerun grades again.
 
-    What decides a grade is the engine: the rubric and the grading/ and sandbox/ folders. Platform
-    code (this module included) only renders, so it is left out by folder, not by a list of names.
+    What decides a grade is the engine: the rubric, the verdicts and the grading/ and sandbox/
+    folders. Platform code (this module included) only renders, so it is left out by folder, not by a
+    list of names.
     """
     h = hashlib.sha256()
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for entry in ("rubric.py", "grading", "sandbox"):
+    for entry in ("rubric.py", "verdicts.py", "grading", "sandbox"):
         path = os.path.join(package, entry)
         files = [entry] if os.path.isfile(path) else [
             os.path.join(entry, n) for n in sorted(os.listdir(path)) if n.endswith((".py", ".json"))]

@@ -27,8 +27,9 @@ import sys
 import tempfile
 import time
 
-# checks is imported for its side effect: each worker warms it up once, not once per student.
-from ..grading import checks, engine, report, search_memory  # noqa: F401
+# checks_net is imported for its side effect (it and checks.py register every check): each worker
+# warms them up once, not once per student.
+from ..grading import checks_net, engine, report, search_memory  # noqa: F401
 from ..sandbox import pool
 from . import class_report
 from .batch_files import SCRATCH_PREFIX

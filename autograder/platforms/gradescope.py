@@ -51,7 +51,7 @@ python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --no-cache-dir --upgrade pip
 /autograder/venv/bin/pip install --no-cache-dir -r /autograder/source/requirements.txt
 # Fail the build now, not at the first submission, if the grader cannot start.
-cd /autograder/source && /autograder/venv/bin/python -c "import autograder.grading.engine, autograder.grading.checks"
+cd /autograder/source && /autograder/venv/bin/python -c "import autograder.grading.engine, autograder.grading.checks_net"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash

@@ -45,9 +45,9 @@ os.dup2(2, 1)                                              # ...student prints g
 _devnull = os.open(os.devnull, os.O_RDONLY)
 os.dup2(_devnull, 0)                                       # input() sees end of file
 
-# Started on its own, the child runs with -S (no site module: a quarter of an import numpy less on every
-# one-file grade) and is given the grader's import path as arguments; forked from the warm pool's
-# template, it has the template's path already and no arguments.
+# Started on its own, the child runs with -S (no site module: docs/scale.md, "Speed tricks") and is given
+# the grader's import path as arguments; forked from the warm pool's template, it has the template's path
+# already and no arguments.
 sys.path.extend(p for p in sys.argv[1:] if p not in sys.path)
 
 import numpy as np  # noqa: E402  (after the descriptors are set up)
@@ -62,7 +62,7 @@ _array = np.array
 _isinstance, _type, _len, _str, _repr = isinstance, type, len, str, repr
 _issubclass, _dict_keys, _dict_item = issubclass, dict.keys, dict.__getitem__
 _monotonic = time.monotonic
-_dumps = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode    # our own acyclic data only
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _loads = json.loads
 _OUR_BUILTINS = dict(builtins.__dict__)
 
@@ -242,8 +242,8 @@ def short_error(exc):
 # Imported before privileges are dropped: after the drop, files outside the scratch folder may be unreadable
 # (a Python installed under /root, say), so a module first imported by student code would fail there. The
 # warm pool's template imports all of them once; a child started on its own imports those whose last name
-# appears in the submission's text (``np.testing`` names "testing"), for the few it names cost far less
-# than all of them (numpy.testing alone is about a fifth of an ``import numpy``).
+# appears in the submission's text (``np.testing`` names "testing"): the few it names cost less than all of
+# them (docs/scale.md, "Speed tricks").
 PRELOAD = ("math", "random", "functools", "itertools", "collections", "copy", "time", "typing", "warnings",
            "numbers", "operator", "statistics", "dataclasses", "string", "re", "signal", "decimal",
            "fractions", "contextlib", "enum", "heapq", "bisect", "array", "textwrap", "pprint",

@@ -313,7 +313,7 @@ class Launcher:
         if os.geteuid() == 0:
             # One memory cgroup for the template and, one at a time, its children: a fork is born in its
             # parent's cgroup, so no child pays for joining one (a cgroup v1 join waits for an RCU grace
-            # period: about 10 ms, a third of a grading's clean-up and start).
+            # period: docs/scale.md, "Speed tricks").
             self.started += 1
             self.group = confine.MemoryGroup(self._child_bytes() + TEMPLATE_ALLOWANCE,
                                              confine.group_name("pool%d" % self.started))

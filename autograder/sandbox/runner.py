@@ -42,6 +42,7 @@ wrote in the temp folders ends with its namespace; only where namespaces could n
 import json
 import os
 import resource
+import secrets
 import select
 import signal
 import struct
@@ -114,8 +115,7 @@ def _limit_child(memory_bytes, home, uid, binds):
 def child_path():
     """The import path a child started on its own is given: the grader's, without what ``python -I`` never
     gave the child (PYTHONPATH, the current folder, the grader's script or ``-m`` folder: a checkout's root).
-    The child skips the site module (``-S``), which on a machine with many .pth files costs a quarter of an
-    ``import numpy``, and extends its path with these."""
+    The child skips the site module (``-S``: docs/scale.md, "Speed tricks") and extends its path with these."""
     skip = set(os.environ.get("PYTHONPATH", "").split(os.pathsep)) | {"", ".", os.getcwd()}
     if sys.path and not sys.path[0].rstrip(os.sep).endswith(("site-packages", "dist-packages")):
         skip.add(sys.path[0])
@@ -149,9 +149,9 @@ class FreshChild:
             preexec_fn=lambda: _limit_child(memory_bytes, cwd, uid, self.bind_paths))
         joining = None
         if cgroup is not None:
-            # A cgroup v1 join waits for an RCU grace period (~10 ms): done from a thread of the grader's while
-            # the child imports numpy, and waited for before the child is sent anything (_exchange_within),
-            # so the child is in its cgroup before it runs a line of the student's code.
+            # A cgroup v1 join waits for an RCU grace period (docs/scale.md, "Speed tricks"): done from a thread
+            # of the grader's while the child imports numpy, and waited for before the child is sent anything
+            # (_exchange_within), so the child is in its cgroup before it runs a line of the student's code.
             joining = threading.Thread(target=cgroup.join, args=(proc.pid,), daemon=True)
             joining.start()
         return proc, joining
@@ -352,7 +352,7 @@ class Sandbox:
 
     def _exchange(self, header, blobs, seconds):
         """One request and its reply (a load); any failure kills the child and raises StudentError."""
-        request_id = os.urandom(8).hex()      # what secrets.token_hex does, without importing secrets
+        request_id = secrets.token_hex(8)
         return self._await(request_id, seconds, lambda deadline: self._send(dict(header, id=request_id), blobs,
                                                                             deadline))
 
@@ -453,7 +453,7 @@ class Sandbox:
         blobs, outcomes = [], []
         specs = [[{"fn": fn, "args": [encode(a, blobs) for a in args], "seed": seed} for fn, args, seed in calls]
                  for calls in requests]
-        ids = [os.urandom(8).hex() for _ in specs]      # one per request: a reply is never taken for another's
+        ids = [secrets.token_hex(8) for _ in specs]      # one per request: a reply is never taken for another's
         frame = {"op": "calls", "ahead": self.ahead_seconds,
                  "requests": [{"id": request_id, "calls": calls} for request_id, calls in zip(ids, specs)]}
         for k, (request_id, calls) in enumerate(zip(ids, specs)):
@@ -495,7 +495,7 @@ class Sandbox:
             raise StudentError("returned something the grader could not read") from None
 
 
-_ENCODE = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode   # requests are the grader's own data
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _parse_frame(data):
