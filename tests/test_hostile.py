@@ -470,6 +470,34 @@ def test_reserved_uid_is_never_one_a_process_uses(tmp_path):
         bystander.wait()
 
 
+@pytest.mark.skipif(not AS_ROOT, reason="reserving uids needs root")
+def test_a_reservation_trusts_only_a_recent_scan_of_proc(monkeypatch):
+    """One scan of /proc a grading: a reservation right after a clean-up uses that clean-up's scan, which
+    saw every uid in use (the bystander's too); an older scan is made again (uids.SCAN_FRESH_SECONDS)."""
+    bystander = subprocess.Popen(["setpriv", "--reuid=1879000001", "--regid=1879000001", "--clear-groups",
+                                  "sleep", "60"])
+    monkeypatch.setenv("AUTOGRADER_UID_RANGE", "1879000000-1879000002")   # candidates: ...001 (busy), ...002
+    scans = []
+    real = uids._processes_of
+    monkeypatch.setattr(uids, "_processes_of", lambda uid: scans.append(uid) or real(uid))
+    monkeypatch.setattr(uids, "SCAN_FRESH_SECONDS", 60.0)   # "recent", however loaded the machine is
+    try:
+        time.sleep(0.3)
+        real(1879000002)                              # a clean-up's scan, made after the bystander started
+        for _ in range(4):                            # both candidates come up, at random
+            got = uids.reserve(walk_files=False)
+            assert got == 1879000002 and scans == []  # the bystander's uid avoided, with no scan of its own
+            uids._unclaim(uids._claims_folder(), got)
+        monkeypatch.setattr(uids, "SCAN_FRESH_SECONDS", 0.0)
+        got = uids.reserve(walk_files=False)
+        uids._unclaim(uids._claims_folder(), got)
+        assert got == 1879000002 and scans           # too old: scanned again
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
 @pytest.mark.skipif(not AS_ROOT, reason="uid claims exist only as root")
 def test_claims_of_killed_gradings_are_released_at_the_next_start(tmp_path):
     dead = subprocess.Popen(["true"])

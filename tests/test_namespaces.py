@@ -78,6 +78,7 @@ def test_sysv_objects_live_in_the_childs_namespace_and_die_with_the_grading(laun
         box.close()
     assert key not in _sysv_keys() and "hostile-queue" not in _host_queues()
     if holder is not None:                            # the template lives on, in a renewed IPC namespace
+        launcher.settle()                             # (renewed after close returned: see Launcher.end_child)
         assert _sysv_keys(holder) == set()
 
 
@@ -163,3 +164,23 @@ def test_without_namespaces_the_grade_is_the_same_and_the_log_says_why(tmp_path)
     assert done.returncode == 0 and "Score: 100/100" in done.stdout, done.stdout + done.stderr
     assert "could not give student code a private IPC namespace" in done.stderr
     assert _host_marks("/nonexistent") == []          # the walk after the grading removed what it wrote
+
+
+@needs_namespaces
+def test_the_pool_renews_after_close_and_a_failed_renewal_restarts_the_template():
+    """end_child does not wait for the renewal (Launcher.settle reads its answer later); an answer that says
+    the template failed restarts it before the next child is forked, and that child is graded as usual."""
+    launcher = pool.Launcher()
+    try:
+        good = os.path.join(CORPUS, "valid", "np_dot.py")
+        assert engine.grade(good, launcher=launcher).score == 100
+        assert launcher.unanswered == 1                  # the renewal's answer is still owed
+        first = launcher.proc.pid
+        launcher.settle()
+        assert launcher.unanswered == 0 and launcher.proc.pid == first
+        launcher.sock.sendall(b'{"op": "no such op"}')    # stands for a renewal that failed
+        launcher.unanswered += 1
+        assert engine.grade(good, launcher=launcher).score == 100
+        assert launcher.proc.pid != first                 # a fresh template forked that child
+    finally:
+        launcher.close()

@@ -47,7 +47,7 @@ from .batch_discover import BatchError, discover, submission_digest  # noqa: F40
 from .batch_figure import plot_summary
 from .batch_files import (SCRATCH_PREFIX, RunLock, feedback_name, grader_fingerprint, load_memory, load_state,
                           memory_path, save_memory, write_csv, write_feedback, write_state)
-from .batch_pool import TIMEOUT, Pool, default_jobs, error_row, grade_row
+from .batch_pool import TIMEOUT, Pool, default_jobs, error_row, grade_row, scratch_root
 from .batch_summary import Progress, failure_summary, totals
 
 
@@ -63,7 +63,7 @@ def grade_all(root, csv_path, jobs=None, timeout=TIMEOUT, assignment=None, resul
     os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)     # with its lock and state file
     if results_dir:
         os.makedirs(results_dir, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX + "%d-" % os.getpid())
+    scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX + "%d-" % os.getpid(), dir=scratch_root())
     lock = RunLock(csv_path, scratch, stream)
     try:
         lock.acquire(results_dir)

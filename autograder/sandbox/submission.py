@@ -44,6 +44,7 @@ MAX_NOTEBOOK_BYTES = 64 * 2**20
 MAX_ENTRIES = 20000         # entries of a folder looked at before the walk stops
 MAX_DEPTH = 12              # folder levels below the submission walked into
 SKIP_DIRS = ("__pycache__", "node_modules", "site-packages")
+TOO_DEEP = "code nested too deeply for Python's parser"
 
 
 class SubmissionError(Exception):
@@ -73,11 +74,11 @@ def prepare(path, rules):
                               % (safefs.shown(os.path.basename(path)), exc.strerror or exc)) from None
     if stat.S_ISLNK(st.st_mode):
         raise SubmissionError(str(safefs.Refused(path, safefs.LINK)))
-    notes = []
+    notes, cells = [], {}       # cells: each notebook's code cells, read once for the choice and the grading
     if stat.S_ISDIR(st.st_mode):
-        path, notes = _pick_from_folder(path)
+        path, notes = _pick_from_folder(path, cells)
     if path.endswith(".ipynb"):
-        prepared = _from_notebook(path, rules)
+        prepared = _from_notebook(path, rules, cells.get(path))
     elif path.endswith(".py"):
         source, notes_py = _without_broken_blocks(_read_text(path), os.path.basename(path))
         prepared = Prepared(source, False, path, notes_py)
@@ -156,7 +157,7 @@ def _without_broken_blocks(text, name):
                          % (name, first + 1, last + 1, err.msg, err.lineno))
             lines[first:end] = ["\n"] * (end - first)
         except (RecursionError, MemoryError, ValueError):
-            raise SubmissionError("code nested too deeply for Python's parser") from None
+            raise SubmissionError(TOO_DEEP) from None
     else:
         raise SubmissionError(whole + " and more broken blocks than the grader skips") from None
     if notes and not any(f for f, _ in _functions(source)):
@@ -191,13 +192,14 @@ def _is_code(name):
     return name.endswith((".py", ".ipynb")) and not name.startswith("test_")
 
 
-def _pick_from_folder(folder):
-    """(the file to grade, notes saying what was graded, ignored and skipped)."""
+def _pick_from_folder(folder, cells):
+    """(the file to grade, notes saying what was graded, ignored and skipped); ``cells`` gets the code cells
+    of every notebook read, so that the one chosen is not read and decoded twice."""
     files, skipped = _walk(folder)
     scored = []
     for path in files:
         try:
-            written, stubs = _progress(path)
+            written, stubs = _progress(path, cells)
         except SubmissionError:
             continue
         if written or stubs:
@@ -235,9 +237,14 @@ def _describe(scored):
     return "; ".join(parts)
 
 
-def _progress(path):
-    """(functions written, functions still stubs), judged on the code cells' function bodies only."""
-    sources = notebook_code_cells(path) if path.endswith(".ipynb") else [_read_text(path)]
+def _progress(path, cells):
+    """(functions written, functions still stubs), judged on the code cells' function bodies only; a
+    notebook's ``_code_cells`` are kept in ``cells`` under its path."""
+    if path.endswith(".ipynb"):
+        cells[path] = _code_cells(path)
+        sources = cells[path][0]
+    else:
+        sources = [_read_text(path)]
     written, stubs = set(), set()
     for src in sources:
         for name, done in _functions(src):
@@ -299,7 +306,7 @@ def _parse(src):
     except SyntaxError as exc:
         raise SubmissionError("a syntax error (%s, line %s)" % (exc.msg, exc.lineno)) from None
     except (RecursionError, MemoryError, ValueError):
-        raise SubmissionError("code nested too deeply for Python's parser") from None
+        raise SubmissionError(TOO_DEEP) from None
 
 
 # -- notebooks --------------------------------------------------------------------------------------
@@ -343,20 +350,22 @@ def _code_cells(path):
     return sources, notes
 
 
-def _from_notebook(path, rules):
-    sources, notes = _code_cells(path)
+def _from_notebook(path, rules, read=None):
+    """The Prepared of a notebook; ``read``: its ``_code_cells`` if the folder's walk already read them."""
+    sources, notes = read if read is not None else _code_cells(path)
+    notes = list(notes)
     if not any(s.strip() for s in sources):
         raise SubmissionError("%s has no code cells with code in them" % os.path.basename(path))
-    # Which statements run is shared with the students' public checks (grader_rules.kept_statements).
-    # A cell that would exhaust the parser is blanked first, with a note, so that nothing there raises.
-    safe_sources = []
+    # Which statements run is shared with the students' public checks (grader_rules.kept_statements),
+    # one cell at a time, so that each cell is parsed once: a cell that exhausts the parser is skipped
+    # with a note (in these notes, after the notebook's own), a syntax error is the rules' to note.
+    kept, rule_notes = [], []
     for src in sources:
         try:
-            _parse(rules.without_magics(src))
-        except SubmissionError as exc:
-            if "syntax error" not in str(exc):
-                notes.append("%s has %s and was skipped" % (rules.cell_name(src), exc))
-                src = ""
-        safe_sources.append(src)
-    kept, rule_notes = rules.kept_statements(safe_sources)
+            cell_kept, cell_notes = rules.kept_statements([src])
+        except (RecursionError, MemoryError, ValueError):
+            notes.append("%s has %s and was skipped" % (rules.cell_name(src), TOO_DEEP))
+            continue
+        kept += cell_kept
+        rule_notes += cell_notes
     return Prepared(STATEMENT_MARK.join(kept) + "\n", True, path, notes + rule_notes)

@@ -12,7 +12,8 @@ submission. Such a uid must belong to no one else:
   ``useradd`` hands out start at 100,000 and stay below 600,100,000 by default, so they never
   reach it either. ``AUTOGRADER_UID_RANGE=FIRST-LAST`` moves it on a machine that uses this block.
 * **The check.** A candidate is taken only if no passwd or group entry, no /etc/subuid or
-  /etc/subgid range, no running process, and (where student code cannot get private temp
+  /etc/subgid range, no running process (seen by a scan of /proc at most SCAN_FRESH_SECONDS old:
+  in a warm pool, the one the last clean-up made), and (where student code cannot get private temp
   folders, namespaces.py) no file in /tmp, /var/tmp or /dev/shm has it.
 * **The claim.** Concurrent gradings on one machine (grade-all workers, the warm pool, other
   users' graders) claim a uid with the file ``CLAIMS/<uid>``, holding the claimer's pid. It is
@@ -58,6 +59,12 @@ TRIES = 64                     # candidates looked at before giving up
 PENDING = ".new-"              # CLAIMS/.new-<pid>-<random>: a claim being written (no sweep reads it as one)
 CLAIM_WRITE_SECONDS = 60       # an empty claim younger than this is an older grader's, still writing its pid
 _held = {}                     # uid -> the locked descriptor of this process's claim (until release)
+# A reservation may trust a scan of /proc this recent instead of making its own. In a warm pool the last
+# clean-up scanned /proc for its uid milliseconds before the next reservation, so one scan a grading is
+# enough. A process that uses a uid of the reserved range without claiming it (a container runtime's
+# unlisted range) lives far longer than this; a new one can start just after any scan, this one's or not.
+SCAN_FRESH_SECONDS = 1.0
+_last_scan = {"at": None, "uids": set()}    # the last scan of /proc: when (monotonic), every uid it saw
 
 
 class UidError(RuntimeError):
@@ -99,7 +106,7 @@ def reserve(walk_files=True):
             continue
         if not _claim(claims, uid):
             continue
-        if _processes_of(uid) or (walk_files and _owns_files(uid)):
+        if _in_use(uid) or (walk_files and _owns_files(uid)):
             _unclaim(claims, uid)          # someone else's after all: leave it alone
             continue
         return uid
@@ -208,9 +215,18 @@ def _subordinate_ranges():
     return ranges
 
 
+def _in_use(uid):
+    """Whether a live process has ``uid``, judged from the last scan of /proc if it is recent enough (the one
+    the last clean-up made: see SCAN_FRESH_SECONDS), else from a new one."""
+    if _last_scan["at"] is None or time.monotonic() - _last_scan["at"] > SCAN_FRESH_SECONDS:
+        _processes_of(uid)
+    return uid in _last_scan["uids"]
+
+
 def _processes_of(uid):
-    """Live (not zombie) pids whose real, effective, saved or filesystem uid is ``uid``."""
-    pids, wanted = [], str(uid).encode()
+    """Live (not zombie) pids whose real, effective, saved or filesystem uid is ``uid``. The scan reads every
+    process's status; every uid it saw is kept in ``_last_scan`` for the next reservation (``_in_use``)."""
+    pids, wanted, seen = [], str(uid).encode(), set()
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -227,8 +243,11 @@ def _processes_of(uid):
         state, uid_line = _field(text, b"State:"), _field(text, b"Uid:")
         if state[:1] in (b"Z", b"X"):
             continue                       # a zombie holds nothing and waits only for its parent
-        if wanted in uid_line.split():
+        ids = uid_line.split()
+        seen.update(ids)
+        if wanted in ids:
             pids.append(int(name))
+    _last_scan.update(at=time.monotonic(), uids={int(x) for x in seen if x.isdigit()})
     return pids
 
 
