@@ -63,8 +63,10 @@ from autograder import rubric
 from autograder.grading import hints
 from autograder.grading.report import num
 from autograder.notebook import split_hidden
-from autograder.platforms.nbgrader import leaks
 from conftest import CORPUS, ROOT, SOLUTION, need
+
+need("nbformat", "nbgrader")     # leaks.py reads notebooks: without the extra, a skip with its reason
+from autograder.platforms.nbgrader import leaks  # noqa: E402
 
 import nbgrader_support as ns
 
