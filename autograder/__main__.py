@@ -71,6 +71,10 @@ def main(argv=None):
 
 
 def grade_command(submission, results_path, html_path=None):
+    # One BLAS thread, set before numpy is imported: the grader's arrays are tiny, and OpenBLAS would
+    # start a thread per core (what it saves: docs/scale.md, "Speed tricks").
+    for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(key, "1")
     if not os.path.exists(submission):
         why = ("there is no file or folder at %s; give the path of a .py file, an .ipynb notebook "
                "or a folder that holds one" % submission)

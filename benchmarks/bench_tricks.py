@@ -23,7 +23,7 @@ Design
   wall or CPU: "kept" when either is at least 3 %.
   docs/scale.md's table ("Speed tricks") holds the figures; a trick under 3 % on both is removed.
   The tricks removed (a record class instead of dataclasses, os.urandom instead of secrets, json's
-  circular check off, one BLAS thread in ``grade``, strategies cached per process) were measured by
+  circular check off, strategies cached per process) were measured by
   this script at commit af09ee2, where TRICKS still lists them; the pool's shared cgroup at f844c1c.
 """
 
@@ -73,6 +73,9 @@ TRICKS = {
     "child_first": ("grading/engine.py grade, sandbox/runner.py (wire)", (GRADE,), [
         ("grading/engine.py", "    start = time.monotonic()\n",
          "    start = time.monotonic()\n    rubric_ready()\n    from ..sandbox import wire  # noqa: F401\n")]),
+    "one_blas_thread": ("autograder/__main__.py grade_command", (GRADE,), [
+        ("__main__.py", '    for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):\n'
+                        '        os.environ.setdefault(key, "1")\n', "")]),
     "cgroup_join_thread": ("sandbox/runner.py FreshChild.launch", (GRADE,), [
         ("sandbox/runner.py", "joining = threading.Thread(target=cgroup.join, args=(proc.pid,), daemon=True)\n"
                               "            joining.start()", "cgroup.join(proc.pid)")]),
