@@ -24,7 +24,7 @@ Design
   docs/scale.md's table ("Speed tricks") holds the figures; a trick under 3 % on both is removed.
   The tricks removed (a record class instead of dataclasses, os.urandom instead of secrets, json's
   circular check off, strategies cached per process) were measured by
-  this script at commit af09ee2, where TRICKS still lists them; the pool's shared cgroup at f844c1c.
+  this script at commit af09ee2, where TRICKS still lists them.
 """
 
 import argparse
@@ -79,6 +79,9 @@ TRICKS = {
     "cgroup_join_thread": ("sandbox/runner.py FreshChild.launch", (GRADE,), [
         ("sandbox/runner.py", "joining = threading.Thread(target=cgroup.join, args=(proc.pid,), daemon=True)\n"
                               "            joining.start()", "cgroup.join(proc.pid)")]),
+    "pool_shared_cgroup": ("sandbox/pool.py Launcher.shared_group", (BATCH,), [
+        ("sandbox/pool.py", "        if self.group is None:\n            return None\n        if memory_bytes",
+         "        return None\n        if memory_bytes")]),
 }
 
 

@@ -438,10 +438,10 @@ def _cgroup_of(pid):
         return sorted(line.split(":", 2)[2].strip() for line in f if "memory" in line.split(":")[1].split(","))
 
 
-def test_each_pool_child_has_a_memory_cgroup_of_its_own_and_a_hog_loses_only_its_items(tmp_path):
-    """As root every forked child joins a memory cgroup of its own, bounded like a fresh child's, before it
-    runs code; the template is in none of them. A submission that forks past the memory bound loses only
-    its own processes: the template lives on and the next submission in the same worker is graded in full."""
+def test_pool_children_are_born_in_the_templates_memory_cgroup_which_spares_the_template(tmp_path):
+    """As root the template and its children share one cgroup (no per-child join); a submission that forks
+    past the memory bound loses only its own processes: the template lives on and the next submission in
+    the same worker is graded in full."""
     from autograder.grading import engine
     from autograder.sandbox import confine, pool, runner
     if os.geteuid() != 0:
@@ -450,26 +450,32 @@ def test_each_pool_child_has_a_memory_cgroup_of_its_own_and_a_hog_loses_only_its
     try:
         box = runner.Sandbox(VALID, launcher=launcher)
         try:
-            if box.cgroup is None or box.cgroup.path is None:
+            if launcher.group is None:
                 pytest.skip("no writable memory cgroup here")
+            assert box.cgroup is None and box.shared_group is launcher.group
             # born in the template's empty network namespace, not the grader's
             assert confine.child_network_isolated(box.proc.pid)
             assert os.readlink("/proc/%d/ns/net" % box.proc.pid) == os.readlink("/proc/%d/ns/net" % launcher.proc.pid)
-            assert box.cgroup.pids() == [box.proc.pid]                   # its own group, the template not in it
-            assert _cgroup_of(box.proc.pid) != _cgroup_of(launcher.proc.pid)
-            limit = os.path.join(box.cgroup.path, "memory.limit_in_bytes" if box.cgroup.kind == "v1"
+            assert _cgroup_of(box.proc.pid) == _cgroup_of(launcher.proc.pid)
+            assert launcher.group.pids() == sorted([launcher.proc.pid, box.proc.pid])
+            limit = os.path.join(launcher.group.path, "memory.limit_in_bytes" if launcher.group.kind == "v1"
                                  else "memory.max")
             with open(limit, encoding="ascii") as f:
-                assert int(f.read()) == runner.MEMORY_BYTES
-            group = box.cgroup.path
+                assert int(f.read()) == runner.MEMORY_BYTES + pool.TEMPLATE_ALLOWANCE
+            with open("/proc/%d/oom_score_adj" % box.proc.pid, encoding="ascii") as f:
+                assert f.read().strip() == "0"                       # the child is the OOM killer's to take
+            with open("/proc/%d/oom_score_adj" % launcher.proc.pid, encoding="ascii") as f:
+                # -1000 needs CAP_SYS_RESOURCE (some containers drop it); never above the child's
+                assert int(f.read()) in (pool.TEMPLATE_OOM_SCORE_ADJ, 0)
         finally:
             box.close()
-        assert not os.path.exists(group)                                 # removed with the grading
+        assert launcher.group.pids() == [launcher.proc.pid]          # nothing of the submission is left
         template = launcher.proc.pid
         hog = engine.grade(os.path.join(CORPUS, "hostile", "fork_memory.py"), launcher=launcher)
         lost = sorted(v.id for v in hog.verdicts if not v.passed)
         assert lost == ["init.breaks_symmetry", "init.shapes", "init.small_scale", "init.zero_biases"]
         assert launcher.proc.pid == template and launcher.proc.poll() is None
+        assert launcher.group.pids() == [template]
         assert engine.grade(VALID, launcher=launcher).score == 100
     finally:
         launcher.close()

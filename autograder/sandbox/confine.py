@@ -183,6 +183,22 @@ class MemoryGroup:
         except OSError:
             return False
 
+    def set_limit(self, limit_bytes):
+        """Change the bound (the warm pool's shared group follows each submission's own memory limit)."""
+        if self.path is None:
+            return
+        if self.kind == "v2":
+            _write(os.path.join(self.path, "memory.max"), limit_bytes)
+            return
+        # v1 wants memsw >= limit at every moment: raise memsw first when growing, last when shrinking
+        memsw = os.path.join(self.path, "memory.memsw.limit_in_bytes")
+        names = ["memory.limit_in_bytes"] + (["memory.memsw.limit_in_bytes"] if os.path.exists(memsw) else [])
+        current = _read(os.path.join(self.path, "memory.limit_in_bytes")).strip()
+        if current.isdigit() and int(current) < limit_bytes:
+            names.reverse()
+        for name in names:
+            _write(os.path.join(self.path, name), limit_bytes)
+
     def join(self, pid):
         """Move process ``pid`` into the group; a refusal leaves it where it was (the caller checks ``pids``
         where membership decides something)."""
@@ -195,18 +211,18 @@ class MemoryGroup:
     def pids(self):
         return [int(p) for p in _read(self.procs).split() if p.isdigit()] if self.path else []
 
-    def kill(self):
-        """SIGKILL every process in the group (v2: cgroup.kill; else one by one)."""
+    def kill(self, spare=()):
+        """SIGKILL every process in the group but ``spare`` (v2 without spare: cgroup.kill; else one by one)."""
         if self.path is None:
             return
-        if self.kind == "v2" and os.path.exists(os.path.join(self.path, "cgroup.kill")):
+        if not spare and self.kind == "v2" and os.path.exists(os.path.join(self.path, "cgroup.kill")):
             try:
                 _write(os.path.join(self.path, "cgroup.kill"), 1)
                 return
             except OSError:
                 pass
         for _ in range(KILL_ROUNDS):
-            pids = self.pids()
+            pids = [p for p in self.pids() if p not in spare]
             if not pids:
                 return
             for pid in pids:

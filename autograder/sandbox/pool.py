@@ -17,8 +17,8 @@ had been started by ``Sandbox`` itself:
   resource limits the runner sends with every request (``runner.LIMITS`` by default, so there is
   one list). What it inherits instead is made once by the template as root: its namespaces
   (namespaces.py: an empty network, its own IPC, private tmpfs mounts on /tmp, /var/tmp and
-  /dev/shm); the children use them one at a time. Each child joins a memory cgroup of its own
-  (the Sandbox makes it, as for a fresh child) before it runs any code. Before the next child is forked, and when the grader says a grading ended
+  /dev/shm) and the memory cgroup (``Launcher.shared_group``); the children use them one at a
+  time. Before the next child is forked, and when the grader says a grading ended
   (``Launcher.end_child``), the template *renews* what a child could fill: a new IPC namespace (the
   old one, with every SysV object and message queue in it, dies with its last process) and fresh
   tmpfs mounts (the old ones are detached and freed). So no child sees what another left, and a
@@ -58,7 +58,7 @@ import types
 
 if __package__:                      # the grader's side
     # lazy: run as the template's program (a script, see the design), this file has no package to import from
-    from . import namespaces, runner
+    from . import confine, namespaces, runner
 else:                                # the template's program: only the standard library and namespaces.py
     _SPEC = importlib.util.spec_from_file_location(
         "autograder_namespaces", os.path.join(os.path.dirname(os.path.abspath(__file__)), "namespaces.py"))
@@ -69,6 +69,14 @@ CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 MAX_MESSAGE = 1 << 16
 SCRATCH_PREFIX = "autograder-template-"   # the template's HOME and cwd; it removes it when it ends
 TEMPLATE_START_SECONDS = 60.0   # the template imports numpy once; generous on a loaded machine
+# As root the template and its children share one memory cgroup (``Launcher.shared_group``). Its bound is
+# the child's own memory bound plus this allowance for the template (numpy and the child's code: ~40 MB),
+# so student code gets the same memory as in a cgroup of its own.
+TEMPLATE_ALLOWANCE = 128 * 2**20
+# Never the OOM killer's choice (where the kernel lets root set it: it needs CAP_SYS_RESOURCE); each fork
+# sets its own back to 0. Where it cannot be set, a child still outweighs the template (it shares the
+# template's pages and adds its own), and a template that was killed anyway is restarted on the next spawn.
+TEMPLATE_OOM_SCORE_ADJ = -1000
 
 
 # -- the template's side ---------------------------------------------------------------------------
@@ -195,8 +203,8 @@ def _handle(request, fds, sock, code, ns):
 
 
 def write_quietly(path, value):
-    """Write ``value`` and a newline to a kernel file (cgroup.procs); a refusal is not an error
-    here: the grader checks what matters (the child's cgroup membership and network)."""
+    """Write ``value`` and a newline to a kernel file (cgroup.procs, oom_score_adj); a refusal is not an error
+    here: the grader checks what matters (the template's cgroup membership, the child's network)."""
     try:
         with open(path, "w") as f:
             f.write("%s\n" % value)
@@ -214,6 +222,8 @@ def _become_child(request, fds, sock, code, ready, ns):
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         os.setsid()
+        if request.get("oom_score_adj") is not None:     # the template is spared by the OOM killer; its child not
+            write_quietly("/proc/self/oom_score_adj", request["oom_score_adj"])
         if request.get("cgroup_procs"):
             write_quietly(request["cgroup_procs"], 0)
         for limit, value in request.get("limits", []):
@@ -292,6 +302,7 @@ class Launcher:
         self.limits, self.private = limits, private     # private: namespaces for the template (default: as root)
         self.proc = self.sock = None
         self.scratch = None
+        self.group, self.child_bytes, self.started = None, None, 0
         self.namespaces = {}     # what the running template made: {"net", "ipc", "temp"} (its ready message)
         self.unanswered = 0      # requests sent whose answer is read before the next one (end_child's)
 
@@ -300,14 +311,30 @@ class Launcher:
         self.scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(env, HOME=self.scratch, MPLCONFIGDIR=self.scratch)
+        if os.geteuid() == 0:
+            # One memory cgroup for the template and, one at a time, its children: a fork is born in its
+            # parent's cgroup, so no child pays for joining one (a cgroup v1 join waits for an RCU grace
+            # period: docs/scale.md, "Speed tricks").
+            self.started += 1
+            self.group = confine.MemoryGroup(self._child_bytes() + TEMPLATE_ALLOWANCE,
+                                             confine.group_name("pool%d" % self.started))
+            if self.group.path is None:
+                self.group = None
+        spare = None if self.group is None else (
+            lambda: write_quietly("/proc/self/oom_score_adj", TEMPLATE_OOM_SCORE_ADJ))   # the OOM killer's last pick
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", os.path.abspath(__file__), str(theirs.fileno())]
                 + (["--private"] if self._private() else []),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=self.scratch, env=env,
-                pass_fds=[theirs.fileno()], start_new_session=True)
+                pass_fds=[theirs.fileno()], start_new_session=True, preexec_fn=spare)
         finally:
             theirs.close()
+        if self.group is not None:
+            self.group.join(self.proc.pid)      # before it is ready, so before any child is forked
+        if self.group is not None and self.proc.pid not in self.group.pids():
+            self.group.remove()                 # it could not join: each child gets a cgroup of its own instead
+            self.group = None
         self.sock = ours
         self.sock.settimeout(TEMPLATE_START_SECONDS)
         try:
@@ -349,6 +376,10 @@ class Launcher:
             raise OSError("the warm pool's template refused: %s" % reply["error"])
         return reply
 
+    def _child_bytes(self):
+        """The memory bound of the children the shared cgroup is sized for: the last one asked, else the default."""
+        return self.child_bytes or runner.MEMORY_BYTES
+
     def _private(self):
         return self.private if self.private is not None else os.geteuid() == 0
 
@@ -360,6 +391,22 @@ class Launcher:
         if not self._running():
             self._start(env)
         return bool(self.namespaces.get("temp") and self.namespaces.get("ipc"))
+
+    def shared_group(self, env, memory_bytes):
+        """As root: the template's memory cgroup, bounded for a child of ``memory_bytes``, which every child
+        forked from now on is born in (the template is started if need be); None when there is none, and
+        the caller makes a cgroup of its own per child."""
+        if not self._running():
+            self._start(env)
+        if self.group is None:
+            return None
+        if memory_bytes != self._child_bytes():
+            try:
+                self.group.set_limit(memory_bytes + TEMPLATE_ALLOWANCE)
+            except OSError:
+                return None
+        self.child_bytes = memory_bytes
+        return self.group
 
     def launch(self, env, cwd, memory_bytes, cgroup, uid):
         """``runner.FreshChild.launch`` for a fork: (the child, None: it joins ``cgroup`` itself)."""
@@ -387,7 +434,7 @@ class Launcher:
         """A fresh child running child.py, limited like ``runner._limit_child`` does; a ForkedChild.
 
         ``limits``: [(resource, value)] (default ``runner.LIMITS``); ``cgroup_procs``: the cgroup.procs
-        file the child joins first (None: not root, no cgroup); ``uid``: the
+        file the child joins first (None: it stays in the template's, ``shared_group``); ``uid``: the
         owner of its home (``cwd``), made in the template's private /tmp. ``spawn`` returns once the child
         has applied all three.
         """
@@ -403,7 +450,8 @@ class Launcher:
                     self._start(env)
                 try:
                     reply = self._request({"op": "fork", "cwd": cwd, "env": env, "limits": limits,
-                                           "cgroup_procs": cgroup_procs, "uid": uid},
+                                           "cgroup_procs": cgroup_procs, "uid": uid,
+                                           "oom_score_adj": 0 if self.group is not None else None},
                                           (in_r, out_w, null))
                     break
                 except (ConnectionError, OSError, ValueError):
@@ -440,9 +488,17 @@ class Launcher:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
+
+    def kill_children(self):
+        """SIGKILL every process in the shared cgroup but the template: what the last child forked."""
+        if self.group is not None:
+            self.group.kill(spare=(self.proc.pid,) if self.proc is not None else ())
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ lengths) becomes a ``StudentError``, never an exception in the grader.
 How a child starts is the caller's choice, passed down as a *launcher*: ``FreshChild`` (the
 default: ``python -I -S -B child.py``, one numpy import per child) or the warm pool's
 ``pool.Launcher`` (a fork of a template that imported numpy once), which grade-all's workers
-pass to every grade. Both offer ``private_temp``, ``launch``, ``end_child`` and ``close``; nothing in this module changes with the launcher in use.
+pass to every grade. Both offer ``private_temp``, ``shared_group``, ``launch``, ``kill_children``,
+``end_child`` and ``close``; nothing in this module changes with the launcher in use.
 
 As root, the child runs under a private uid (``uids.reserve``), in a memory cgroup
 (``confine.MemoryGroup``), in namespaces of its own (namespaces.py: no network, its own IPC,
@@ -131,6 +132,9 @@ class FreshChild:
         """Whether children are expected to get private temp folders (checked on each: ``Sandbox.start``)."""
         return os.geteuid() == 0 and confine.may_make_namespaces()
 
+    def shared_group(self, env, memory_bytes):
+        return None                # each child gets a memory cgroup of its own
+
     def launch(self, env, cwd, memory_bytes, cgroup, uid):
         """(the child, the thread putting it into ``cgroup`` or None)."""
         if self.bind_paths is None:
@@ -152,6 +156,9 @@ class FreshChild:
             joining.start()
         return proc, joining
 
+    def kill_children(self):
+        """Nothing: the child's own cgroup is killed by the Sandbox."""
+
     def end_child(self):
         """Nothing: the child's namespaces ended with its last process."""
 
@@ -171,6 +178,7 @@ class Sandbox:
         self.exchanges, self.calls_sent = 0, 0   # frames sent to the child (round trips) and student calls answered
         self.launcher = launcher if launcher is not None else FreshChild()
         self.proc, self.loaded, self.cgroup, self.uid = None, None, None, None
+        self.shared_group = None       # the warm pool's cgroup the child is born in (as root), if any
         self.uid_clear = False         # kill() found no process of the uid left
         self.private_temp = False      # every child so far had private temp folders (as root, namespaces.py)
         self._joining = None           # the thread putting a fresh child into its cgroup (start)
@@ -196,7 +204,9 @@ class Sandbox:
         confine.sweep_once(confine.sweep_cgroups)
         confine.hide_grader()
         os.chown(self.workdir, self.uid, self.uid)
-        self.cgroup = confine.MemoryGroup(memory_bytes, confine.group_name(self.uid))
+        self.shared_group = self.launcher.shared_group(self._env(), memory_bytes)
+        if self.shared_group is None:
+            self.cgroup = confine.MemoryGroup(memory_bytes, confine.group_name(self.uid))
 
     # -- process management -------------------------------------------------
     def _env(self):
@@ -267,6 +277,8 @@ class Sandbox:
                     pass
         if self.cgroup is not None:
             self.cgroup.kill()         # everything it forked, whatever its process group
+        elif self.shared_group is not None:
+            self.launcher.kill_children()   # the same, in the pool's cgroup, sparing the template
         if self.uid is not None:
             self.uid_clear = uids.kill_processes(self.uid)   # also what escaped the group (setsid, double fork)
         self.proc = None
