@@ -43,7 +43,7 @@ def test_the_engine_refuses_to_grade_while_an_item_has_no_check(monkeypatch, tmp
 def test_grading_items_with_a_check_missing_refuses_instead_of_passing(monkeypatch):
     """grade_items on its own (no engine.grade, no validate before it) must not pass an item it has no check for."""
     monkeypatch.setattr(registry, "CHECKS", [c for c in registry.CHECKS if c.item_id != "forward.values"])
-    with pytest.raises(RegistryError, match="forward.values has the checks none"):
+    with pytest.raises(RegistryError, match="forward.values has no registered check"):
         engine.grade_items(rubric.ITEMS, student=None)
 
 

@@ -103,29 +103,17 @@ def for_item(item_id):
 
     Asked again here, whoever grades: an item with no check would otherwise pass without being looked at.
     """
-    found = [c for c in CHECKS if c.item_id == item_id]
-    if tuple(c.name for c in found) != DECLARED.get(item_id, ()) or not found:
-        raise RegistryError("%s has the checks %s, but registry.DECLARED says %s: import "
-                            "autograder.grading.checks (engine.rubric_ready) before grading, or fix DECLARED"
-                            % (item_id, ", ".join(c.name for c in found) or "none",
-                               ", ".join(DECLARED.get(item_id, ())) or "none"))
-    return found
+    problems = _problems_of(rubric.BY_ID[item_id], CHECKS)
+    if problems:
+        raise RegistryError("%s: import autograder.grading.checks_net (engine.rubric_ready) before grading, or "
+                            "fix registry.DECLARED" % "; ".join(problems))
+    return [c for c in CHECKS if c.item_id == item_id]
 
 
 def validate(checks=None):
     """Raise RegistryError unless every rubric item has exactly its DECLARED checks, each calling its function."""
     checks = CHECKS if checks is None else checks
-    problems = []
-    for item in rubric.ITEMS:
-        names = tuple(c.name for c in checks if c.item_id == item.id)
-        declared = DECLARED.get(item.id, ())
-        if not names:
-            problems.append("%s has no registered check, so it cannot be graded" % item.id)
-        elif names != declared:
-            problems.append("%s has the checks %s, but registry.DECLARED says %s"
-                            % (item.id, ", ".join(names), ", ".join(declared) or "none"))
-        problems.extend("%s calls %s, but %s grades %s" % (c.name, c.calls, item.id, item.function)
-                        for c in checks if c.item_id == item.id and c.calls != item.function)
+    problems = [p for item in rubric.ITEMS for p in _problems_of(item, checks)]
     unknown = sorted({c.item_id for c in checks} - set(rubric.BY_ID))
     if unknown:
         problems.append("checks are registered under %s, which the rubric does not define" % ", ".join(unknown))
@@ -133,3 +121,18 @@ def validate(checks=None):
         raise RegistryError("the hidden checks and the rubric disagree: %s; fix autograder/grading/checks.py or "
                             "registry.DECLARED" % "; ".join(problems))
     return True
+
+
+def _problems_of(item, checks):
+    """What is wrong with ``item``'s checks among ``checks``: none, or sentences naming the item."""
+    names = tuple(c.name for c in checks if c.item_id == item.id)
+    declared = DECLARED.get(item.id, ())
+    problems = []
+    if not names:
+        problems.append("%s has no registered check, so it cannot be graded" % item.id)
+    elif names != declared:
+        problems.append("%s has the checks %s, but registry.DECLARED says %s"
+                        % (item.id, ", ".join(names), ", ".join(declared) or "none"))
+    problems.extend("%s calls %s, but %s grades %s" % (c.name, c.calls, item.id, item.function)
+                    for c in checks if c.item_id == item.id and c.calls != item.function)
+    return problems
