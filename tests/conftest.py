@@ -19,6 +19,7 @@ autograder/; tests/test_quick_loop.py checks the sample and the two loud failure
 import functools
 import glob
 import importlib
+import json
 import os
 import sys
 
@@ -195,3 +196,14 @@ def graded(path):
     """engine.grade(path), cached: several tests look at the same submission."""
     from autograder.grading.engine import grade
     return grade(path)
+
+
+def feedback_files(folder):
+    """{file name: results.json} of a grade-all feedback folder, without execution_time (a measurement)."""
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            data = json.load(f)
+        data.pop("execution_time", None)
+        out[name] = data
+    return out

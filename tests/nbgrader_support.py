@@ -92,6 +92,15 @@ class Course:
     def path(self, *parts):
         return os.path.join(self.root, *parts)
 
+    def execute_student_code(self):
+        """Turn the course's execution mode on (EXECUTE_STUDENT_CODE in nbgrader_config.py); returns self."""
+        with open(self.path("nbgrader_config.py"), encoding="utf-8") as f:
+            text = f.read()
+        assert "EXECUTE_STUDENT_CODE = False" in text
+        with open(self.path("nbgrader_config.py"), "w", encoding="utf-8") as f:
+            f.write(text.replace("EXECUTE_STUDENT_CODE = False", "EXECUTE_STUDENT_CODE = True"))
+        return self
+
     def gradebook(self):
         """{student: {grade_id: score}} from the course's gradebook.db (needs nbgrader importable)."""
         from nbgrader.api import Gradebook

@@ -25,7 +25,7 @@ from autograder import rubric
 from autograder.errors import UsageError
 from autograder.platforms import batch, batch_figure, batch_pool, batch_summary
 from autograder.platforms.batch_files import feedback_name
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, feedback_files
 
 VALID = os.path.join(CORPUS, "valid", "np_dot.py")
 WRONG_FORWARD = os.path.join(CORPUS, "wrong", "relu_hidden.py")      # expect: forward.values
@@ -685,16 +685,6 @@ def _class(folder, sample, first=0):
     return made
 
 
-def _feedback(folder):
-    out = {}
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), encoding="utf-8") as f:
-            data = json.load(f)
-        data.pop("execution_time", None)
-        out[name] = data
-    return out
-
-
 def test_grades_and_messages_are_the_same_with_and_without_the_saved_memory(tmp_path, monkeypatch):
     from autograder.grading import engine, report, search_memory
     students = _class(tmp_path / "subs", MEMORY_SAMPLE)
@@ -707,12 +697,12 @@ def test_grades_and_messages_are_the_same_with_and_without_the_saved_memory(tmp_
     assert warm["remembered"] > 0 and warm["searches"]["searched"] == 0     # every search replayed...
     assert warm["searches"]["replayed"] == sum(cold["searches"].values())
     assert (tmp_path / "cold.csv").read_bytes() == (tmp_path / "warm.csv").read_bytes()   # ...to the same bytes
-    assert _feedback(tmp_path / "r_cold") == _feedback(tmp_path / "r_warm")
+    assert feedback_files(tmp_path / "r_cold") == feedback_files(tmp_path / "r_warm")
     for student, path in students.items():      # and what a grading without any memory at all says
         monkeypatch.setattr(search_memory, "MEMORY", search_memory.SearchMemory(strict=True))
         alone = json.loads(json.dumps(report.results_json(engine.grade(str(tmp_path / "subs" / (student + ".py"))))))
         alone.pop("execution_time", None)
-        assert _feedback(tmp_path / "r_warm")[student + ".json"] == alone, student
+        assert feedback_files(tmp_path / "r_warm")[student + ".json"] == alone, student
 
 
 def test_a_rerun_after_late_submissions_replays_from_the_saved_memory(tmp_path):
@@ -801,7 +791,7 @@ def test_a_corrupted_or_planted_memory_is_ignored_with_a_note_and_changes_nothin
     assert "searches start cold (grades are not affected)" in log.getvalue()
     assert done["remembered"] == 0 and done["searches"]["searched"] >= 1
     assert (tmp_path / "g.csv").read_bytes() == (root / "cold.csv").read_bytes()
-    assert _feedback(tmp_path / "r") == _feedback(root / "r_cold")
+    assert feedback_files(tmp_path / "r") == feedback_files(root / "r_cold")
 
 
 def test_the_planted_memory_would_change_a_message_if_it_were_trusted(memory_class, tmp_path):
@@ -813,7 +803,7 @@ def test_the_planted_memory_would_change_a_message_if_it_were_trusted(memory_cla
     done = batch.grade_all(str(root / "subs"), str(tmp_path / "g.csv"), jobs=1, plot=False,
                            results_dir=str(tmp_path / "r"), stream=io.StringIO())
     assert done["remembered"] > 0 and done["searches"]["searched"] == 0
-    assert _feedback(tmp_path / "r") != _feedback(root / "r_cold")
+    assert feedback_files(tmp_path / "r") != feedback_files(root / "r_cold")
     assert (tmp_path / "g.csv").read_bytes() == (root / "cold.csv").read_bytes()   # points: still the same
 
 

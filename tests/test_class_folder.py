@@ -8,7 +8,6 @@ the CSV, the state file and the class report are written, whatever one student s
 
 import csv
 import io
-import json
 import os
 import pathlib
 import shutil
@@ -19,7 +18,7 @@ import pytest
 
 from autograder.grading import engine
 from autograder.platforms import batch, batch_dask, batch_files
-from conftest import CORPUS, ROOT, SOLUTION, need
+from conftest import CORPUS, ROOT, SOLUTION, feedback_files, need
 from test_safefs import deep_tree, remove_deep_tree
 
 VALID = os.path.join(CORPUS, "valid", "np_dot.py")
@@ -168,17 +167,6 @@ def local_runs(classes, tmp_path_factory):
     return runs
 
 
-def _feedback(folder):
-    """{file name: results.json} of a feedback folder, without execution_time (a measurement)."""
-    out = {}
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), encoding="utf-8") as f:
-            data = json.load(f)
-        data.pop("execution_time", None)
-        out[name] = data
-    return out
-
-
 def test_the_csv_is_inert_and_keeps_every_student(classes, local_runs):
     made, expected = classes
     _, _, honest, hostile = made["flat"]
@@ -215,7 +203,7 @@ def test_assignment_layout_refuses_links_to_solutions_and_classmates(classes, lo
     _, _, honest, hostile = made["nbgrader"]
     rows, out = local_runs["nbgrader"]
     _check(rows, honest, hostile, expected, out)
-    deep = _feedback(os.path.join(out, "feedback"))["alice2.json"]
+    deep = feedback_files(os.path.join(out, "feedback"))["alice2.json"]
     assert any("more than 12 folders deep" in n for n in deep["output"].splitlines()), deep["output"][-500:]
 
 
@@ -237,7 +225,7 @@ def test_dask_grades_the_hazards_as_the_local_pool(classes, local_runs, cluster,
     with open(os.path.join(local_out, "grades.csv"), "rb") as f:
         assert (tmp_path / "grades.csv").read_bytes() == f.read()
     # The same feedback, notes included: what the reader skipped is remade on the worker as a stand-in.
-    assert _feedback(str(tmp_path / "feedback")) == _feedback(os.path.join(local_out, "feedback"))
+    assert feedback_files(str(tmp_path / "feedback")) == feedback_files(os.path.join(local_out, "feedback"))
 
 
 def test_dask_packing_ships_no_link_target(classes):

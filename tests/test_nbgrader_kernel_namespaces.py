@@ -89,14 +89,7 @@ def _autograde_watching(course):
 
 
 def _execution_course(folder):
-    c = ns.Course(folder)
-    config = c.path("nbgrader_config.py")
-    with open(config, encoding="utf-8") as f:
-        text = f.read()
-    assert "EXECUTE_STUDENT_CODE = False" in text
-    with open(config, "w", encoding="utf-8") as f:
-        f.write(text.replace("EXECUTE_STUDENT_CODE = False", "EXECUTE_STUDENT_CODE = True"))
-    return c
+    return ns.Course(folder).execute_student_code()
 
 
 @pytest.fixture(scope="module")

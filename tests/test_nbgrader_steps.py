@@ -213,13 +213,7 @@ def test_execution_mode_runs_the_kernel_as_a_private_uid_with_no_network(tmp_pat
     os.chmod(drop, 0o777)
     assert _others_can_read(drop), "the kernel's uid cannot reach %s; the check below would prove nothing" % drop
     os.mkdir(os.path.join(outside, "course"), 0o700)
-    c = ns.Course(os.path.join(outside, "course"))
-    config = c.path("nbgrader_config.py")
-    with open(config, encoding="utf-8") as f:
-        text = f.read()
-    assert "EXECUTE_STUDENT_CODE = False" in text
-    with open(config, "w", encoding="utf-8") as f:
-        f.write(text.replace("EXECUTE_STUDENT_CODE = False", "EXECUTE_STUDENT_CODE = True"))
+    c = ns.Course(os.path.join(outside, "course")).execute_student_code()
     late = os.path.join(drop, "late")
     release = c.release_notebook()
     oscar = ns.extra_cells(ns.fill(release, path=os.path.join(CORPUS, "wrong", "scale_0_1.py")),
