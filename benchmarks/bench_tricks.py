@@ -79,6 +79,8 @@ TRICKS = {
     "cgroup_join_thread": ("sandbox/runner.py FreshChild.launch", (GRADE,), [
         ("sandbox/runner.py", "joining = threading.Thread(target=cgroup.join, args=(proc.pid,), daemon=True)\n"
                               "            joining.start()", "cgroup.join(proc.pid)")]),
+    "equal_rows_bytes": ("grading/draws.py first_equal_rows (_distinct_bytes)", (GRADE, BATCH), [
+        ("grading/draws.py", "rows.shape[1] and _distinct_bytes(rows):", "rows.shape[1] and False:")]),
     "pool_shared_cgroup": ("sandbox/pool.py Launcher.shared_group", (BATCH,), [
         ("sandbox/pool.py", "        if self.group is None:\n            return None\n        if memory_bytes",
          "        return None\n        if memory_bytes")]),

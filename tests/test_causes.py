@@ -300,6 +300,39 @@ def test_a_gaussian_draw_gets_no_distribution_name():
     assert draws.shape("W1", w, spread.KS_LIMIT) == (None, None)
 
 
+def _equal_rows_by_pairs(W):
+    """first_equal_rows' answer found the slow way: the smallest row value that two rows share (nan never
+    equals, -0.0 is 0.0), and the first two rows holding it."""
+    rows = W + 0.0
+    pairs = [(i, j) for i in range(len(rows)) for j in range(i + 1, len(rows)) if np.all(rows[i] == rows[j])]
+    return min(pairs, key=lambda ij: (tuple(rows[ij[0]]), ij)) if pairs else None
+
+
+def test_first_equal_rows_names_the_pair_a_pairwise_search_finds():
+    """The byte-sort shortcut (draws._distinct_bytes) never changes the answer: nan, -0.0, inf, ties."""
+    rng = np.random.default_rng(3)
+    seen = set()
+    for _ in range(3000):
+        W = rng.integers(-2, 3, size=(rng.integers(1, 7), rng.integers(1, 5))).astype(float)
+        if rng.random() < 0.3:
+            W[rng.integers(W.shape[0]), rng.integers(W.shape[1])] = np.nan
+        if rng.random() < 0.3:
+            W[W == 0] = -0.0 if rng.random() < 0.5 else 0.0
+            W[rng.integers(W.shape[0]), 0] = -0.0
+        if rng.random() < 0.2:
+            W[rng.integers(W.shape[0])] = np.inf
+        assert draws.first_equal_rows(W) == _equal_rows_by_pairs(W), W
+        seen.add(draws.first_equal_rows(W) is None)
+    assert seen == {True, False}       # both answers were met
+    assert draws.first_equal_rows(np.array([[0.0, np.nan], [0.0, np.nan]])) is None     # same bytes, not equal
+    assert draws.first_equal_rows(np.array([[-0.0, 1.0], [0.0, 1.0]])) == (0, 1)     # other bytes, equal
+
+
+def test_ks_normal_on_a_sorted_draw_is_the_same_distance():
+    w = np.random.default_rng(8).standard_normal(5000) * 1.1
+    assert causes.ks_normal(np.sort(w), ordered=True) == causes.ks_normal(w)
+
+
 # --- the HTML page ------------------------------------------------------------------------------
 
 def test_html_shows_the_file_name_and_the_terminal_words():

@@ -104,9 +104,10 @@ def _ks_exact_at_candidates(z, cdf_fn, approx_cdf, cdf_error):
     return float(max(best[0], best[1]))
 
 
-def ks_normal(z):
-    """Kolmogorov-Smirnov distance between the sample z and N(0, 1)."""
-    z = np.sort(np.asarray(z, dtype=np.float64).ravel())
+def ks_normal(z, ordered=False):
+    """Kolmogorov-Smirnov distance between the sample z and N(0, 1); ``ordered``: z is already a sorted 1-D
+    float64 array (not sorted again)."""
+    z = z if ordered else np.sort(np.asarray(z, dtype=np.float64).ravel())
     if z.size and np.isfinite(z[0]) and np.isfinite(z[-1]):     # sorted: nan, if any, is last
         return _ks_exact_at_candidates(z, _normal_cdf, _normal_cdf_approx, 0.5 * ERF_APPROX_ERROR)
     cdf = _normal_cdf(z)

@@ -34,8 +34,16 @@ TRUNCATED_Z = 3.5
 
 
 def first_equal_rows(W):
-    """(i, j) with i < j for two equal rows of W, or None; sorting makes it O(n log n), not O(n^2)."""
+    """(i, j) with i < j for two equal rows of W, or None; sorting makes it O(n log n), not O(n^2).
+
+    Most matrices have no two equal rows, and one sort of each row's bytes as a single key proves it
+    (equal bytes are necessary for equal values once -0.0 is 0.0: only nan differs, and nan never
+    equals). Only when two rows share their bytes are the values sorted column by column, which
+    finds the pair to name: the smallest repeated row, its two first indices.
+    """
     rows = W + 0.0                                      # -0.0 and 0.0 are the same weight
+    if rows.ndim == 2 and rows.dtype == np.float64 and rows.shape[1] and _distinct_bytes(rows):
+        return None
     order = np.lexsort(rows.T[::-1])
     ordered = rows[order]
     equal = np.all(ordered[1:] == ordered[:-1], axis=1)
@@ -43,6 +51,13 @@ def first_equal_rows(W):
         return None
     k = int(np.argmax(equal))
     return tuple(sorted((int(order[k]), int(order[k + 1]))))
+
+
+def _distinct_bytes(rows):
+    """True when no two rows of the float64 matrix ``rows`` hold the same bytes."""
+    rows = np.ascontiguousarray(rows)
+    keys = np.sort(rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1]))).ravel())
+    return not bool((keys[1:] == keys[:-1]).any())
 
 
 def moments(w):
