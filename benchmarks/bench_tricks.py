@@ -81,6 +81,8 @@ TRICKS = {
                               "            joining.start()", "cgroup.join(proc.pid)")]),
     "equal_rows_bytes": ("grading/draws.py first_equal_rows (_distinct_bytes)", (GRADE, BATCH), [
         ("grading/draws.py", "rows.shape[1] and _distinct_bytes(rows):", "rows.shape[1] and False:")]),
+    "passed_draws": ("grading/spread.py PassedDraws", (BATCH,), [
+        ("grading/spread.py", "    if w in passed:\n        return\n", "")]),
     "pool_shared_cgroup": ("sandbox/pool.py Launcher.shared_group", (BATCH,), [
         ("sandbox/pool.py", "        if self.group is None:\n            return None\n        if memory_bytes",
          "        return None\n        if memory_bytes")]),

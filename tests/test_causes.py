@@ -328,6 +328,38 @@ def test_first_equal_rows_names_the_pair_a_pairwise_search_finds():
     assert draws.first_equal_rows(np.array([[-0.0, 1.0], [0.0, 1.0]])) == (0, 1)     # other bytes, equal
 
 
+class _CountedDraws(spread.PassedDraws):
+    """PassedDraws that notes whether each draw asked about was known (judge measures it when not)."""
+
+    def __init__(self):
+        super().__init__()
+        self.known = []
+
+    def __contains__(self, w):
+        self.known.append(super().__contains__(w))
+        return self.known[-1]
+
+
+def test_a_draw_that_passed_passes_again_unmeasured_and_nothing_else_does():
+    """spread.PassedDraws: only passes are kept, and only an equal draw (every entry, same shape) reuses one."""
+    passed, sizes = _CountedDraws(), {"n_x": 200, "n_h": 250, "n_y": 200}
+    w = np.random.default_rng(4).standard_normal((250, 200)) * 0.01
+
+    def judge(draw):
+        spread.judge("W1", draw, None, sizes, 1, {}, lambda: None, passed)
+    judge(w)
+    judge(w.copy())                                 # equal: known, not measured
+    judge(w.T.copy())                               # the same entries in another shape: measured
+    for _ in range(2):                              # a failing draw is never kept: measured both times
+        with pytest.raises(Failed):
+            judge(w / 3)
+    nudged = w.copy()
+    nudged[3, 4] += 1e-6                            # one entry differs: measured
+    judge(nudged)
+    assert passed.known == [False, True, False, False, False, False]
+    assert len(passed.draws) == 3
+
+
 def test_ks_normal_on_a_sorted_draw_is_the_same_distance():
     w = np.random.default_rng(8).standard_normal(5000) * 1.1
     assert causes.ks_normal(np.sort(w), ordered=True) == causes.ks_normal(w)
