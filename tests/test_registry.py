@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from autograder import rubric
-from autograder.grading import checks, checks_net, engine, hints, registry  # noqa: F401  (checks_net registers)
+from autograder.grading import cases, checks, checks_net, engine, hints, reference, registry  # noqa: F401  (checks_net registers)
 from autograder.grading.registry import Failed, RegistryError
 
 from autograder.sandbox.student import Student
@@ -298,3 +298,24 @@ def test_a_broken_rubric_exits_2_and_never_blames_the_student(what, tmp_path):
         assert done.returncode == 2, (what, submission, done.stdout, done.stderr)
         assert "The grader itself failed" in done.stdout and "internal error" in done.stderr
         assert "not your grade" in results.read_text()
+
+
+def test_work_ahead_computes_the_reference_answers_of_every_recorded_case():
+    """registry.ahead: what the engine computes while the child starts is every recorded network case's
+    reference answers, so the checks find them cached."""
+    recorded = cases.generated("net") + list(checks.NET_EXAMPLES)
+    reference._gradients.cache_clear()
+    registry.work_ahead()
+    assert reference._gradients.cache_info().currsize == len({tuple(sorted(c.items())) for c in recorded})
+    hits = reference._gradients.cache_info().hits
+    for c in recorded:
+        reference.solved_gradients(c["seed"], c["n_x"], c["n_h"], c["n_y"], c["m"])
+    assert reference._gradients.cache_info().hits == hits + len(recorded)
+
+
+def test_a_failing_step_of_work_ahead_costs_only_time(monkeypatch):
+    def broken():
+        raise ValueError("a bug in work done ahead")
+    monkeypatch.setattr(registry, "AHEAD", registry.AHEAD + [broken])
+    registry.work_ahead()          # nothing raised: the check that needs the same work meets the bug and reports it
+

@@ -15,7 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import causes, evidence, reference, registry
-from .cases import NET_CASES
+from .cases import NET_CASES, generated
 from .checks import NET_EXAMPLES, SHAPES, first_position, parameters_dict
 from .feedback import as_numbers, check_array, compare, kind, rebuild
 from .grader_rules import FORWARD_ATOL, FORWARD_RTOL, GRADIENT_ATOL, GRADIENT_RTOL
@@ -252,6 +252,16 @@ def backward_shapes(student, n_x, n_h, n_y, m, seed):
 def backward_gradients(student, n_x, n_h, n_y, m, seed):
     """backward's gradients equal the finite-difference derivatives of J at weights of ordinary size."""
     _clearest(lambda s: _backward_failure(student, n_x, n_h, n_y, m, s, _value_failure), seed, GRADIENT_RTOL)
+
+
+@registry.ahead
+def _reference_answers():
+    """The true values, gradients and rebuilding code of every recorded forward and backward case."""
+    for case in generated(NET_CASES) + list(NET_EXAMPLES):
+        sizes = (case["seed"], case["n_x"], case["n_h"], case["n_y"], case["m"])
+        reference.warm(*sizes)
+        _inputs("forward", *sizes)
+        _inputs("backward", *sizes)
 
 
 registry.validate()   # the registry guards itself as soon as the last check is registered

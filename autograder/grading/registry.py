@@ -71,6 +71,25 @@ class Check:
 
 
 CHECKS = []
+AHEAD = []      # work the checks need that needs no student code (``ahead``)
+
+
+def ahead(fn):
+    """Register ``fn()``, work the checks will need that needs no student code (the reference answers of
+    the recorded cases): the engine runs it while it waits for the child to start (``work_ahead``). It
+    must only fill caches, so that running it, once, twice or not at all, changes no result."""
+    AHEAD.append(fn)
+    return fn
+
+
+def work_ahead():
+    """Run the ``ahead`` work. A failure here is left for the check that meets the same work to report:
+    nothing is lost but time."""
+    for fn in AHEAD:
+        try:
+            fn()
+        except Exception:
+            pass
 
 
 def check(item_id, cases=None, examples=(), calls=None):
