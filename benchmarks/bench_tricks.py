@@ -70,7 +70,9 @@ TRICKS = {
          '[sys.executable, "-I", "-B", CHILD]')]),
     "preload_named": ("sandbox/child.py preload(source)", (GRADE,), [
         ("sandbox/child.py", "        preload(source)  ", "        preload()  ")]),
-    "child_first": ("grading/engine.py grade, sandbox/runner.py (wire)", (GRADE,), [
+    "child_first": ("autograder/__main__.py _start_child, grading/engine.py grade, sandbox/runner.py (wire)",
+                    (GRADE,), [
+        ("__main__.py", "    sandbox = _start_child() if os.path.exists(submission) else None\n", "    sandbox = None\n"),
         ("grading/engine.py", "    start = time.monotonic()\n",
          "    start = time.monotonic()\n    rubric_ready()\n    from ..sandbox import wire  # noqa: F401\n")]),
     "one_blas_thread": ("autograder/__main__.py grade_command", (GRADE,), [
@@ -83,6 +85,8 @@ TRICKS = {
         ("grading/draws.py", "rows.shape[1] and _distinct_bytes(rows):", "rows.shape[1] and False:")]),
     "passed_draws": ("grading/spread.py PassedDraws", (BATCH,), [
         ("grading/spread.py", "    if w in passed:\n        return\n", "")]),
+    "work_ahead": ("grading/engine.py _run, registry.ahead", (GRADE,), [
+        ("grading/engine.py", "    ahead.start()\n", ""), ("grading/engine.py", "        ahead.join()\n", "        pass\n")]),
     "pool_shared_cgroup": ("sandbox/pool.py Launcher.shared_group", (BATCH,), [
         ("sandbox/pool.py", "        if self.group is None:\n            return None\n        if memory_bytes",
          "        return None\n        if memory_bytes")]),

@@ -319,3 +319,12 @@ def test_a_failing_step_of_work_ahead_costs_only_time(monkeypatch):
     monkeypatch.setattr(registry, "AHEAD", registry.AHEAD + [broken])
     registry.work_ahead()          # nothing raised: the check that needs the same work meets the bug and reports it
 
+
+def test_the_grade_command_starts_the_child_before_it_imports_the_grader():
+    """``python -m autograder grade`` imports the engine, the reports and numpy only after the child is started
+    (__main__._start_child): importing the command's module loads none of them."""
+    code = ("import sys, autograder.__main__ as m; "
+            "print(sorted(n for n in ('numpy', 'autograder.grading.engine', 'autograder.grading.report', "
+            "'autograder.grading.html') if n in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

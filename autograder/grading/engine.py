@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 
 from .. import rubric
-from ..sandbox.confine import ScratchFolder
 from ..sandbox.runner import Sandbox, StudentError
 from ..sandbox.submission import SubmissionError, prepare
 from ..verdicts import (CRASH, FIXED, HANG, MISSING, NOT_CHECKED, RAISED, SMALLEST, TYPE, UNREADABLE, Failed,
@@ -81,33 +80,29 @@ class Result:
         return sum(v.points for v in self.verdicts)
 
 
-def grade(path, call_seconds=None, launcher=None):
+def grade(path, call_seconds=None, launcher=None, sandbox=None):
     """Grade the submission at ``path`` (file or folder) and return a Result; never raises for bad input.
-    ``launcher`` starts the child (sandbox/runner.py): a fresh one by default, or the warm pool's."""
+    ``launcher`` starts the child (sandbox/runner.py): a fresh one by default, or the warm pool's.
+    ``sandbox``: a child started already (``Sandbox.for_code``: the ``grade`` command starts it before it
+    imports the grader); ``grade`` closes it."""
     start = time.monotonic()
-    # Locked while it lives, swept if a killed run left it; 0700: the child reads the code before it drops
-    # to the student's uid, and no other student's code can open it.
-    folder = ScratchFolder("autograder-code-")
-    try:
-        code_path = os.path.join(folder.path, "submission.py")
-        kwargs = {} if call_seconds is None else {"call_seconds": call_seconds}
+    if sandbox is None:
         # The child starts first: its import of numpy, the longest step of a one-file grade, overlaps
         # the reading of the submission and the grader's own imports. It reads the code only when loaded.
-        sandbox = Sandbox(code_path, launcher=launcher, **kwargs)
+        sandbox = Sandbox.for_code(launcher=launcher, **({} if call_seconds is None else
+                                                         {"call_seconds": call_seconds}))
+    try:
+        rubric_ready()          # before anything is read: a broken rubric never blames the student
         try:
-            rubric_ready()          # before anything is read: a broken rubric never blames the student
-            try:
-                prepared = prepare(path, grader_rules)
-            except SubmissionError as exc:
-                return _all_failed(path, str(exc), start)
-            with open(code_path, "w", encoding="utf-8") as f:
-                f.write(prepared.source)
-            sandbox.statements = prepared.statements
-            return _run(prepared.origin, sandbox, prepared, start)
-        finally:
-            sandbox.close()
+            prepared = prepare(path, grader_rules)
+        except SubmissionError as exc:
+            return _all_failed(path, str(exc), start)
+        with open(sandbox.code_path, "w", encoding="utf-8") as f:
+            f.write(prepared.source)
+        sandbox.statements = prepared.statements
+        return _run(prepared.origin, sandbox, prepared, start)
     finally:
-        folder.close()
+        sandbox.close()
 
 
 def rubric_ready():

@@ -182,6 +182,7 @@ class Sandbox:
         self.uid_clear = False         # kill() found no process of the uid left
         self.private_temp = False      # every child so far had private temp folders (as root, namespaces.py)
         self._joining = None           # the thread putting a fresh child into its cgroup (start)
+        self.code_folder = None        # the ScratchFolder of code_path, when for_code made it
         confine.sweep_stale()
         self.folder = confine.ScratchFolder(mode=0o711)   # the student's uid passes through to home/, no more
         self.workdir = os.path.join(self.folder.path, "home")
@@ -283,6 +284,20 @@ class Sandbox:
             self.uid_clear = uids.kill_processes(self.uid)   # also what escaped the group (setsid, double fork)
         self.proc = None
 
+    @classmethod
+    def for_code(cls, **options):
+        """A Sandbox whose code file (``code_path``, written by the engine) lies in a scratch folder of its own,
+        locked while it lives and removed by ``close``; 0700: the child reads the code before it drops to
+        the student's uid, and no other student's code can open it. ``options``: Sandbox's."""
+        folder = confine.ScratchFolder("autograder-code-")
+        try:
+            sandbox = cls(os.path.join(folder.path, "submission.py"), **options)
+        except BaseException:
+            folder.close()
+            raise
+        sandbox.code_folder = folder
+        return sandbox
+
     def close(self):
         """Kill everything the submission started and remove everything it wrote; safe to call twice."""
         self.kill()
@@ -296,6 +311,9 @@ class Sandbox:
             uids.release(self.uid, killed=self.uid_clear, walk_files=not self.private_temp)
             self.uid = None
         self.folder.close()
+        if self.code_folder is not None:
+            self.code_folder.close()
+            self.code_folder = None
 
     def time_left(self):
         """What is left of the budget: only time spent waiting for the child counts, never the grader's own
