@@ -241,7 +241,8 @@ def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case, why_equal):
         return
     i, j = pair
     b = as_numbers(b1) if b1 is not None else None
-    b_equal = None if b is None or b.size != w1_shape[0] or not np.all(np.isfinite(b))         else bool(b.ravel()[i] == b.ravel()[j])
+    b_equal = (None if b is None or b.size != w1_shape[0] or not np.all(np.isfinite(b))
+               else bool(b.ravel()[i] == b.ravel()[j]))
     w2_equal = None if W2.shape != w2_shape else bool(np.array_equal(W2[:, i], W2[:, j]))
     if b_equal and w2_equal:
         raise Failed("rows %d and %d of 'W1', entries %d and %d of 'b1' and columns %d and %d of 'W2' are equal, "
@@ -251,13 +252,16 @@ def _distinct_units(W1, W2, b1, w1_shape, w2_shape, case, why_equal):
     hint = why_equal()
     text = "rows %d and %d of 'W1' are equal" % (i, j)
     if b_equal:
-        text += " (and so are entries %d and %d of 'b1'), so hidden units %d and %d start out computing the "                 "same value" % (i, j, i, j)
+        text += (" (and so are entries %d and %d of 'b1'), so hidden units %d and %d start out computing the "
+                 "same value" % (i, j, i, j))
     elif b_equal is False:
-        text += ", so hidden units %d and %d weigh the inputs alike and differ only through their biases "                 "(entries %d and %d of 'b1')" % (i, j, i, j)
+        text += (", so hidden units %d and %d weigh the inputs alike and differ only through their biases "
+                 "(entries %d and %d of 'b1')" % (i, j, i, j))
     else:
         text += ", so hidden units %d and %d weigh the inputs alike" % (i, j)
     if w2_equal is False:
-        text += "; columns %d and %d of 'W2' differ, so the two units do get different gradients and "                 "separate during training, but only through W2" % (i, j)
+        text += ("; columns %d and %d of 'W2' differ, so the two units do get different gradients and "
+                 "separate during training, but only through W2" % (i, j))
     elif w2_equal:
         text += "; columns %d and %d of 'W2' are equal too" % (i, j)
     raise Failed(text + ". The rows of W1 must be independent random draws", case, hint=hint, kind=PROPERTY)
