@@ -19,7 +19,6 @@ The registry is checked (``rubric_ready``) before the submission is read, so a b
 grader fault (exit 2) on every path, never a student's 0.
 """
 
-import os
 import threading
 import time
 from dataclasses import dataclass

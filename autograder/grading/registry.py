@@ -16,7 +16,10 @@ student's lost points:
 * a check's title is its rubric item's title (``rubric.py`` is the one place titles live); the
   check's docstring documents the property for developers and is never shown to students;
 * a ``Failed`` whose hint id ``hints.py`` does not define is refused when the engine turns it
-  into a verdict (``RegistryError``: a grader fault, exit 2).
+  into a verdict (``RegistryError``: a grader fault, exit 2);
+* ``@ahead`` registers work the checks need that needs no student code (the reference answers of
+  the recorded cases); the engine runs it while the child starts. It may only fill caches, so it
+  can change no result, and a failure in it is met again, and reported, by the check that needs it.
 
 Dependency policy: **every check reads only what it needs.** A check calls only the student
 function it declares (the engine hands it a ``Student`` that refuses any other, and a test runs

@@ -46,10 +46,11 @@ class PassedDraws:
     """The draws that passed ``judge`` in this process, so that the same draw passes again unmeasured.
 
     The grader sets the seed of the large draw, so in a class most answers that draw correctly send
-    the very same 50,000 weights, and measuring them (a sort, the KS distance, the search for repeated
-    rows and columns) was a tenth of a submission's grading. Whether a draw passes depends on its
-    values alone (never on the name, sizes or seed, which only word a failure), so a draw equal to
-    one that passed, entry for entry, passes. Only passes are kept, at most ``KEPT`` draws.
+    the very same 50,000 weights, and measuring them again (a sort, the KS distance, the search for
+    repeated rows and columns) is work done twice (what it saves: docs/scale.md, "Speed tricks").
+    Whether a draw passes depends on its values alone (never on the name, sizes or seed, which only
+    word a failure), so a draw equal to one that passed, entry for entry, passes. Only passes are
+    kept, at most ``KEPT`` draws.
     """
 
     KEPT = 8           # distinct correct ways of drawing (randn, normal, standard_normal...) a class sends
