@@ -323,39 +323,12 @@ def remove_tree(path, max_steps=10**6):
 
     One descriptor is open at a time; going up uses "..", which is safe because every process that could
     move folders around (the student's) is dead by now. What cannot be removed is left, not retried."""
-    parent = os.open(os.path.dirname(os.path.abspath(path)) or "/", os.O_RDONLY | os.O_DIRECTORY)
-    name = os.path.basename(os.path.abspath(path))
-    try:
-        st = os.stat(name, dir_fd=parent, follow_symlinks=False)
-    except FileNotFoundError:
-        os.close(parent)
+    fd, name = _open_tree(path)
+    if fd is None:
         return
-    if not stat.S_ISDIR(st.st_mode):
-        try:
-            os.unlink(name, dir_fd=parent)
-        finally:
-            os.close(parent)
-        return
-    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
-    os.close(parent)
     names, stuck = [name], set()
     for _ in range(max_steps):
-        sub = None
-        with os.scandir(fd) as entries:
-            for entry in entries:
-                try:
-                    est = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if stat.S_ISDIR(est.st_mode):
-                    if (est.st_dev, est.st_ino) not in stuck:
-                        sub = entry.name
-                        break
-                else:
-                    try:
-                        os.unlink(entry.name, dir_fd=fd)
-                    except OSError:
-                        pass
+        sub = _remove_files(fd, stuck)
         if sub is not None:
             try:
                 nxt = os.open(sub, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
@@ -378,6 +351,42 @@ def remove_tree(path, max_steps=10**6):
         if not names:
             break
     os.close(fd)
+
+
+def _open_tree(path):
+    """(a descriptor of the folder at ``path``, its name); (None, None) when nothing is there, or when what
+    is there is not a folder (it is then removed), never following a link."""
+    parent = os.open(os.path.dirname(os.path.abspath(path)) or "/", os.O_RDONLY | os.O_DIRECTORY)
+    name = os.path.basename(os.path.abspath(path))
+    try:
+        if not stat.S_ISDIR(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+            os.unlink(name, dir_fd=parent)
+            return None, None
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent), name
+    except FileNotFoundError:
+        return None, None
+    finally:
+        os.close(parent)
+
+
+def _remove_files(fd, stuck):
+    """Unlink every entry of the folder ``fd`` that is not a folder, up to its first sub-folder that is not
+    ``stuck``; that sub-folder's name (to go down into), or None when there is none."""
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            try:
+                est = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(est.st_mode):
+                if (est.st_dev, est.st_ino) not in stuck:
+                    return entry.name
+            else:
+                try:
+                    os.unlink(entry.name, dir_fd=fd)
+                except OSError:
+                    pass
+    return None
 
 
 # -- claims ----------------------------------------------------------------------------------------
