@@ -66,29 +66,7 @@ def decode(spec, blobs, depth=0):
         raise ValueError("malformed value")
     t = spec.get("t")
     if t == "array":
-        dtype, shape, blob = spec.get("dtype"), spec.get("shape"), spec.get("blob")
-        dt = DTYPES.get(dtype) if isinstance(dtype, str) else None
-        if dt is None:
-            raise ValueError("bad dtype")
-        if not (isinstance(shape, list) and len(shape) <= 32):
-            raise ValueError("bad shape")
-        plain = True            # every length an int, not a bool: np.ndarray takes the shape as it is
-        for n in shape:
-            if type(n) is not int:
-                if not isinstance(n, int):
-                    raise ValueError("bad shape")
-                plain = False
-            if not 0 <= n < 2**31:
-                raise ValueError("bad shape")
-        if not (isinstance(blob, int) and 0 <= blob < len(blobs)):
-            raise ValueError("bad buffer")
-        buffer = blobs[blob]
-        if math.prod(shape) * dt.itemsize != len(buffer):     # exact: no int64 overflow
-            raise ValueError("buffer size does not match shape")
-        if plain:
-            arr = np.ndarray(shape, dt, buffer).copy()     # a view of exactly the buffer's bytes, then our copy
-        else:
-            arr = np.frombuffer(buffer, dtype=dt).reshape(shape).copy()
+        arr = _array(spec, blobs)
         cls, scalar = spec.get("cls"), spec.get("scalar")
         if scalar is not None:
             return Foreign(_name(scalar), arr)
@@ -116,6 +94,32 @@ def decode(spec, blobs, depth=0):
     if t == "other":
         return Foreign(_name(spec.get("type")))
     raise ValueError("unknown kind of value")
+
+
+def _array(spec, blobs):
+    """The grader's own copy of the array an "array" spec describes; ValueError on anything malformed."""
+    dtype, shape, blob = spec.get("dtype"), spec.get("shape"), spec.get("blob")
+    dt = DTYPES.get(dtype) if isinstance(dtype, str) else None
+    if dt is None:
+        raise ValueError("bad dtype")
+    if not (isinstance(shape, list) and len(shape) <= 32):
+        raise ValueError("bad shape")
+    plain = True            # every length an int, not a bool: np.ndarray takes the shape as it is
+    for n in shape:
+        if type(n) is not int:
+            if not isinstance(n, int):
+                raise ValueError("bad shape")
+            plain = False
+        if not 0 <= n < 2**31:
+            raise ValueError("bad shape")
+    if not (isinstance(blob, int) and 0 <= blob < len(blobs)):
+        raise ValueError("bad buffer")
+    buffer = blobs[blob]
+    if math.prod(shape) * dt.itemsize != len(buffer):     # exact: no int64 overflow
+        raise ValueError("buffer size does not match shape")
+    if plain:
+        return np.ndarray(shape, dt, buffer).copy()     # a view of exactly the buffer's bytes, then our copy
+    return np.frombuffer(buffer, dtype=dt).reshape(shape).copy()
 
 
 def as_sent(spec, blobs):
