@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 
-from . import namespaces, uids
+from . import namespaces, trees, uids
 
 STALE_SECONDS = 6 * 3600      # an unlocked legacy folder older than this belongs to no live grading
 KILL_ROUNDS = 200             # passes over a cgroup's processes: a fork bomb is capped by RLIMIT_NPROC (64)
@@ -121,7 +121,7 @@ def sweep_once(sweep):
 
 def _remove(path):
     try:
-        uids.remove_tree(path)
+        trees.remove_tree(path)
     except OSError:
         pass
 
