@@ -145,6 +145,7 @@ def test_ks_distances_are_bit_for_bit_those_of_math_erf_on_every_entry(draw):
 
 
 def test_cached_cases_equal_fresh_ones_and_cannot_be_changed_by_a_caller():
+    """reference.solved hands out the kept arrays read-only, in dicts of the caller's own."""
     for args in ((3, 2, 4, 1, 5), (9, 10, 10, 10, 10), (5, 1, 1, 1, 1)):
         p, X, Y, values = reference.solved(*args)
         p2, X2, Y2 = reference.problem(*args)
@@ -154,10 +155,10 @@ def test_cached_cases_equal_fresh_ones_and_cannot_be_changed_by_a_caller():
         assert list(values) == list(fresh) and all(np.array_equal(values[k], fresh[k]) for k in fresh)
         grads, fresh = reference.solved_gradients(*args), reference.numeric_gradients(p2, X2, Y2)
         assert list(grads) == list(fresh) and all(np.array_equal(grads[k], fresh[k]) for k in fresh)
-        p["W1"] += 1.0                       # a caller's copy: the next caller still gets the case
-        X *= 2
-        values["A2"][...] = 0
-        grads["dW1"] -= 1
+        for array in (p["W1"], X, values["A2"], grads["dW1"]):     # read-only: a write raises at once
+            with pytest.raises(ValueError):
+                array += 1.0
+        p["W1"], values["A2"], grads["dW1"] = p["W1"] + 1.0, 0, None     # a caller's own dicts
         again = reference.solved(*args)
         assert np.array_equal(again[0]["W1"], p2["W1"]) and np.array_equal(again[1], X2)
         assert np.array_equal(again[3]["A2"], reference.forward(X2, p2)["A2"])

@@ -12,8 +12,9 @@ parameter at once in a single vectorised pass.
 
 A case (sizes and seed) always gives the same problem, network values and gradients, and a
 passing submission meets the same recorded cases as every other (cases.py), so ``solved`` and
-``solved_gradients`` keep them, per case, for the life of the process. They hand out copies:
-nothing a caller does to what it gets can change what the next caller sees.
+``solved_gradients`` keep them, per case, for the life of the process. They hand out the kept
+arrays themselves, read-only, in dicts of their own: a caller that wrote into one would raise at
+once, so nothing a caller does to what it gets can change what the next caller sees.
 """
 
 import functools
@@ -80,10 +81,6 @@ def _frozen(arrays):
         a.setflags(write=False)
 
 
-def _copies(d):
-    return {k: v.copy() for k, v in d.items()}
-
-
 @functools.lru_cache(maxsize=CACHED_CASES)
 def _solved(seed, n_x, n_h, n_y, m):
     p, X, Y = problem(seed, n_x, n_h, n_y, m)
@@ -93,9 +90,9 @@ def _solved(seed, n_x, n_h, n_y, m):
 
 
 def solved(seed, n_x, n_h, n_y, m):
-    """(p, X, Y, forward(X, p)) of ``problem(seed, ...)``: fresh copies of values computed once per case."""
+    """(p, X, Y, forward(X, p)) of ``problem(seed, ...)``: read-only arrays computed once per case."""
     p, X, Y, values = _solved(seed, n_x, n_h, n_y, m)
-    return _copies(p), X.copy(), Y.copy(), _copies(values)
+    return dict(p), X, Y, dict(values)
 
 
 @functools.lru_cache(maxsize=CACHED_CASES)
@@ -107,10 +104,10 @@ def _gradients(seed, n_x, n_h, n_y, m):
 
 
 def warm(seed, n_x, n_h, n_y, m):
-    """Compute and keep what ``solved`` and ``solved_gradients`` hand out for this case (no copies)."""
+    """Compute and keep what ``solved`` and ``solved_gradients`` hand out for this case."""
     _gradients(seed, n_x, n_h, n_y, m)
 
 
 def solved_gradients(seed, n_x, n_h, n_y, m):
-    """numeric_gradients of ``problem(seed, ...)``: fresh copies of values computed once per case."""
-    return _copies(_gradients(seed, n_x, n_h, n_y, m))
+    """numeric_gradients of ``problem(seed, ...)``: read-only arrays computed once per case."""
+    return dict(_gradients(seed, n_x, n_h, n_y, m))
