@@ -86,7 +86,7 @@ TRICKS = {
     "passed_draws": ("grading/spread.py PassedDraws", (BATCH,), [
         ("grading/spread.py", "    if w in passed:\n        return\n", "")]),
     "work_ahead": ("grading/engine.py _run, registry.ahead", (GRADE,), [
-        ("grading/engine.py", "    ahead.start()\n", ""), ("grading/engine.py", "        ahead.join()\n", "        pass\n")]),
+        ("grading/engine.py", "    if registry.ahead_pending():\n", "    if False:\n")]),
     "pool_shared_cgroup": ("sandbox/pool.py Launcher.shared_group", (BATCH,), [
         ("sandbox/pool.py", "        if self.group is None:\n            return None\n        if memory_bytes",
          "        return None\n        if memory_bytes")]),

@@ -311,6 +311,7 @@ def test_work_ahead_computes_the_reference_answers_of_every_recorded_case():
     for c in recorded:
         reference.solved_gradients(c["seed"], c["n_x"], c["n_h"], c["n_y"], c["m"])
     assert reference._gradients.cache_info().hits == hits + len(recorded)
+    assert not registry.ahead_pending()        # once per process: the engine starts no thread for it again
 
 
 def test_a_failing_step_of_work_ahead_costs_only_time(monkeypatch):

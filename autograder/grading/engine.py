@@ -138,14 +138,17 @@ def _run(path, sandbox, prepared, start):
     from ..sandbox.student import Student  # lazy: it imports numpy, as the checks do (``rubric_ready``)
     # While the child starts (numpy) and runs the submission's top level, the grader computes what the
     # checks will need that needs no student code (registry.ahead); it is done before any check runs.
-    ahead = threading.Thread(target=registry.work_ahead, name="work-ahead", daemon=True)
-    ahead.start()
+    ahead = None
+    if registry.ahead_pending():
+        ahead = threading.Thread(target=registry.work_ahead, name="work-ahead", daemon=True)
+        ahead.start()
     try:
         loaded = sandbox.load()
     except StudentError as exc:
         return _all_failed(path, "your file %s, so nothing could be graded" % exc, start)
     finally:
-        ahead.join()
+        if ahead is not None:
+            ahead.join()
     problems = loaded["problems"]
     if prepared.statements:
         # A notebook's helper modules (lesson_tools, matplotlib) need not exist where it is graded, and

@@ -75,6 +75,7 @@ class Check:
 
 CHECKS = []
 AHEAD = []      # work the checks need that needs no student code (``ahead``)
+_AHEAD_DONE = []   # [True] once ``work_ahead`` has run in this process (its caches last)
 
 
 def ahead(fn):
@@ -93,6 +94,13 @@ def work_ahead():
             fn()
         except Exception:
             pass
+    _AHEAD_DONE[:] = [True]
+
+
+def ahead_pending():
+    """Whether ``work_ahead`` has yet to run in this process: after its first run (a warm worker's first
+    student), what it computed is cached, and a check that finds a case evicted computes it itself."""
+    return not _AHEAD_DONE
 
 
 def check(item_id, cases=None, examples=(), calls=None):
