@@ -75,7 +75,7 @@ class Check:
 
 CHECKS = []
 AHEAD = []      # work the checks need that needs no student code (``ahead``)
-_AHEAD_DONE = []   # [True] once ``work_ahead`` has run in this process (its caches last)
+_ahead_done = False    # True once ``work_ahead`` has run in this process (its caches last)
 
 
 def ahead(fn):
@@ -89,18 +89,19 @@ def ahead(fn):
 def work_ahead():
     """Run the ``ahead`` work. A failure here is left for the check that meets the same work to report:
     nothing is lost but time."""
+    global _ahead_done
     for fn in AHEAD:
         try:
             fn()
         except Exception:
             pass
-    _AHEAD_DONE[:] = [True]
+    _ahead_done = True
 
 
 def ahead_pending():
     """Whether ``work_ahead`` has yet to run in this process: after its first run (a warm worker's first
     student), what it computed is cached, and a check that finds a case evicted computes it itself."""
-    return not _AHEAD_DONE
+    return not _ahead_done
 
 
 def check(item_id, cases=None, examples=(), calls=None):
