@@ -74,11 +74,12 @@ def grade_command(submission, results_path, html_path=None):
     # start a thread per core (what it saves: docs/scale.md, "Speed tricks").
     for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(key, "1")
-    sandbox = _start_child() if os.path.exists(submission) else None
+    exists = os.path.exists(submission)
+    sandbox = _start_child() if exists else None
     # lazy: the grader's own modules (and numpy, through the checks) load while the child starts (docs/scale.md)
     import traceback
     from .grading import engine, html, report  # lazy: the same
-    if not os.path.exists(submission):
+    if not exists:
         why = ("there is no file or folder at %s; give the path of a .py file, an .ipynb notebook "
                "or a folder that holds one" % submission)
         if results_path:   # the README promises a results.json whenever --results is given

@@ -72,7 +72,7 @@ TRICKS = {
         ("sandbox/child.py", "        preload(source)  ", "        preload()  ")]),
     "child_first": ("autograder/__main__.py _start_child, grading/engine.py grade, sandbox/runner.py (wire)",
                     (GRADE,), [
-        ("__main__.py", "    sandbox = _start_child() if os.path.exists(submission) else None\n", "    sandbox = None\n"),
+        ("__main__.py", "    sandbox = _start_child() if exists else None\n", "    sandbox = None\n"),
         ("grading/engine.py", "    start = time.monotonic()\n",
          "    start = time.monotonic()\n    rubric_ready()\n    from ..sandbox import wire  # noqa: F401\n")]),
     "one_blas_thread": ("autograder/__main__.py grade_command", (GRADE,), [
